@@ -1,0 +1,120 @@
+"""Builds the Application: settings and database in bot_data, handlers in order, error handler."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from telegram import Update
+from telegram.constants import ChatType, ParseMode
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
+
+from bot.processing import ChatOrderedProcessor
+from bot.settings import Settings
+from messages.render import render
+from storage import people
+from storage.database import Database
+
+log = logging.getLogger(__name__)
+
+# One module per capability, each with `register(app)`. Order matters only for the fallback.
+HANDLER_MODULES: tuple[str, ...] = (
+    "bot.handlers.onboarding",
+    "bot.handlers.rounds",
+    "bot.handlers.reporting",
+)
+
+
+def build_application(
+    settings: Settings,
+    db: Database,
+    *,
+    clock: Callable[[], datetime] | None = None,
+    rate_limit: bool = True,
+) -> Application:
+    token = settings.require_token()
+    builder = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(settings.telegram_api_base_url)
+        .base_file_url(settings.telegram_api_base_file_url)
+        .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
+        .concurrent_updates(ChatOrderedProcessor())
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+    )
+    if rate_limit:
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+    app = builder.build()
+    app.bot_data["settings"] = settings
+    app.bot_data["db"] = db
+    if clock is not None:
+        app.bot_data["clock"] = clock
+    for name in HANDLER_MODULES:
+        importlib.import_module(name).register(app)
+    from bot.handlers import onboarding
+
+    onboarding.register_fallback(app)
+    app.add_error_handler(on_error)
+    return app
+
+
+async def _post_init(app: Application) -> None:
+    from bot.handlers.onboarding import set_default_menu
+
+    await set_default_menu(app)
+
+
+async def _post_shutdown(app: Application) -> None:
+    db: Database = app.bot_data["db"]
+    await db.dispose()
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log the failure for us; tell the user, politely and in their language, nothing technical."""
+    log.error("update %s failed", getattr(update, "update_id", "?"), exc_info=context.error)
+    if not isinstance(update, Update) or update.effective_chat is None:
+        return
+    settings: Settings = context.application.bot_data["settings"]
+    lang = settings.language
+    user = update.effective_user
+    try:
+        if user is not None:
+            db: Database = context.application.bot_data["db"]
+            async with db.session() as session:
+                person = await people.get_person(session, user.id)
+                if person is not None and person.language:
+                    lang = person.language
+        if update.callback_query is not None:
+            await update.callback_query.answer()
+        if update.effective_chat.type == ChatType.PRIVATE or update.effective_message is not None:
+            await context.bot.send_message(update.effective_chat.id, render(lang, "common.error"))
+    except Exception:  # noqa: BLE001 - the error handler must never raise
+        log.exception("could not tell the user about the failure")
+
+
+class RedactToken(logging.Filter):
+    """The token is a password: it never reaches a log, whoever logs the URL."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self.token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.token:
+            message = record.getMessage()
+            if self.token in message:
+                record.msg = message.replace(self.token, "<token>")
+                record.args = ()
+        return True
+
+
+def configure_logging(token: str, level: int = logging.INFO) -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # httpx logs every request URL, and the URL holds the token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    redact = RedactToken(token)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(redact)

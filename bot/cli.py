@@ -1,0 +1,219 @@
+"""The `clusterbot` command: init, invite, round, migrate, run, demo."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import re
+import sys
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from bot.domain.cluster_file import ClusterFileInvalid
+from bot.services import admin
+from bot.services import rounds as round_service
+from bot.settings import Settings, SettingsError, load_settings
+from messages.render import render
+from storage import clusters, migrate
+from storage import rounds as round_store
+from storage.database import Database
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="clusterbot", description="Emulation cluster bot")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="run the bot (applies migrations first)")
+    sub.add_parser("demo", help="a whole reporting round against a local emulator")
+    sub.add_parser("migrate", help="bring the database schema up to date")
+    init = sub.add_parser("init", help="load or update a cluster from its TOML file")
+    init.add_argument("file", type=Path)
+    invite = sub.add_parser("invite", help="print a one-time invite code and link")
+    invite.add_argument("--cluster", required=True)
+    who = invite.add_mutually_exclusive_group(required=True)
+    who.add_argument("--department")
+    who.add_argument("--observer", action="store_true")
+    who.add_argument("--admin", action="store_true")
+    invite.add_argument("--expires", default="7d", help="e.g. 7d, 48h (default 7d)")
+    round_ = sub.add_parser("round", help="open, close or list reporting rounds")
+    round_.add_argument("action", choices=("open", "close", "list"))
+    round_.add_argument("period", nargs="?")
+    round_.add_argument("--cluster", required=True)
+    round_.add_argument("--deadline", help="YYYY-MM-DD (for open)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "demo":
+        from bot.demo import run_demo
+
+        return asyncio.run(run_demo())
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(
+            render("vi", "cli.bad_setting", setting=exc.setting, problem=exc.problem),
+            file=sys.stderr,
+        )
+        return 2
+    lang = settings.language
+    try:
+        if args.command == "run":
+            return _run(settings)
+        if args.command == "migrate":
+            migrate.upgrade(settings.database_url)
+            print(render(lang, "cli.migrated"))
+            return 0
+        return asyncio.run(_admin_command(args, settings))
+    except SettingsError as exc:
+        print(
+            render(lang, "cli.bad_setting", setting=exc.setting, problem=exc.problem),
+            file=sys.stderr,
+        )
+        return 2
+
+
+def _run(settings: Settings) -> int:
+    from bot.app import build_application, configure_logging
+
+    token = settings.require_token()
+    configure_logging(token)
+    migrate.upgrade(settings.database_url)
+    app = build_application(settings, Database(settings.database_url))
+    app.run_polling(allowed_updates=["message", "callback_query", "my_chat_member"])
+    return 0
+
+
+async def _admin_command(args: argparse.Namespace, settings: Settings) -> int:
+    lang = settings.language
+    await asyncio.to_thread(migrate.upgrade, settings.database_url)
+    db = Database(settings.database_url)
+    try:
+        if args.command == "init":
+            try:
+                report = await admin.init_cluster(db, args.file)
+            except ClusterFileInvalid as exc:
+                for error in exc.errors:
+                    print(render(lang, "cli.file_error", error=error), file=sys.stderr)
+                print(render(lang, "cli.nothing_written", count=len(exc.errors)), file=sys.stderr)
+                return 1
+            print(render(lang, "cli.init_done", report=report))
+            return 0
+        if args.command == "invite":
+            return await _invite(db, args, settings)
+        return await _round(db, args, settings)
+    except admin.AdminError as exc:
+        print(render(lang, f"cli.{exc.code}", **exc.params), file=sys.stderr)
+        return 1
+    finally:
+        await db.dispose()
+
+
+def _duration(text: str) -> timedelta | None:
+    match = re.fullmatch(r"(\d{1,4})\s*([dh])", text.strip().lower())
+    if not match:
+        return None
+    amount = int(match.group(1))
+    return timedelta(days=amount) if match.group(2) == "d" else timedelta(hours=amount)
+
+
+async def _invite(db: Database, args: argparse.Namespace, settings: Settings) -> int:
+    lang = settings.language
+    valid_for = _duration(args.expires)
+    if valid_for is None or valid_for <= timedelta(0):
+        print(render(lang, "cli.bad_expires", value=args.expires), file=sys.stderr)
+        return 1
+    role = "admin" if args.admin else "observer" if args.observer else "officer"
+    invite = await admin.make_invite(db, args.cluster, args.department, role, valid_for)
+    username = await _bot_username(settings)
+    print(
+        render(lang, "cli.invite", code=invite.code, username=username, expires=invite.expires_at)
+    )
+    return 0
+
+
+async def _bot_username(settings: Settings) -> str | None:
+    if not settings.telegram_bot_token:
+        return None
+    from telegram import Bot
+    from telegram.error import TelegramError
+
+    try:
+        async with Bot(settings.require_token(), base_url=settings.telegram_api_base_url) as bot:
+            return bot.username
+    except (TelegramError, OSError):
+        return None
+
+
+async def _round(db: Database, args: argparse.Namespace, settings: Settings) -> int:
+    lang = settings.language
+    async with db.session() as session:
+        cluster = await clusters.get_cluster(session, args.cluster)
+        if cluster is None:
+            raise admin.AdminError("unknown_cluster", value=args.cluster)
+        if args.action == "list":
+            rows = await round_store.list_rounds(session, cluster.id)
+            print(render(lang, "cli.round_list", rounds=rows))
+            return 0
+        if args.period is None:
+            print(render(lang, "cli.period_needed"), file=sys.stderr)
+            return 1
+        if args.action == "open":
+            try:
+                deadline = date.fromisoformat(args.deadline or "")
+            except ValueError:
+                print(render(lang, "cli.bad_deadline", value=args.deadline or ""), file=sys.stderr)
+                return 1
+            today = datetime.now(UTC).astimezone(settings.tz).date()
+            result = await round_service.open_round(
+                session, cluster.id, args.period, deadline, today, None
+            )
+            if result.round is None:
+                print(
+                    render(lang, f"rounds.{result.problem}", **(result.params or {})),
+                    file=sys.stderr,
+                )
+                return 1
+            print(render(lang, "cli.round_opened", round=result.round, group=cluster.group_chat_id))
+            opened = result.round
+        else:
+            row = await round_store.round_by_period(session, cluster.id, args.period)
+            if row is None or row.state != "open":
+                print(render(lang, "cli.no_open_round", value=args.period), file=sys.stderr)
+                return 1
+            await round_store.close_round(session, row)
+            print(render(lang, "cli.round_closed", round=row))
+            return 0
+    if cluster.group_chat_id is not None and settings.telegram_bot_token:
+        await _announce(settings, db, cluster.group_chat_id, opened.id)
+    return 0
+
+
+async def _announce(settings: Settings, db: Database, group: int, round_id: int | None) -> None:
+    """Opening from the command line is announced in the group too, when a token is set."""
+    from telegram import Bot
+    from telegram.constants import ParseMode
+    from telegram.error import TelegramError
+
+    from bot.handlers.replying import refresh_progress
+
+    lang = settings.language
+    try:
+        async with Bot(
+            settings.require_token(),
+            base_url=settings.telegram_api_base_url,
+            base_file_url=settings.telegram_api_base_file_url,
+        ) as bot:
+            async with db.session() as session:
+                row = await round_store.get_round(session, round_id or 0)
+            if row is None or row.id is None:
+                return
+            text = render(lang, "rounds.opened", period=row.period, deadline=row.deadline)
+            await bot.send_message(group, text, parse_mode=ParseMode.HTML)
+            await refresh_progress(bot, db, lang, row.id, group)
+    except (TelegramError, OSError) as exc:
+        print(render(lang, "cli.announce_failed", reason=type(exc).__name__), file=sys.stderr)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,156 @@
+"""`clusterbot demo`: a whole reporting round, acted out against the local Bot API emulator.
+
+Officers of the seven departments register with invite codes, the head opens round 2023, each
+department reports (their totals are the report's: 1.203, 175 and 346), one makes a mistake and
+corrects it, and /status ends at 7/7. No token, no network; a temporary SQLite database.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bot.emulator.harness import Harness
+from bot.emulator.server import EmuUser
+
+EXAMPLE = (
+    Path(__file__).resolve().parents[1] / "examples" / "cum-noi-vu-trung-du-mien-nui-phia-bac.toml"
+)
+CLUSTER = "cum-noi-vu-tdmnpb"
+GROUP_ID = -1001700000001
+
+# (department, officer name, staff cut, agencies inspected, training classes, database %, result)
+FIGURES = [
+    ("bac-kan", ("Hoàng", "Thị Mai"), 172, 25, 48, "100", "Hoàn thành đề án vị trí việc làm."),
+    (
+        "bac-giang",
+        ("Nguyễn", "Văn Hùng"),
+        165,
+        22,
+        52,
+        "100",
+        "Số hóa hồ sơ cán bộ <đạt 100%> & đúng hạn.",
+    ),
+    ("thai-nguyen", ("Trần", "Thu Hà"), 210, 31, 61, "100", "Tinh giản biên chế vượt kế hoạch."),
+    ("hoa-binh", ("Bùi", "Văn Sơn"), 158, 24, 45, "100", "Triển khai phần mềm quản lý cán bộ."),
+    ("yen-bai", ("Lê", "Thị Hương"), 149, 20, 39, "100", "Kiểm tra công vụ tại 20 cơ quan."),
+    ("phu-tho", ("Đinh", "Công Minh"), 187, 28, 55, "100", "Bồi dưỡng 55 lớp cho công chức."),
+    ("tuyen-quang", ("Phạm", "Ngọc Lan"), 162, 25, 46, "100", "Hoàn thành nhập CSDL quốc gia."),
+]
+
+
+class Clock:
+    """The demo's 'now' (5 January 2024, 08:00 in Hà Nội), moving a few minutes per step."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2024, 1, 5, 1, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, minutes: int) -> None:
+        self.now += timedelta(minutes=minutes)
+
+
+async def run_demo(verbose: bool = True) -> int:
+    clock = Clock()
+    with tempfile.TemporaryDirectory(prefix="clusterbot-demo-") as tmp:
+        url = f"sqlite+aiosqlite:///{Path(tmp) / 'demo.db'}"
+        async with Harness(url, clock=clock) as h:
+            await h.init_cluster(EXAMPLE)
+            admin = h.user(9000, "Quản trị", "Cụm")
+            officers: dict[str, EmuUser] = {}
+            for n, (dept, (last, first), *_rest) in enumerate(FIGURES):
+                officers[dept] = h.user(1001 + n, f"{last} {first}")
+            admin_code = await h.invite(CLUSTER, None, role="admin")
+            await h.say(admin, admin.id, f"/start {admin_code}")
+            for dept, user in officers.items():
+                code = await h.invite(CLUSTER, dept)
+                await h.say(user, user.id, f"/start {code}")
+
+            head = officers["bac-kan"]
+            await h.add_to_group(admin, GROUP_ID, "Cụm thi đua Sở Nội vụ TD&MNPB")
+            await h.say(head, GROUP_ID, "/link")
+            await h.say(head, head.id, "/round open 2023 15/01/2024")
+
+            for dept, _name, cut, inspected, classes, synced, result in FIGURES:
+                user = officers[dept]
+                clock.advance(37)
+                if dept == "bac-kan":
+                    await _walk_through(
+                        h, user, [str(cut), str(inspected), str(classes), synced + "%", result]
+                    )
+                elif dept == "yen-bai":
+                    # A typo first; the bot names the problem and asks again.
+                    await _walk_through(
+                        h,
+                        user,
+                        [
+                            "1.49O",
+                            str(cut),
+                            str(inspected),
+                            "3 9",
+                            str(classes),
+                            "có",
+                            synced,
+                            result,
+                        ],
+                    )
+                elif dept == "thai-nguyen":
+                    # Submitted with a wrong figure, corrected later as a new revision.
+                    await _paste(h, user, [str(cut), str(inspected), "16", synced, result])
+                else:
+                    await _paste(
+                        h,
+                        user,
+                        [
+                            f"{cut:,}".replace(",", "."),
+                            str(inspected),
+                            str(classes),
+                            synced,
+                            result,
+                        ],
+                    )
+            clock.advance(90)
+            user = officers["thai-nguyen"]
+            card = (await h.say(user, user.id, "/report"))[-1]
+            await h.press(user, card, "Sửa")
+            items = h.emu.last(user.id)
+            await h.press(user, items, "3.")
+            replies = await h.say(user, user.id, "61")
+            await h.press(user, replies[-1], "Xác nhận")
+            await h.say(user, user.id, "/history")
+            await h.say(head, GROUP_ID, "/status")
+
+        transcript = h.emu.format_transcript()
+    if verbose:
+        print(transcript)
+        print()
+        print("Demo finished: 7/7 departments submitted; cluster totals 1.203, 175 and 346.")
+    return 0
+
+
+async def _walk_through(h: Harness, user: EmuUser, answers: list[str]) -> None:
+    await h.say(user, user.id, "/report")
+    for answer in answers:
+        await h.say(user, user.id, answer)
+    card = h.emu.last(user.id)
+    await h.press(user, card, "Xác nhận")
+
+
+async def _paste(h: Harness, user: EmuUser, values: list[str]) -> None:
+    text = "\n".join(f"{n}: {v}" for n, v in enumerate(values, start=1))
+    replies = await h.say(user, user.id, text)
+    await h.press(user, replies[-1], "Xác nhận")
+
+
+def main() -> int:
+    import asyncio
+
+    return asyncio.run(run_demo())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,86 @@
+"""Who may do what. Identity is a Telegram user id plus the membership we stored; nothing else."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    OFFICER = "officer"
+    OBSERVER = "observer"
+    ADMIN = "admin"
+
+
+class Action(StrEnum):
+    HELP = "help"
+    WHOAMI = "whoami"
+    LANGUAGE = "language"
+    STATUS = "status"
+    REPORT = "report"
+    HISTORY = "history"
+    MANAGE_ROUNDS = "round"
+    LINK_GROUP = "link"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """A bound user acting in one cluster."""
+
+    person_id: int
+    cluster_id: str
+    role: Role
+    department_id: int | None
+    offices: frozenset[str] = frozenset()  # "head", "deputy": held by the user's department
+
+    @property
+    def is_head(self) -> bool:
+        return "head" in self.offices
+
+    @property
+    def is_deputy(self) -> bool:
+        return "deputy" in self.offices
+
+    @property
+    def leads(self) -> bool:
+        """Head or deputy (the deputy stands in for the head)."""
+        return self.role is Role.OFFICER and bool(self.offices & {"head", "deputy"})
+
+
+def offices_of(department_id: int | None, holders: dict[str, int]) -> frozenset[str]:
+    if department_id is None:
+        return frozenset()
+    return frozenset(role for role, holder in holders.items() if holder == department_id)
+
+
+def may(actor: Actor | None, action: Action) -> bool:
+    if action is Action.HELP:
+        return True
+    if actor is None:
+        return False
+    if action in (Action.WHOAMI, Action.LANGUAGE, Action.STATUS):
+        return True
+    if action in (Action.REPORT, Action.HISTORY):
+        return actor.role is Role.OFFICER and actor.department_id is not None
+    if action is Action.MANAGE_ROUNDS:
+        return actor.role is Role.ADMIN or actor.leads
+    if action is Action.LINK_GROUP:
+        return actor.role is Role.ADMIN or (actor.role is Role.OFFICER and actor.is_head)
+    return False
+
+
+# The order of the command menu and of /help.
+COMMAND_ORDER: tuple[Action, ...] = (
+    Action.REPORT,
+    Action.STATUS,
+    Action.HISTORY,
+    Action.MANAGE_ROUNDS,
+    Action.LINK_GROUP,
+    Action.WHOAMI,
+    Action.LANGUAGE,
+    Action.HELP,
+)
+
+
+def allowed_commands(actor: Actor | None) -> list[Action]:
+    return [action for action in COMMAND_ORDER if may(actor, action)]

@@ -1,0 +1,190 @@
+"""/start with an invite code, /help, /whoami, /language, /link; strangers and foreign groups."""
+
+from __future__ import annotations
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+from telegram import BotCommand, BotCommandScopeChat, Update
+from telegram.constants import ChatMemberStatus
+from telegram.error import TelegramError
+from telegram.ext import (
+    Application,
+    ChatMemberHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.domain.roles import allowed_commands
+from bot.handlers.replying import adapter, db_of, deliver, is_private, now_of, settings_of
+from bot.services import onboarding, reporting
+from bot.services.context import Context, load_context
+from bot.services.screens import Outcome
+from messages.render import LANGUAGES, render
+from storage import clusters
+
+
+async def group_gate(session: AsyncSession, update: Update, ctx: Context) -> Outcome | None:
+    """In a group that is not a cluster's group: one short explanation, ever, then silence.
+    In the cluster's group: people we do not know get a short answer."""
+    if is_private(update):
+        return None if ctx.actor is not None else Outcome().add("onboarding.stranger")
+    chat = update.effective_chat
+    assert chat is not None
+    if ctx.cluster is None:
+        if await clusters.mark_chat_noticed(session, chat.id):
+            return Outcome().add("onboarding.foreign_group")
+        return Outcome()
+    if ctx.actor is None:
+        return Outcome().add("onboarding.stranger_group")
+    return None
+
+
+@adapter
+async def start(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, session: AsyncSession, ctx: Context
+) -> Outcome | None:
+    if not is_private(update):
+        return await group_gate(session, update, ctx) or onboarding.help_screen(ctx)
+    payload = (context.args or [""])[0]
+    if payload == "report" and ctx.actor is not None:
+        return await reporting.start(session, ctx)
+    if payload and payload != "report":
+        user = update.effective_user
+        assert user is not None
+        outcome = await onboarding.redeem(session, ctx, payload, user.full_name, user.username)
+        context.application.create_task(refresh_menu(context, user.id), update=update)
+        return outcome
+    if ctx.actor is None:
+        return Outcome().add("onboarding.stranger")
+    return onboarding.help_screen(ctx)
+
+
+@adapter
+async def help_command(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, session: AsyncSession, ctx: Context
+) -> Outcome | None:
+    if (gate := await group_gate(session, update, ctx)) is not None:
+        return gate
+    if is_private(update):
+        context.application.create_task(refresh_menu(context, ctx.user_id), update=update)
+    return onboarding.help_screen(ctx)
+
+
+@adapter
+async def whoami(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, session: AsyncSession, ctx: Context
+) -> Outcome | None:
+    if (gate := await group_gate(session, update, ctx)) is not None:
+        return gate
+    return await onboarding.whoami(session, ctx)
+
+
+@adapter
+async def language(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, session: AsyncSession, ctx: Context
+) -> Outcome | None:
+    if (gate := await group_gate(session, update, ctx)) is not None:
+        return gate
+    choice = (context.args or [None])[0]
+    outcome = await onboarding.set_language(session, ctx, choice.lower() if choice else None)
+    if choice and choice.lower() in LANGUAGES:
+        # The confirmation is written in the language just chosen.
+        ctx = Context(
+            ctx.user_id,
+            choice.lower(),
+            ctx.person,
+            ctx.actor,
+            ctx.cluster,
+            ctx.department,
+            ctx.tz,
+            ctx.now,
+        )
+        context.application.create_task(refresh_menu(context, ctx.user_id), update=update)
+        await deliver(update, context, ctx, outcome)
+        return None
+    return outcome
+
+
+@adapter
+async def link(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, session: AsyncSession, ctx: Context
+) -> Outcome | None:
+    if is_private(update):
+        return Outcome().add("onboarding.link_in_group")
+    chat = update.effective_chat
+    assert chat is not None
+    # A group with no cluster yet: act for the user's own (newest) membership.
+    if ctx.cluster is None:
+        settings = settings_of(context)
+        ctx = await load_context(
+            session, ctx.user_id, None, settings.language, settings.tz, now_of(context)
+        )
+    return await onboarding.link(session, ctx, chat.id)
+
+
+@adapter
+async def fallback_private(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, session: AsyncSession, ctx: Context
+) -> Outcome | None:
+    """Anything a bound user sends that no flow expects: a hint. A stranger: how to get an invite."""
+    if ctx.actor is None:
+        return Outcome().add("onboarding.stranger")
+    return Outcome().add("onboarding.not_understood")
+
+
+@adapter
+async def added_to_group(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, session: AsyncSession, ctx: Context
+) -> Outcome | None:
+    member = update.my_chat_member
+    if member is None or member.new_chat_member.status not in (
+        ChatMemberStatus.MEMBER,
+        ChatMemberStatus.ADMINISTRATOR,
+    ):
+        return None
+    if await clusters.cluster_for_group(session, member.chat.id) is not None:
+        return None
+    if await clusters.mark_chat_noticed(session, member.chat.id):
+        return Outcome().add("onboarding.added_to_group")
+    return None
+
+
+async def refresh_menu(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> None:
+    """The command menu of this user's private chat lists what their role allows."""
+    settings = settings_of(context)
+    async with db_of(context).session() as session:
+        ctx = await load_context(
+            session, user_id, None, settings.language, settings.tz, now_of(context)
+        )
+    commands = [
+        BotCommand(action.value, render(ctx.lang, f"commands.{action.value}"))
+        for action in allowed_commands(ctx.actor)
+    ]
+    try:
+        await context.bot.set_my_commands(commands, scope=BotCommandScopeChat(user_id))
+    except TelegramError:
+        pass  # the menu is a convenience; /help always answers
+
+
+async def set_default_menu(application: Application) -> None:
+    """For people the bot does not know yet: only /start and /help."""
+    for lang in LANGUAGES:
+        commands = [BotCommand(c, render(lang, f"commands.{c}")) for c in ("start", "help")]
+        await application.bot.set_my_commands(
+            commands, language_code=None if lang == "vi" else lang
+        )
+
+
+def register(app: Application) -> None:
+    app.add_handler(CommandHandler("start", start))
+    app.add_handler(CommandHandler("help", help_command))
+    app.add_handler(CommandHandler("whoami", whoami))
+    app.add_handler(CommandHandler("language", language))
+    app.add_handler(CommandHandler("link", link))
+    app.add_handler(ChatMemberHandler(added_to_group, ChatMemberHandler.MY_CHAT_MEMBER))
+
+
+def register_fallback(app: Application) -> None:
+    """Registered last in the default group, so every flow had its chance first."""
+    app.add_handler(MessageHandler(filters.ChatType.PRIVATE, fallback_private))

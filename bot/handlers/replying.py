@@ -1,0 +1,195 @@
+"""Turning a service's Outcome into Bot API calls: render, attach buttons, split, send."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from functools import wraps
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+)
+from telegram.constants import ChatType, ParseMode
+from telegram.error import BadRequest, Forbidden
+from telegram.ext import ContextTypes
+
+from bot.services import rounds as round_service
+from bot.services.context import Context, load_context
+from bot.services.screens import Button, Outcome, Screen
+from bot.settings import Settings
+from messages.render import render
+from messages.splitting import split_html
+from storage import clusters, rounds
+from storage.database import Database
+
+log = logging.getLogger(__name__)
+
+Body = Callable[
+    [Update, ContextTypes.DEFAULT_TYPE, AsyncSession, Context], Awaitable[Outcome | None]
+]
+
+
+def db_of(context: ContextTypes.DEFAULT_TYPE) -> Database:
+    return context.application.bot_data["db"]
+
+
+def settings_of(context: ContextTypes.DEFAULT_TYPE) -> Settings:
+    return context.application.bot_data["settings"]
+
+
+def now_of(context: ContextTypes.DEFAULT_TYPE) -> datetime:
+    clock = context.application.bot_data.get("clock")
+    return clock() if clock else datetime.now(UTC)
+
+
+def is_private(update: Update) -> bool:
+    return update.effective_chat is not None and update.effective_chat.type == ChatType.PRIVATE
+
+
+def keyboard(lang: str, rows: list[list[Any]]) -> InlineKeyboardMarkup | None:
+    if not rows:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(render(lang, b.message, **b.params), callback_data=b.data)
+                if isinstance(b, Button)
+                else InlineKeyboardButton(render(lang, b.message, **b.params), url=b.url)
+                for b in row
+            ]
+            for row in rows
+        ]
+    )
+
+
+async def send_screen(
+    bot: Bot, chat_id: int, lang: str, screen: Screen, edit: Message | None = None
+) -> Message | None:
+    """Render and send; a long text goes out in several messages, buttons on the last one."""
+    text = render(lang, screen.message, **screen.params)
+    markup = keyboard(lang, screen.buttons)
+    if edit is not None and screen.edit:
+        try:
+            result = await edit.edit_text(text, reply_markup=markup, parse_mode=ParseMode.HTML)
+            return result if isinstance(result, Message) else None
+        except BadRequest as exc:
+            if "not modified" in str(exc).lower():
+                return None
+            log.info("could not edit message %s: %s", edit.message_id, exc)
+    chunks = split_html(text)
+    sent: Message | None = None
+    for n, chunk in enumerate(chunks):
+        last = n == len(chunks) - 1
+        sent = await bot.send_message(
+            chat_id, chunk, reply_markup=markup if last else None, parse_mode=ParseMode.HTML
+        )
+    return sent
+
+
+async def deliver(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    ctx: Context,
+    outcome: Outcome,
+) -> None:
+    bot = context.bot
+    chat = update.effective_chat
+    assert chat is not None
+    pressed = update.callback_query.message if update.callback_query else None
+    for screen in outcome.screens:
+        await send_screen(
+            bot, chat.id, ctx.lang, screen, pressed if isinstance(pressed, Message) else None
+        )
+    if outcome.group_screens or outcome.progress_round_id is not None:
+        await publish_to_group(context, outcome)
+
+
+async def publish_to_group(context: ContextTypes.DEFAULT_TYPE, outcome: Outcome) -> None:
+    """Announcements to the cluster's group, then the progress message, edited in place."""
+    db = db_of(context)
+    lang = settings_of(context).language
+    async with db.session() as session:
+        cluster_id = None
+        if outcome.progress_round_id is not None:
+            row = await rounds.get_round(session, outcome.progress_round_id)
+            cluster_id = row.cluster_id if row else None
+        if cluster_id is None:
+            return
+        cluster = await clusters.get_cluster(session, cluster_id)
+        group = cluster.group_chat_id if cluster else None
+    if group is None:
+        return
+    for screen in outcome.group_screens:
+        await _safe_group_send(context.bot, group, lang, screen)
+    if outcome.progress_round_id is not None:
+        await refresh_progress(context.bot, db, lang, outcome.progress_round_id, group)
+
+
+async def _safe_group_send(bot: Bot, group: int, lang: str, screen: Screen) -> None:
+    try:
+        await send_screen(bot, group, lang, screen)
+    except (Forbidden, BadRequest) as exc:
+        # The bot was removed from the group: the officer's own action still stands.
+        log.warning("cannot post to group %s: %s", group, exc)
+
+
+async def refresh_progress(bot: Bot, db: Database, lang: str, round_id: int, group: int) -> None:
+    async with db.session() as session:
+        screen = await round_service.progress(session, round_id)
+        row = await rounds.get_round(session, round_id)
+    if screen is None or row is None:
+        return
+    text = render(lang, screen.message, **screen.params)
+    if row.progress_message_id is not None and row.progress_chat_id == group:
+        try:
+            await bot.edit_message_text(
+                text, chat_id=group, message_id=row.progress_message_id, parse_mode=ParseMode.HTML
+            )
+            return
+        except BadRequest as exc:
+            if "not modified" in str(exc).lower():
+                return
+            log.info("progress message gone, posting a new one: %s", exc)
+        except Forbidden as exc:
+            log.warning("cannot post to group %s: %s", group, exc)
+            return
+    try:
+        message = await bot.send_message(group, text, parse_mode=ParseMode.HTML)
+    except (Forbidden, BadRequest) as exc:
+        log.warning("cannot post to group %s: %s", group, exc)
+        return
+    async with db.session() as session:
+        row = await rounds.get_round(session, round_id)
+        if row is not None:
+            await rounds.set_progress_message(session, row, group, message.message_id)
+
+
+def adapter(body: Body) -> Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]:
+    """One session per update; replies go out after the commit, so what users see is stored."""
+
+    @wraps(body)
+    async def handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        user = update.effective_user
+        chat = update.effective_chat
+        if user is None or chat is None or user.is_bot:
+            return
+        settings = settings_of(context)
+        group_id = None if chat.type == ChatType.PRIVATE else chat.id
+        async with db_of(context).session() as session:
+            ctx = await load_context(
+                session, user.id, group_id, settings.language, settings.tz, now_of(context)
+            )
+            outcome = await body(update, context, session, ctx)
+        if update.callback_query is not None:
+            await update.callback_query.answer()
+        if outcome is not None:
+            await deliver(update, context, ctx, outcome)
+
+    return handler

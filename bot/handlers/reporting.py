@@ -1,0 +1,85 @@
+"""/report, /skip, /cancel, answers typed in the private chat, and the report flow's buttons."""
+
+from __future__ import annotations
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+from telegram import Update
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.handlers.onboarding import group_gate
+from bot.handlers.replying import adapter, is_private
+from bot.services import reporting
+from bot.services.context import Context
+from bot.services.screens import Outcome, Screen, UrlButton
+
+
+@adapter
+async def report(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, session: AsyncSession, ctx: Context
+) -> Outcome | None:
+    if (gate := await group_gate(session, update, ctx)) is not None:
+        return gate
+    if not is_private(update):
+        link = f"https://t.me/{context.bot.username}?start=report"
+        return Outcome(
+            [Screen("reporting.go_private", {}, [[UrlButton("reporting.btn_go_private", link)]])]
+        )
+    return await reporting.start(session, ctx)
+
+
+@adapter
+async def skip(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, session: AsyncSession, ctx: Context
+) -> Outcome | None:
+    if (gate := await group_gate(session, update, ctx)) is not None:
+        return gate
+    return await reporting.skip(session, ctx)
+
+
+@adapter
+async def cancel(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, session: AsyncSession, ctx: Context
+) -> Outcome | None:
+    if (gate := await group_gate(session, update, ctx)) is not None:
+        return gate
+    return await reporting.cancel(session, ctx)
+
+
+@adapter
+async def text(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, session: AsyncSession, ctx: Context
+) -> Outcome | None:
+    if (gate := await group_gate(session, update, ctx)) is not None:
+        return gate
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    outcome = await reporting.handle_text(session, ctx, message.text)
+    return outcome or Outcome().add("onboarding.not_understood")
+
+
+@adapter
+async def button(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, session: AsyncSession, ctx: Context
+) -> Outcome | None:
+    query = update.callback_query
+    assert query is not None
+    if not is_private(update) or ctx.actor is None:
+        return Outcome().add("common.not_allowed")
+    return await reporting.press(session, ctx, query.data or "")
+
+
+def register(app: Application) -> None:
+    app.add_handler(CommandHandler("report", report))
+    app.add_handler(CommandHandler("skip", skip))
+    app.add_handler(CommandHandler("cancel", cancel))
+    app.add_handler(CallbackQueryHandler(button, pattern=r"^rp:"))
+    app.add_handler(
+        MessageHandler(filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, text)
+    )

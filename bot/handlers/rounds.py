@@ -1,0 +1,58 @@
+"""/round (guided menu and one-line form), /status and /history."""
+
+from __future__ import annotations
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+
+from bot.handlers.onboarding import group_gate
+from bot.handlers.replying import adapter
+from bot.services import rounds
+from bot.services.context import Context
+from bot.services.screens import Outcome
+
+
+@adapter
+async def round_command(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, session: AsyncSession, ctx: Context
+) -> Outcome | None:
+    if (gate := await group_gate(session, update, ctx)) is not None:
+        return gate
+    return await rounds.command(session, ctx, list(context.args or []))
+
+
+@adapter
+async def round_button(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, session: AsyncSession, ctx: Context
+) -> Outcome | None:
+    if ctx.actor is None:
+        return Outcome().add("common.not_allowed")
+    query = update.callback_query
+    assert query is not None
+    return await rounds.press(session, ctx, query.data or "")
+
+
+@adapter
+async def status(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, session: AsyncSession, ctx: Context
+) -> Outcome | None:
+    if (gate := await group_gate(session, update, ctx)) is not None:
+        return gate
+    return await rounds.status(session, ctx, " ".join(context.args or []) or None)
+
+
+@adapter
+async def history(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, session: AsyncSession, ctx: Context
+) -> Outcome | None:
+    if (gate := await group_gate(session, update, ctx)) is not None:
+        return gate
+    return await rounds.history(session, ctx, " ".join(context.args or []) or None)
+
+
+def register(app: Application) -> None:
+    app.add_handler(CommandHandler("round", round_command))
+    app.add_handler(CallbackQueryHandler(round_button, pattern=r"^ro:"))
+    app.add_handler(CommandHandler("status", status))
+    app.add_handler(CommandHandler("history", history))

@@ -1,0 +1,45 @@
+"""What an administrator does from the command line, shared with the demo and the tests."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from bot.domain.cluster_file import load_cluster_file
+from storage import clusters, people
+from storage.clusters import ApplyReport
+from storage.database import Database
+from storage.people import NewInvite
+
+
+class AdminError(Exception):
+    def __init__(self, code: str, **params: object) -> None:
+        super().__init__(code)
+        self.code = code
+        self.params = params
+
+
+async def init_cluster(db: Database, path: Path) -> ApplyReport:
+    """Validate the whole file first (raises ClusterFileInvalid), then load it idempotently."""
+    spec = load_cluster_file(path)
+    async with db.session() as session:
+        return await clusters.apply_cluster_spec(session, spec)
+
+
+async def make_invite(
+    db: Database, cluster_id: str, department: str | None, role: str, valid_for: timedelta
+) -> NewInvite:
+    async with db.session() as session:
+        cluster = await clusters.get_cluster(session, cluster_id)
+        if cluster is None:
+            raise AdminError("unknown_cluster", value=cluster_id)
+        department_id = None
+        if role == "officer":
+            if department is None:
+                raise AdminError("department_needed")
+            row = await clusters.department_by_slug(session, cluster_id, department)
+            if row is None or row.merged_into is not None:
+                known = [d.slug for d in await clusters.list_departments(session, cluster_id)]
+                raise AdminError("unknown_department", value=department, known=", ".join(known))
+            department_id = row.id
+        return await people.create_invite(session, cluster_id, role, department_id, valid_for)

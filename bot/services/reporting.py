@@ -1,0 +1,456 @@
+"""The report conversation: ask each indicator, confirm what is ambiguous, review, store.
+
+State lives in the `draft` table (keyed by the officer), so a restart loses nothing. Every button
+carries the draft's version: a press on an old card is refused instead of acting on stale data.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.domain.drafts import DraftState, Step, next_step, parse_paste
+from bot.domain.figures import Ambiguous, IndicatorRule, Rejected, parse_answer
+from bot.domain.roles import Action, may
+from bot.services.context import Context
+from bot.services.screens import Button, Outcome, Screen
+from storage import clusters, rounds, submissions
+from storage.models import Draft, Indicator, Round
+
+
+def rule_of(indicator: Indicator) -> IndicatorRule:
+    return IndicatorRule(
+        type=indicator.type,  # type: ignore[arg-type]
+        required=indicator.required,
+        min=Decimal(indicator.min_value) if indicator.min_value is not None else None,
+        max=Decimal(indicator.max_value) if indicator.max_value is not None else None,
+        choices=tuple(c for c in indicator.choices.split("\n") if c),
+    )
+
+
+def is_late(round_: Round, at: datetime, ctx: Context, reopened: bool) -> bool:
+    return reopened or round_.state != "open" or at.astimezone(ctx.tz).date() > round_.deadline
+
+
+async def _reportable_rounds(session: AsyncSession, ctx: Context) -> list[Round]:
+    """Open rounds, plus closed ones the head reopened for this officer's department."""
+    assert ctx.cluster is not None and ctx.actor is not None
+    result = await rounds.open_rounds(session, ctx.cluster.id)
+    for row in await rounds.list_rounds(session, ctx.cluster.id):
+        if row.state != "open" and ctx.actor.department_id is not None and row.id is not None:
+            if await rounds.reopening(session, row.id, ctx.actor.department_id):
+                result.append(row)
+    return result
+
+
+async def start(session: AsyncSession, ctx: Context, round_id: int | None = None) -> Outcome:
+    out = Outcome()
+    if not may(ctx.actor, Action.REPORT):
+        return out.add("common.not_allowed")
+    assert ctx.actor is not None and ctx.actor.department_id is not None
+    candidates = await _reportable_rounds(session, ctx)
+    if round_id is not None:
+        candidates = [r for r in candidates if r.id == round_id]
+        if not candidates:
+            return out.add("reporting.round_gone")
+    if not candidates:
+        return out.add("reporting.no_open_round")
+    if len(candidates) > 1:
+        buttons = [
+            [Button("reporting.btn_round", f"rp:r:{r.id}", {"period": r.period})]
+            for r in candidates
+        ]
+        out.screens.append(Screen("reporting.choose_round", {}, buttons))
+        return out
+    round_ = candidates[0]
+    assert round_.id is not None
+    state = DraftState()
+    latest = await submissions.latest_revision(session, round_.id, ctx.actor.department_id)
+    indicators = await clusters.list_indicators(session, round_.cluster_id)
+    if latest is not None:
+        state.base_revision = latest.submission.revision
+        by_id = {i.id: i.slug for i in indicators}
+        for indicator_id, value in latest.values.items():
+            if indicator_id in by_id:
+                state.answers[by_id[indicator_id]] = value
+    draft = await submissions.save_draft(
+        session, ctx.user_id, round_.id, ctx.actor.department_id, state.to_json()
+    )
+    if latest is not None:
+        out.add(
+            "reporting.already_submitted",
+            revision=latest.submission.revision,
+            at=latest.submission.submitted_at,
+        )
+    else:
+        out.add(
+            "reporting.intro",
+            period=round_.period,
+            deadline=round_.deadline,
+            department=ctx.department,
+            count=len(indicators),
+        )
+    out.screens.extend(await _next_screens(session, ctx, draft, state, indicators))
+    return out
+
+
+async def _load(
+    session: AsyncSession, ctx: Context
+) -> tuple[Draft, DraftState, list[Indicator]] | None:
+    draft = await submissions.get_draft(session, ctx.user_id)
+    if draft is None or ctx.actor is None or draft.department_id != ctx.actor.department_id:
+        return None
+    round_ = await rounds.get_round(session, draft.round_id)
+    if round_ is None:
+        return None
+    indicators = await clusters.list_indicators(session, round_.cluster_id)
+    return draft, DraftState.from_json(draft.state), indicators
+
+
+async def _save(session: AsyncSession, draft: Draft, state: DraftState) -> Draft:
+    return await submissions.save_draft(
+        session, draft.person_id, draft.round_id, draft.department_id, state.to_json()
+    )
+
+
+async def _next_screens(
+    session: AsyncSession,
+    ctx: Context,
+    draft: Draft,
+    state: DraftState,
+    indicators: list[Indicator],
+) -> list[Screen]:
+    order = [i.slug for i in indicators]
+    by_slug = {i.slug: i for i in indicators}
+    step: Step = next_step(state, order)
+    version = draft.version
+    if step.kind == "confirm":
+        assert step.slug is not None
+        indicator = by_slug[step.slug]
+        candidates = state.pending[step.slug]
+        buttons: list[list[Button]] = [
+            [
+                Button(
+                    "reporting.btn_candidate",
+                    f"rp:c:{version}:{n}",
+                    {"type": indicator.type, "value": value},
+                )
+            ]
+            for n, value in enumerate(candidates)
+        ]
+        buttons.append([Button("reporting.btn_retype", f"rp:n:{version}")])
+        return [
+            Screen(
+                "reporting.confirm_ambiguous",
+                {
+                    "indicator": indicator,
+                    "raw": state.raw.get(step.slug, ""),
+                    "candidates": candidates,
+                },
+                buttons,
+            )
+        ]
+    if step.kind == "ask":
+        assert step.slug is not None
+        indicator = by_slug[step.slug]
+        round_ = await rounds.get_round(session, draft.round_id)
+        assert round_ is not None
+        previous = await submissions.previous_values(session, round_, draft.department_id)
+        rule = rule_of(indicator)
+        answer_buttons: list[list[Button]] = []
+        if indicator.type == "boolean":
+            answer_buttons = [
+                [
+                    Button("reporting.btn_yes", f"rp:a:{version}:1"),
+                    Button("reporting.btn_no", f"rp:a:{version}:0"),
+                ]
+            ]
+        elif indicator.type == "choice":
+            answer_buttons = [
+                [Button("reporting.btn_choice", f"rp:a:{version}:{n}", {"label": c})]
+                for n, c in enumerate(rule.choices)
+            ]
+        return [
+            Screen(
+                "reporting.question",
+                {
+                    "indicator": indicator,
+                    "number": order.index(step.slug) + 1,
+                    "total": len(order),
+                    "low": rule.effective_min,
+                    "high": rule.effective_max,
+                    "previous": previous.get(indicator.id) if indicator.id in previous else None,
+                    "has_previous": indicator.id in previous,
+                    "choices": rule.choices,
+                },
+                answer_buttons,
+            )
+        ]
+    return [_review_screen(draft, state, indicators)]
+
+
+def _review_screen(draft: Draft, state: DraftState, indicators: list[Indicator]) -> Screen:
+    version = draft.version
+    rows = [(i, state.answers.get(i.slug)) for i in indicators]
+    buttons: list[list[Button]] = [
+        [Button("reporting.btn_confirm", f"rp:ok:{version}")],
+        [
+            Button("reporting.btn_edit", f"rp:e:{version}"),
+            Button("reporting.btn_cancel", f"rp:x:{version}"),
+        ],
+    ]
+    return Screen("reporting.review", {"rows": rows}, buttons)
+
+
+async def handle_text(session: AsyncSession, ctx: Context, text: str) -> Outcome | None:
+    """An answer, or a paste of all figures. None when there is no report in progress."""
+    loaded = await _load(session, ctx)
+    if loaded is None:
+        if ctx.actor is not None and may(ctx.actor, Action.REPORT):
+            indicators = await _paste_indicators(session, ctx)
+            if indicators and parse_paste(text, [i.slug for i in indicators]) is not None:
+                started = await start(session, ctx)
+                loaded = await _load(session, ctx)
+                if loaded is None:
+                    return started
+            else:
+                return None
+        else:
+            return None
+    draft, state, indicators = loaded
+    order = [i.slug for i in indicators]
+    by_slug = {i.slug: i for i in indicators}
+    step = next_step(state, order)
+    asking_text = step.kind == "ask" and step.slug and by_slug[step.slug].type == "text"
+    entries = None if asking_text and "\n" not in text.strip() else parse_paste(text, order)
+    if entries is not None:
+        return await _apply_paste(session, ctx, draft, state, indicators, entries)
+    out = Outcome()
+    if step.kind == "review":
+        out.add("reporting.use_buttons")
+        out.screens.append(_review_screen(draft, state, indicators))
+        return out
+    if step.kind == "confirm":
+        out.add("reporting.use_candidate_buttons")
+        out.screens.extend(await _next_screens(session, ctx, draft, state, indicators))
+        return out
+    assert step.slug is not None
+    indicator = by_slug[step.slug]
+    result = parse_answer(rule_of(indicator), text)
+    if isinstance(result, Rejected):
+        out.add(f"figures.{result.reason}", indicator=indicator, raw=text, **result.params)
+        out.screens.extend(await _next_screens(session, ctx, draft, state, indicators))
+        return out
+    if isinstance(result, Ambiguous):
+        state.await_confirmation(step.slug, text.strip(), list(result.candidates))
+    else:
+        state.answer(step.slug, result.value)
+    draft = await _save(session, draft, state)
+    out.screens.extend(await _next_screens(session, ctx, draft, state, indicators))
+    return out
+
+
+async def _paste_indicators(session: AsyncSession, ctx: Context) -> list[Indicator]:
+    assert ctx.cluster is not None
+    return await clusters.list_indicators(session, ctx.cluster.id)
+
+
+async def _apply_paste(
+    session: AsyncSession,
+    ctx: Context,
+    draft: Draft,
+    state: DraftState,
+    indicators: list[Indicator],
+    entries: list[Any],
+) -> Outcome:
+    """All lines are checked first; one bad line and nothing of the paste is kept."""
+    by_slug = {i.slug: i for i in indicators}
+    errors: list[dict[str, Any]] = []
+    accepted: dict[str, str] = {}
+    ambiguous: dict[str, tuple[str, list[str]]] = {}
+    seen: set[str] = set()
+    for entry in entries:
+        if entry.slug is None:
+            errors.append({"line": entry.line_number, "reason": "unknown_key", "key": entry.key})
+            continue
+        if entry.slug in seen:
+            errors.append({"line": entry.line_number, "reason": "duplicate_key", "key": entry.key})
+            continue
+        seen.add(entry.slug)
+        indicator = by_slug[entry.slug]
+        result = parse_answer(rule_of(indicator), entry.value)
+        if isinstance(result, Rejected):
+            errors.append(
+                {
+                    "line": entry.line_number,
+                    "reason": result.reason,
+                    "indicator": indicator,
+                    "raw": entry.value,
+                    "params": result.params,
+                }
+            )
+        elif isinstance(result, Ambiguous):
+            ambiguous[entry.slug] = (entry.value, list(result.candidates))
+        else:
+            accepted[entry.slug] = result.value
+    out = Outcome()
+    if errors:
+        out.add("reporting.paste_errors", errors=errors)
+        return out
+    for slug, value in accepted.items():
+        state.answer(slug, value)
+    for slug, (raw, candidates) in ambiguous.items():
+        state.await_confirmation(slug, raw, candidates)
+    draft = await _save(session, draft, state)
+    out.add("reporting.paste_received", count=len(entries))
+    out.screens.extend(await _next_screens(session, ctx, draft, state, indicators))
+    return out
+
+
+async def skip(session: AsyncSession, ctx: Context) -> Outcome:
+    out = Outcome()
+    loaded = await _load(session, ctx)
+    if loaded is None:
+        return out.add("reporting.nothing_to_skip")
+    draft, state, indicators = loaded
+    step = next_step(state, [i.slug for i in indicators])
+    if step.kind != "ask" or step.slug is None:
+        return out.add("reporting.nothing_to_skip")
+    indicator = next(i for i in indicators if i.slug == step.slug)
+    if indicator.required:
+        out.add("reporting.cannot_skip", indicator=indicator)
+    else:
+        state.answer(step.slug, None)
+        draft = await _save(session, draft, state)
+    out.screens.extend(await _next_screens(session, ctx, draft, state, indicators))
+    return out
+
+
+async def cancel(session: AsyncSession, ctx: Context) -> Outcome:
+    had = await submissions.get_draft(session, ctx.user_id)
+    await submissions.delete_draft(session, ctx.user_id)
+    return Outcome().add("reporting.cancelled" if had else "reporting.nothing_to_cancel")
+
+
+async def press(session: AsyncSession, ctx: Context, data: str) -> Outcome:
+    """A button of the report flow. The data is only a hint: everything is checked again here."""
+    out = Outcome()
+    parts = data.split(":")
+    if not may(ctx.actor, Action.REPORT):
+        return out.add("common.not_allowed")
+    if len(parts) == 3 and parts[1] == "r" and parts[2].isdigit():
+        return await start(session, ctx, int(parts[2]))
+    loaded = await _load(session, ctx)
+    if loaded is None or len(parts) < 3 or not parts[2].isdigit():
+        return out.add("reporting.stale")
+    draft, state, indicators = loaded
+    if int(parts[2]) != draft.version:
+        return out.add("reporting.stale")
+    action = parts[1]
+    arg = parts[3] if len(parts) > 3 else None
+    order = [i.slug for i in indicators]
+    step = next_step(state, order)
+    by_slug = {i.slug: i for i in indicators}
+
+    if action == "a" and step.kind == "ask" and arg is not None and arg.isdigit():
+        indicator = by_slug[step.slug or ""]
+        rule = rule_of(indicator)
+        if indicator.type == "boolean" and arg in ("0", "1"):
+            state.answer(indicator.slug, "true" if arg == "1" else "false")
+        elif indicator.type == "choice" and int(arg) < len(rule.choices):
+            state.answer(indicator.slug, rule.choices[int(arg)])
+        else:
+            return out.add("reporting.stale")
+    elif action == "c" and step.kind == "confirm" and arg is not None and arg.isdigit():
+        candidates = state.pending[step.slug or ""]
+        if int(arg) >= len(candidates):
+            return out.add("reporting.stale")
+        state.answer(step.slug or "", candidates[int(arg)])
+    elif action == "n" and step.kind == "confirm":
+        state.reopen(step.slug or "")
+    elif action == "e" and step.kind == "review":
+        buttons = [
+            [
+                Button(
+                    "reporting.btn_item",
+                    f"rp:ei:{draft.version}:{n}",
+                    {"number": n + 1, "indicator": i},
+                )
+            ]
+            for n, i in enumerate(indicators)
+        ]
+        out.screens.append(Screen("reporting.choose_item", {}, buttons))
+        return out
+    elif action == "ei" and step.kind == "review" and arg is not None and arg.isdigit():
+        if int(arg) >= len(order):
+            return out.add("reporting.stale")
+        state.reopen(order[int(arg)])
+    elif action == "x":
+        await submissions.delete_draft(session, ctx.user_id)
+        return out.add("reporting.cancelled")
+    elif action == "ok" and step.kind == "review":
+        return await _submit(session, ctx, draft, state, indicators)
+    else:
+        return out.add("reporting.stale")
+    draft = await _save(session, draft, state)
+    out.screens.extend(await _next_screens(session, ctx, draft, state, indicators))
+    return out
+
+
+async def _submit(
+    session: AsyncSession,
+    ctx: Context,
+    draft: Draft,
+    state: DraftState,
+    indicators: list[Indicator],
+) -> Outcome:
+    out = Outcome()
+    round_ = await rounds.get_round(session, draft.round_id)
+    assert round_ is not None and round_.id is not None
+    reopened = None
+    if round_.state != "open":
+        reopened = await rounds.reopening(session, round_.id, draft.department_id)
+        if reopened is None:
+            await submissions.delete_draft(session, ctx.user_id)
+            return out.add("reporting.round_closed", period=round_.period)
+    values: dict[int, str | None] = {}
+    for indicator in indicators:
+        assert indicator.id is not None
+        values[indicator.id] = state.answers.get(indicator.slug)
+    latest = await submissions.latest_revision(session, round_.id, draft.department_id)
+    current = latest.submission.revision if latest else 0
+    if current != state.base_revision:
+        await submissions.delete_draft(session, ctx.user_id)
+        return out.add("reporting.conflict")
+    if latest is not None and latest.values == values:
+        await submissions.delete_draft(session, ctx.user_id)
+        return out.add("reporting.unchanged")
+    try:
+        submission = await submissions.save_revision(
+            session,
+            round_.id,
+            draft.department_id,
+            values,
+            by=ctx.user_id,
+            late=is_late(round_, ctx.now, ctx, reopened is not None),
+            expected_revision=current,
+            at=ctx.now,
+        )
+    except submissions.RevisionConflict:
+        await submissions.delete_draft(session, ctx.user_id)
+        return out.add("reporting.conflict")
+    if reopened is not None:
+        reopened.used = True
+    await submissions.delete_draft(session, ctx.user_id)
+    out.add(
+        "reporting.saved",
+        period=round_.period,
+        revision=submission.revision,
+        at=submission.submitted_at,
+        late=submission.late,
+    )
+    out.progress_round_id = round_.id
+    return out

@@ -1,0 +1,101 @@
+"""Settings from the environment (and an optional `.env`), validated once at start-up."""
+
+from __future__ import annotations
+
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
+DEFAULT_API_BASE_FILE_URL = "https://api.telegram.org/file/bot"
+
+
+class SettingsError(Exception):
+    """One bad setting, worded for the person who configures the bot."""
+
+    def __init__(self, setting: str, problem: str) -> None:
+        super().__init__(f"{setting}: {problem}")
+        self.setting = setting
+        self.problem = problem
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    telegram_bot_token: str = Field(default="", validation_alias="TELEGRAM_BOT_TOKEN", repr=False)
+    database_url: str = Field(
+        default="sqlite+aiosqlite:///clusterbot.db", validation_alias="DATABASE_URL"
+    )
+    telegram_api_base_url: str = Field(
+        default=DEFAULT_API_BASE_URL, validation_alias="TELEGRAM_API_BASE_URL"
+    )
+    telegram_api_base_file_url: str = Field(
+        default=DEFAULT_API_BASE_FILE_URL, validation_alias="TELEGRAM_API_BASE_FILE_URL"
+    )
+    language: Literal["vi", "en"] = Field(default="vi", validation_alias="CLUSTERBOT_LANGUAGE")
+    timezone: str = Field(default="Asia/Ho_Chi_Minh", validation_alias="CLUSTERBOT_TIMEZONE")
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_driver(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return value
+
+    @field_validator("telegram_api_base_url", "telegram_api_base_file_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(
+                "must be an http:// or https:// URL (the prefix the token is appended to)"
+            )
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError("is not a known IANA time zone, e.g. Asia/Ho_Chi_Minh") from exc
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def require_token(self) -> str:
+        token = self.telegram_bot_token.strip()
+        if not token:
+            raise SettingsError("TELEGRAM_BOT_TOKEN", "is not set; get a token from @BotFather")
+        if ":" not in token:
+            raise SettingsError(
+                "TELEGRAM_BOT_TOKEN", "does not look like a BotFather token (id:secret)"
+            )
+        return token
+
+
+_ENV_NAMES = {
+    "telegram_bot_token": "TELEGRAM_BOT_TOKEN",
+    "database_url": "DATABASE_URL",
+    "telegram_api_base_url": "TELEGRAM_API_BASE_URL",
+    "telegram_api_base_file_url": "TELEGRAM_API_BASE_FILE_URL",
+    "language": "CLUSTERBOT_LANGUAGE",
+    "timezone": "CLUSTERBOT_TIMEZONE",
+}
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings, turning pydantic's report into one line naming the setting."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = str(error["loc"][0]) if error["loc"] else "?"
+        name = _ENV_NAMES.get(field, field.upper())
+        message = str(error["msg"]).removeprefix("Value error, ")
+        if error["type"] == "literal_error":
+            message = "must be one of: vi, en"
+        raise SettingsError(name, message) from None

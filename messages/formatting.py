@@ -1,0 +1,175 @@
+"""Numbers, dates and period names as Vietnamese (default) and English readers expect them.
+
+Vietnamese: "." groups thousands and "," marks decimals (1.203; 12,5%); dates are dd/mm/yyyy in
+Asia/Ho_Chi_Minh. English uses "," and "." the other way round, with the same date format.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
+from zoneinfo import ZoneInfo
+
+from bot.domain.periods import Period, parse_period, roman
+
+__all__ = [
+    "DEFAULT_TZ",
+    "format_change",
+    "format_date",
+    "format_datetime",
+    "format_number",
+    "format_percent",
+    "parse_date",
+    "period_label",
+]
+
+DEFAULT_TZ = "Asia/Ho_Chi_Minh"
+
+_EN_MONTHS = (
+    "January", "February", "March", "April", "May", "June", "July", "August", "September",
+    "October", "November", "December",
+)  # fmt: skip
+
+
+def _is_english(lang: str) -> bool:
+    """Anything that is not English is shown the Vietnamese way (the product's default)."""
+    return lang.lower().startswith("en")
+
+
+def _separators(lang: str) -> tuple[str, str]:
+    """(thousands separator, decimal mark) for ``lang``."""
+    return (",", ".") if _is_english(lang) else (".", ",")
+
+
+def _to_decimal(value: Decimal | int | float | str) -> Decimal:
+    if isinstance(value, Decimal):
+        result = value
+    elif isinstance(value, bool):
+        raise TypeError("a boolean is not a number")
+    elif isinstance(value, int):
+        result = Decimal(value)
+    elif isinstance(value, float):
+        result = Decimal(repr(value))  # the shortest repr, so 0.1 stays 0.1
+    elif isinstance(value, str):
+        try:
+            result = Decimal(value.strip())
+        except InvalidOperation as exc:
+            raise ValueError(f"not a number: {value!r}") from exc
+    else:
+        raise TypeError(f"not a number: {value!r}")
+    if not result.is_finite():
+        raise ValueError(f"not a finite number: {value!r}")
+    return result
+
+
+def _round(value: Decimal, max_decimals: int) -> Decimal:
+    if max_decimals < 0:
+        raise ValueError("max_decimals must be >= 0")
+    with localcontext() as ctx:
+        ctx.prec = max(28, value.adjusted() + max_decimals + 2)
+        return value.quantize(Decimal(1).scaleb(-max_decimals), rounding=ROUND_HALF_UP)
+
+
+def _group(digits: str, separator: str) -> str:
+    head = len(digits) % 3 or 3
+    groups = [digits[:head]] + [digits[i : i + 3] for i in range(head, len(digits), 3)]
+    return separator.join(groups)
+
+
+def format_number(
+    value: Decimal | int | float | str, lang: str = "vi", max_decimals: int = 2
+) -> str:
+    """1203 -> "1.203" (vi) / "1,203" (en); 12.5 -> "12,5" / "12.5".
+
+    Rounds half away from zero to ``max_decimals`` places, then drops trailing zeros.
+    """
+    thousands, decimal_mark = _separators(lang)
+    rounded = _round(_to_decimal(value), max_decimals)
+    if rounded == 0:
+        return "0"
+    text = format(abs(rounded), "f")
+    int_part, _, frac = text.partition(".")
+    frac = frac.rstrip("0")
+    result = _group(int_part, thousands)
+    if frac:
+        result += decimal_mark + frac
+    return "-" + result if rounded < 0 else result
+
+
+def format_percent(
+    value: Decimal | int | float | str, lang: str = "vi", max_decimals: int = 2
+) -> str:
+    """12.5 -> "12,5%" (vi) / "12.5%" (en). The value is already in percent."""
+    return format_number(value, lang, max_decimals) + "%"
+
+
+def format_change(
+    delta: Decimal | int | float | str, lang: str = "vi", max_decimals: int = 2
+) -> str:
+    """A signed difference: "+12", "-3", "0" (vi "+1.203,5", en "+1,203.5")."""
+    text = format_number(delta, lang, max_decimals)
+    if text == "0" or text.startswith("-"):
+        return text
+    return "+" + text
+
+
+def _local(dt: datetime, tz: str) -> datetime:
+    """``dt`` in ``tz``; a naive datetime is taken as UTC (how the database stores them)."""
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(ZoneInfo(tz))
+
+
+def format_date(d: date | datetime, tz: str = DEFAULT_TZ) -> str:
+    """dd/mm/yyyy. A datetime is first converted to ``tz`` (a naive one is taken as UTC)."""
+    if isinstance(d, datetime):
+        d = _local(d, tz).date()
+    return f"{d.day:02d}/{d.month:02d}/{d.year:04d}"
+
+
+def format_datetime(dt: datetime, tz: str = DEFAULT_TZ) -> str:
+    """Local time (``tz``) as "dd/mm/yyyy HH:MM"; a naive datetime is taken as UTC."""
+    local = _local(dt, tz)
+    return f"{format_date(local.date())} {local.hour:02d}:{local.minute:02d}"
+
+
+_DMY = re.compile(r"(?P<d>\d{1,2})\s*(?P<sep>[/.\-])\s*(?P<m>\d{1,2})\s*(?P=sep)\s*(?P<y>\d{4})")
+_YMD = re.compile(r"(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})")
+
+
+def parse_date(text: str) -> date:
+    """Read "15/01/2024", "15/1/2024", "15-01-2024", "15.01.2024" or "2024-01-15".
+
+    Raises ValueError when the text is not a date in one of these forms or names no real day.
+    """
+    key = text.strip()
+    match = _DMY.fullmatch(key) or _YMD.fullmatch(key)
+    if match is None:
+        raise ValueError(f"not a date (dd/mm/yyyy): {text!r}")
+    try:
+        return date(int(match.group("y")), int(match.group("m")), int(match.group("d")))
+    except ValueError as exc:
+        raise ValueError(f"no such day: {text!r}") from exc
+
+
+def period_label(code: str | Period, lang: str = "vi") -> str:
+    """The display name of a period code.
+
+    "2023" -> "Năm 2023" / "Year 2023"; "2023-H1" -> "6 tháng đầu năm 2023" / "First half of
+    2023"; "2023-Q4" -> "Quý IV/2023" / "Q4 2023"; "2023-11" -> "Tháng 11/2023" / "November 2023".
+    """
+    period = code if isinstance(code, Period) else parse_period(code)
+    english = _is_english(lang)
+    year = period.year
+    if period.kind == "year":
+        return f"Year {year}" if english else f"Năm {year}"
+    if period.kind == "half":
+        if english:
+            return f"{'First' if period.index == 1 else 'Second'} half of {year}"
+        return f"6 tháng {'đầu' if period.index == 1 else 'cuối'} năm {year}"
+    if period.kind == "quarter":
+        return f"Q{period.index} {year}" if english else f"Quý {roman(period.index)}/{year}"
+    if english:
+        return f"{_EN_MONTHS[period.index - 1]} {year}"
+    return f"Tháng {period.index}/{year}"

@@ -1,0 +1,205 @@
+"""Clusters, their departments, indicators and offices."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.domain.cluster_file import ClusterSpec
+from storage.models import ChatNotice, Cluster, Department, Indicator, Office
+
+
+@dataclass
+class ApplyReport:
+    """What `clusterbot init` changed; empty when the file was already loaded."""
+
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    deactivated: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.updated or self.deactivated)
+
+
+def _sync(row: object, values: dict[str, object]) -> bool:
+    changed = False
+    for key, value in values.items():
+        if getattr(row, key) != value:
+            setattr(row, key, value)
+            changed = True
+    return changed
+
+
+async def apply_cluster_spec(session: AsyncSession, spec: ClusterSpec) -> ApplyReport:
+    """Create or update a cluster from its file, idempotently and without touching submissions."""
+    report = ApplyReport()
+    cluster = await session.get(Cluster, spec.id)
+    if cluster is None:
+        cluster = Cluster(id=spec.id, name=spec.name, name_en=spec.name_en)
+        session.add(cluster)
+        report.created.append(f"cluster {spec.id}")
+    elif _sync(cluster, {"name": spec.name, "name_en": spec.name_en}):
+        report.updated.append(f"cluster {spec.id}")
+    await session.flush()
+
+    departments = {d.slug: d for d in await list_departments(session, spec.id, include_merged=True)}
+    for position, d in enumerate(spec.departments):
+        values = {
+            "name": d.name,
+            "name_en": d.name_en,
+            "merged_into": d.merged_into,
+            "position": position,
+        }
+        row = departments.get(d.slug)
+        if row is None:
+            row = Department(cluster_id=spec.id, slug=d.slug, **values)  # type: ignore[arg-type]
+            session.add(row)
+            departments[d.slug] = row
+            report.created.append(f"department {d.slug}")
+        elif _sync(row, values):
+            report.updated.append(f"department {d.slug}")
+
+    indicators = {i.slug: i for i in await list_indicators(session, spec.id, include_inactive=True)}
+    for position, i in enumerate(spec.indicators):
+        values = {
+            "position": position,
+            "label": i.label,
+            "label_en": i.label_en,
+            "type": i.type,
+            "unit": i.unit,
+            "unit_en": i.unit_en,
+            "required": i.required,
+            "min_value": i.min_value,
+            "max_value": i.max_value,
+            "aggregate": i.aggregate,
+            "choices": "\n".join(i.choices),
+            "active": True,
+        }
+        row = indicators.get(i.slug)
+        if row is None:
+            session.add(Indicator(cluster_id=spec.id, slug=i.slug, **values))  # type: ignore[arg-type]
+            report.created.append(f"indicator {i.slug}")
+        elif _sync(row, values):
+            report.updated.append(f"indicator {i.slug}")
+    kept = {i.slug for i in spec.indicators}
+    for slug, row in indicators.items():
+        if slug not in kept and row.active:
+            row.active = False
+            report.deactivated.append(f"indicator {slug}")
+    await session.flush()
+
+    if spec.offices is not None:
+        for role, slug in (("head", spec.offices.head), ("deputy", spec.offices.deputy)):
+            existing = (
+                await session.exec(
+                    select(Office).where(
+                        Office.cluster_id == spec.id,
+                        Office.term == spec.offices.term,
+                        Office.role == role,
+                    )
+                )
+            ).first()
+            if slug is None:
+                if existing is not None:
+                    await session.delete(existing)
+                    report.updated.append(f"office {role} {spec.offices.term}")
+                continue
+            department_id = departments[slug].id
+            assert department_id is not None
+            if existing is None:
+                session.add(
+                    Office(
+                        cluster_id=spec.id,
+                        term=spec.offices.term,
+                        role=role,
+                        department_id=department_id,
+                    )
+                )
+                report.created.append(f"office {role} {spec.offices.term}")
+            elif existing.department_id != department_id:
+                existing.department_id = department_id
+                report.updated.append(f"office {role} {spec.offices.term}")
+    await session.flush()
+    return report
+
+
+async def get_cluster(session: AsyncSession, cluster_id: str) -> Cluster | None:
+    return await session.get(Cluster, cluster_id)
+
+
+async def cluster_for_group(session: AsyncSession, chat_id: int) -> Cluster | None:
+    return (await session.exec(select(Cluster).where(Cluster.group_chat_id == chat_id))).first()
+
+
+async def link_group(session: AsyncSession, cluster: Cluster, chat_id: int) -> None:
+    """Make this group the cluster's group; a group serves one cluster only."""
+    other = await cluster_for_group(session, chat_id)
+    if other is not None and other.id != cluster.id:
+        other.group_chat_id = None
+        await session.flush()
+    cluster.group_chat_id = chat_id
+    session.add(cluster)
+    await session.flush()
+
+
+async def list_departments(
+    session: AsyncSession, cluster_id: str, include_merged: bool = False
+) -> list[Department]:
+    query = select(Department).where(Department.cluster_id == cluster_id)
+    if not include_merged:
+        query = query.where(col(Department.merged_into).is_(None))
+    return list((await session.exec(query.order_by(Department.position))).all())
+
+
+async def department_by_slug(
+    session: AsyncSession, cluster_id: str, slug: str
+) -> Department | None:
+    query = select(Department).where(Department.cluster_id == cluster_id, Department.slug == slug)
+    return (await session.exec(query)).first()
+
+
+async def list_indicators(
+    session: AsyncSession, cluster_id: str, include_inactive: bool = False
+) -> list[Indicator]:
+    query = select(Indicator).where(Indicator.cluster_id == cluster_id)
+    if not include_inactive:
+        query = query.where(Indicator.active == True)  # noqa: E712
+    return list((await session.exec(query.order_by(Indicator.position))).all())
+
+
+async def current_offices(session: AsyncSession, cluster_id: str, year: int) -> dict[str, int]:
+    """role -> department id for the term in force: the latest term not after `year`.
+
+    Office holders keep serving until the next term's holders are declared or elected.
+    """
+    query = (
+        select(Office)
+        .where(Office.cluster_id == cluster_id, Office.term <= year)
+        .order_by(col(Office.term).desc())
+    )
+    rows = list((await session.exec(query)).all())
+    if not rows:
+        return {}
+    term = rows[0].term
+    return {o.role: o.department_id for o in rows if o.term == term}
+
+
+async def current_term(session: AsyncSession, cluster_id: str, year: int) -> int | None:
+    query = (
+        select(Office.term)
+        .where(Office.cluster_id == cluster_id, Office.term <= year)
+        .order_by(col(Office.term).desc())
+    )
+    return (await session.exec(query)).first()
+
+
+async def mark_chat_noticed(session: AsyncSession, chat_id: int) -> bool:
+    """True the first time only: a foreign group gets one short explanation, ever."""
+    if await session.get(ChatNotice, chat_id) is not None:
+        return False
+    session.add(ChatNotice(chat_id=chat_id))
+    await session.flush()
+    return True

@@ -1,0 +1,141 @@
+"""People, their memberships in clusters, and one-time invite codes."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+from sqlalchemy import update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import Department, Invite, Membership, Person
+from storage.types import utcnow
+
+RedeemOutcome = Literal["bound", "unknown", "used", "expired", "already_member"]
+
+
+def hash_code(code: str) -> str:
+    """Only the hash is stored, so a database dump gives away no usable invite."""
+    return hashlib.sha256(code.strip().encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class NewInvite:
+    code: str
+    expires_at: datetime
+
+
+async def create_invite(
+    session: AsyncSession,
+    cluster_id: str,
+    role: str,
+    department_id: int | None,
+    valid_for: timedelta,
+) -> NewInvite:
+    code = secrets.token_urlsafe(12)
+    expires_at = utcnow() + valid_for
+    session.add(
+        Invite(
+            code_hash=hash_code(code),
+            cluster_id=cluster_id,
+            department_id=department_id,
+            role=role,
+            expires_at=expires_at,
+        )
+    )
+    await session.flush()
+    return NewInvite(code=code, expires_at=expires_at)
+
+
+@dataclass(frozen=True)
+class Redeemed:
+    outcome: RedeemOutcome
+    membership: Membership | None = None
+
+
+async def redeem_invite(
+    session: AsyncSession, code: str, person_id: int, full_name: str, username: str | None
+) -> Redeemed:
+    """Bind a Telegram user with a code: single use, checked and consumed in one transaction."""
+    if not code or len(code) > 64:
+        return Redeemed("unknown")
+    invite = (await session.exec(select(Invite).where(Invite.code_hash == hash_code(code)))).first()
+    if invite is None:
+        return Redeemed("unknown")
+    if invite.used_at is not None:
+        return Redeemed("used")
+    if invite.expires_at <= utcnow():
+        return Redeemed("expired")
+    existing = await membership_in(session, person_id, invite.cluster_id)
+    if existing is not None:
+        return Redeemed("already_member", existing)
+    # Consume with a conditional UPDATE: of two people racing for one code, only one wins.
+    claimed = await session.exec(  # type: ignore[call-overload]
+        update(Invite)
+        .where(col(Invite.id) == invite.id, col(Invite.used_at).is_(None))
+        .values(used_at=utcnow(), used_by=person_id)
+    )
+    if claimed.rowcount != 1:
+        return Redeemed("used")
+    person = await session.get(Person, person_id)
+    if person is None:
+        person = Person(id=person_id, full_name=full_name, username=username)
+        session.add(person)
+    else:
+        person.full_name, person.username = full_name, username
+    membership = Membership(
+        person_id=person_id,
+        cluster_id=invite.cluster_id,
+        department_id=invite.department_id,
+        role=invite.role,
+    )
+    session.add(membership)
+    await session.flush()
+    return Redeemed("bound", membership)
+
+
+async def get_person(session: AsyncSession, person_id: int) -> Person | None:
+    return await session.get(Person, person_id)
+
+
+async def set_language(session: AsyncSession, person_id: int, language: str) -> None:
+    person = await session.get(Person, person_id)
+    if person is not None:
+        person.language = language
+        await session.flush()
+
+
+async def membership_in(
+    session: AsyncSession, person_id: int, cluster_id: str
+) -> Membership | None:
+    query = select(Membership).where(
+        Membership.person_id == person_id, Membership.cluster_id == cluster_id
+    )
+    return (await session.exec(query)).first()
+
+
+async def memberships_of(session: AsyncSession, person_id: int) -> list[Membership]:
+    """Newest first: in a private chat the newest membership is the one acted for."""
+    query = (
+        select(Membership)
+        .where(Membership.person_id == person_id)
+        .order_by(col(Membership.created_at).desc(), col(Membership.id).desc())
+    )
+    return list((await session.exec(query)).all())
+
+
+async def officers_of(session: AsyncSession, department_id: int) -> list[Membership]:
+    query = select(Membership).where(
+        Membership.department_id == department_id, Membership.role == "officer"
+    )
+    return list((await session.exec(query)).all())
+
+
+async def department(session: AsyncSession, department_id: int | None) -> Department | None:
+    if department_id is None:
+        return None
+    return await session.get(Department, department_id)

@@ -1,0 +1,120 @@
+"""Reporting rounds: one period of one cluster, with a deadline."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import Round, RoundReopening
+from storage.types import utcnow
+
+
+class RoundExists(Exception):
+    pass
+
+
+async def open_round(
+    session: AsyncSession,
+    cluster_id: str,
+    period: str,
+    period_start: date,
+    deadline: date,
+    opened_by: int | None,
+) -> Round:
+    if await round_by_period(session, cluster_id, period) is not None:
+        raise RoundExists(period)
+    row = Round(
+        cluster_id=cluster_id,
+        period=period,
+        period_start=period_start,
+        deadline=deadline,
+        opened_by=opened_by,
+    )
+    session.add(row)
+    try:
+        await session.flush()
+    except IntegrityError:
+        raise RoundExists(period) from None
+    return row
+
+
+async def round_by_period(session: AsyncSession, cluster_id: str, period: str) -> Round | None:
+    query = select(Round).where(Round.cluster_id == cluster_id, Round.period == period)
+    return (await session.exec(query)).first()
+
+
+async def get_round(session: AsyncSession, round_id: int) -> Round | None:
+    return await session.get(Round, round_id)
+
+
+async def open_rounds(session: AsyncSession, cluster_id: str) -> list[Round]:
+    query = (
+        select(Round)
+        .where(Round.cluster_id == cluster_id, Round.state == "open")
+        .order_by(col(Round.period_start), col(Round.id))
+    )
+    return list((await session.exec(query)).all())
+
+
+async def list_rounds(session: AsyncSession, cluster_id: str) -> list[Round]:
+    query = (
+        select(Round)
+        .where(Round.cluster_id == cluster_id)
+        .order_by(col(Round.period_start).desc(), col(Round.id).desc())
+    )
+    return list((await session.exec(query)).all())
+
+
+async def latest_round(session: AsyncSession, cluster_id: str) -> Round | None:
+    """The round people mean by default: the newest open one, else the newest."""
+    rounds = await open_rounds(session, cluster_id)
+    if rounds:
+        return rounds[-1]
+    every = await list_rounds(session, cluster_id)
+    return every[0] if every else None
+
+
+async def close_round(session: AsyncSession, row: Round) -> None:
+    row.state = "closed"
+    row.closed_at = utcnow()
+    session.add(row)
+    await session.flush()
+
+
+async def reopen_for(session: AsyncSession, row: Round, department_id: int, by: int) -> None:
+    """Let one department submit once more after the round closed."""
+    assert row.id is not None
+    query = select(RoundReopening).where(
+        RoundReopening.round_id == row.id, RoundReopening.department_id == department_id
+    )
+    existing = (await session.exec(query)).first()
+    if existing is None:
+        session.add(RoundReopening(round_id=row.id, department_id=department_id, reopened_by=by))
+    else:
+        existing.used = False
+        existing.reopened_by = by
+        existing.reopened_at = utcnow()
+    await session.flush()
+
+
+async def reopening(
+    session: AsyncSession, round_id: int, department_id: int
+) -> RoundReopening | None:
+    query = select(RoundReopening).where(
+        RoundReopening.round_id == round_id,
+        RoundReopening.department_id == department_id,
+        RoundReopening.used == False,  # noqa: E712
+    )
+    return (await session.exec(query)).first()
+
+
+async def set_progress_message(
+    session: AsyncSession, row: Round, chat_id: int, message_id: int
+) -> None:
+    row.progress_chat_id = chat_id
+    row.progress_message_id = message_id
+    session.add(row)
+    await session.flush()

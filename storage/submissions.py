@@ -1,0 +1,175 @@
+"""Submissions: every confirmed report is a new revision holding all its values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import Draft, Round, Submission, SubmissionValue
+from storage.types import utcnow
+
+
+@dataclass(frozen=True)
+class Revision:
+    submission: Submission
+    values: dict[int, str | None]  # indicator id -> canonical value
+
+
+class RevisionConflict(Exception):
+    """Another officer of the department confirmed at the same moment."""
+
+
+async def latest_revision(
+    session: AsyncSession, round_id: int, department_id: int
+) -> Revision | None:
+    query = (
+        select(Submission)
+        .where(Submission.round_id == round_id, Submission.department_id == department_id)
+        .order_by(col(Submission.revision).desc())
+        .limit(1)
+    )
+    submission = (await session.exec(query)).first()
+    if submission is None:
+        return None
+    return Revision(submission, await _values(session, submission))
+
+
+async def _values(session: AsyncSession, submission: Submission) -> dict[int, str | None]:
+    rows = await session.exec(
+        select(SubmissionValue).where(SubmissionValue.submission_id == submission.id)
+    )
+    return {v.indicator_id: v.value for v in rows.all()}
+
+
+async def revisions(session: AsyncSession, round_id: int, department_id: int) -> list[Revision]:
+    """Oldest first, for the history view."""
+    query = (
+        select(Submission)
+        .where(Submission.round_id == round_id, Submission.department_id == department_id)
+        .order_by(col(Submission.revision))
+    )
+    return [Revision(s, await _values(session, s)) for s in (await session.exec(query)).all()]
+
+
+async def save_revision(
+    session: AsyncSession,
+    round_id: int,
+    department_id: int,
+    values: dict[int, str | None],
+    by: int,
+    late: bool,
+    expected_revision: int,
+    at: datetime | None = None,
+) -> Submission:
+    """Store all values or none. `expected_revision` is the revision the officer reviewed on top of:
+    if someone else submitted meanwhile, the unique key refuses this one."""
+    submission = Submission(
+        round_id=round_id,
+        department_id=department_id,
+        revision=expected_revision + 1,
+        submitted_by=by,
+        submitted_at=at or utcnow(),
+        late=late,
+    )
+    try:
+        async with session.begin_nested():
+            session.add(submission)
+            await session.flush()
+            assert submission.id is not None
+            for indicator_id, value in values.items():
+                session.add(
+                    SubmissionValue(
+                        submission_id=submission.id, indicator_id=indicator_id, value=value
+                    )
+                )
+            await session.flush()
+    except IntegrityError:
+        raise RevisionConflict() from None
+    return submission
+
+
+async def submitted_departments(session: AsyncSession, round_id: int) -> dict[int, Submission]:
+    """department id -> its latest submission in the round."""
+    latest = (
+        select(Submission.department_id, func.max(Submission.revision).label("revision"))
+        .where(Submission.round_id == round_id)
+        .group_by(col(Submission.department_id))
+        .subquery()
+    )
+    query = (
+        select(Submission)
+        .join(
+            latest,
+            (col(Submission.department_id) == latest.c.department_id)
+            & (col(Submission.revision) == latest.c.revision),
+        )
+        .where(Submission.round_id == round_id)
+    )
+    return {s.department_id: s for s in (await session.exec(query)).all()}
+
+
+async def first_submissions(session: AsyncSession, round_id: int) -> dict[int, Submission]:
+    """department id -> its first submission (lateness is judged on the first one)."""
+    query = select(Submission).where(Submission.round_id == round_id, Submission.revision == 1)
+    return {s.department_id: s for s in (await session.exec(query)).all()}
+
+
+async def previous_values(
+    session: AsyncSession, current: Round, department_id: int
+) -> dict[int, str | None]:
+    """The department's values in the latest earlier round of the same kind of period."""
+    kind = _period_kind(current.period)
+    query = (
+        select(Round)
+        .where(Round.cluster_id == current.cluster_id, Round.period_start < current.period_start)
+        .order_by(col(Round.period_start).desc())
+    )
+    for earlier in (await session.exec(query)).all():
+        if _period_kind(earlier.period) != kind:
+            continue
+        assert earlier.id is not None
+        revision = await latest_revision(session, earlier.id, department_id)
+        if revision is not None:
+            return revision.values
+    return {}
+
+
+def _period_kind(code: str) -> str:
+    if "-H" in code:
+        return "half"
+    if "-Q" in code:
+        return "quarter"
+    return "month" if "-" in code else "year"
+
+
+async def get_draft(session: AsyncSession, person_id: int) -> Draft | None:
+    return await session.get(Draft, person_id)
+
+
+async def save_draft(
+    session: AsyncSession, person_id: int, round_id: int, department_id: int, state: str
+) -> Draft:
+    draft = await session.get(Draft, person_id)
+    if draft is None:
+        draft = Draft(
+            person_id=person_id, round_id=round_id, department_id=department_id, state=state
+        )
+        session.add(draft)
+    else:
+        draft.round_id, draft.department_id, draft.state = round_id, department_id, state
+        draft.version += 1
+        draft.updated_at = utcnow()
+    await session.flush()
+    return draft
+
+
+async def delete_draft(session: AsyncSession, person_id: int) -> None:
+    draft = await session.get(Draft, person_id)
+    if draft is not None:
+        await session.delete(draft)
+        await session.flush()
