@@ -1,0 +1,130 @@
+"""Shared fixtures: a database on either engine, and the bot running against the emulator."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from bot.emulator.harness import Harness
+from bot.emulator.server import EmuUser
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "cum-noi-vu-trung-du-mien-nui-phia-bac.toml"
+CLUSTER = "cum-noi-vu-tdmnpb"
+GROUP = -1001700000001
+# PostgreSQL is part of the suite, never skipped: CI and these machines run a server here.
+POSTGRES_ADMIN_DSN = os.environ.get("CLUSTERBOT_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+async def _admin(statement: str) -> None:
+    connection = await asyncpg.connect(POSTGRES_ADMIN_DSN)
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+def _in_own_loop(statement: str) -> None:
+    # Sync fixtures may run while a test's loop is running: use a thread with its own loop.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, _admin(statement)).result()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for one test, dropped afterwards."""
+    name = f"clusterbot_t_{uuid.uuid4().hex[:12]}"
+    _in_own_loop(f'CREATE DATABASE "{name}"')
+    base = POSTGRES_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+    yield f"{base}/{name}"
+    _in_own_loop(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Runs the test once per engine."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+    else:
+        yield request.getfixturevalue("postgres_url")
+
+
+class Clock:
+    """Injected 'now': 5 January 2024, 08:00 in Hà Nội, unless a test moves it."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2024, 1, 5, 1, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+class Cluster:
+    """The example cluster loaded, its group linked, one officer per department registered."""
+
+    def __init__(self, h: Harness) -> None:
+        self.h = h
+        self.emu = h.emu
+        self.officers: dict[str, EmuUser] = {}
+        self.admin: EmuUser | None = None
+
+    async def setup(self) -> None:
+        await self.h.init_cluster(EXAMPLE)
+        self.admin = self.h.user(9000, "Quản trị")
+        await self.h.say(self.admin, self.admin.id, f"/start {await self.h.invite(CLUSTER, None, 'admin')}")
+        slugs = ["bac-kan", "bac-giang", "thai-nguyen", "hoa-binh", "yen-bai", "phu-tho", "tuyen-quang"]
+        for n, slug in enumerate(slugs):
+            user = self.h.user(1001 + n, f"Cán bộ {slug}")
+            await self.h.say(user, user.id, f"/start {await self.h.invite(CLUSTER, slug)}")
+            self.officers[slug] = user
+        await self.h.add_to_group(self.admin, GROUP, "Cụm thi đua")
+        await self.h.say(self.admin, GROUP, "/link")
+
+    @property
+    def head(self) -> EmuUser:
+        return self.officers["bac-kan"]  # the example's head for the 2023 term
+
+    async def open_round(self, period: str = "2023", deadline: str = "15/01/2024") -> None:
+        replies = await self.h.say(self.head, self.head.id, f"/round open {period} {deadline}")
+        assert "Đã mở kỳ báo cáo" in replies[0].text, replies[0].text
+
+    async def submit(self, slug: str, values: list[str]) -> None:
+        user = self.officers[slug]
+        text = "\n".join(f"{n}: {v}" for n, v in enumerate(values, start=1))
+        replies = await self.h.say(user, user.id, text)
+        confirm = await self.h.press(user, replies[-1], "Xác nhận")
+        assert "Đã nộp" in confirm[0].text, confirm[0].text
+
+
+@pytest.fixture
+async def harness(sqlite_url: str, clock: Clock) -> AsyncIterator[Harness]:
+    async with Harness(sqlite_url, clock=clock) as h:
+        yield h
+
+
+@pytest.fixture
+async def cluster(harness: Harness) -> Cluster:
+    c = Cluster(harness)
+    await c.setup()
+    return c
