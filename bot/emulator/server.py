@@ -950,7 +950,7 @@ class BotApiEmulator:
                 self._fetch_waiters.remove(entry)
 
     async def wait_until(self, predicate: Callable[[], bool], timeout: float = 10) -> None:
-        """Wait until ``predicate()`` is true; re-checked after every Bot API call.
+        """Wait until ``predicate()`` is true; re-checked on every Bot API call and every 50 ms.
 
         Example: ``await emu.wait_until(lambda: len(emu.messages(chat)) >= 2)``.
         Raises TimeoutError.
@@ -964,7 +964,7 @@ class BotApiEmulator:
             future: asyncio.Future[None] = loop.create_future()
             self._activity_waiters.append(future)
             try:
-                await asyncio.wait_for(future, min(remaining, 0.5))
+                await asyncio.wait_for(future, min(remaining, 0.05))
             except TimeoutError:
                 pass
             finally:
@@ -1021,6 +1021,7 @@ class BotApiEmulator:
             }
         call = ApiCall(method, recorded)
         self.calls.append(call)
+        self._notify_activity()
         try:
             handler = self._methods.get(method.lower())
             if handler is None:

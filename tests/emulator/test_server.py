@@ -784,3 +784,25 @@ async def test_stop_with_polling_application(emu: BotApiEmulator, lan: EmuUser) 
         await app.stop()
         await app.shutdown()
     await asyncio.wait_for(emu.stop(), 10)
+
+
+async def test_privacy_mode_rules_without_polling() -> None:
+    emulator = BotApiEmulator(privacy_mode=False)
+    user = emulator.user(7, "Hoa")
+    group = emulator.group(-555, "Nhóm")
+    assert await emulator.send_text(user, group.id, "chào") is None  # bot not in the group
+    await emulator.add_bot_to_group(user, group)
+    assert await emulator.send_text(user, group.id, "chào") is not None
+    assert await emulator.send_text(user, group.id, "/x@other_bot") is not None
+
+    private = BotApiEmulator()
+    user = private.user(7, "Hoa")
+    group = private.group(-555, "Nhóm")
+    await private.add_bot_to_group(user, group)
+    assert await private.send_document(user, group.id, "a.xlsx", b"x") is None
+    assert await private.send_document(user, group.id, "a.xlsx", b"x", caption="/nop") is not None
+    with pytest.raises(ValueError):
+        await private.send_text(user, 8, "hi")  # unknown chat
+    other = private.user(8, "Nam")
+    with pytest.raises(ValueError):
+        await private.send_text(user, other.id, "hi")  # someone else's private chat
