@@ -12,8 +12,12 @@ DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
 DEFAULT_API_BASE_FILE_URL = "https://api.telegram.org/file/bot"
 
 
+# What can be wrong with a setting; the command line words each one (messages/templates/*/cli.txt).
+PROBLEMS = ("missing", "bad_token", "bad_driver", "bad_url", "bad_zone", "bad_language", "invalid")
+
+
 class SettingsError(Exception):
-    """One bad setting, worded for the person who configures the bot."""
+    """One bad setting: its variable name and a problem code from PROBLEMS."""
 
     def __init__(self, setting: str, problem: str) -> None:
         super().__init__(f"{setting}: {problem}")
@@ -41,16 +45,14 @@ class Settings(BaseSettings):
     @classmethod
     def _known_driver(cls, value: str) -> str:
         if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
-            raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+            raise ValueError("bad_driver")
         return value
 
     @field_validator("telegram_api_base_url", "telegram_api_base_file_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
-            raise ValueError(
-                "must be an http:// or https:// URL (the prefix the token is appended to)"
-            )
+            raise ValueError("bad_url")
         return value
 
     @field_validator("timezone")
@@ -59,7 +61,7 @@ class Settings(BaseSettings):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError("is not a known IANA time zone, e.g. Asia/Ho_Chi_Minh") from exc
+            raise ValueError("bad_zone") from exc
         return value
 
     @property
@@ -69,11 +71,9 @@ class Settings(BaseSettings):
     def require_token(self) -> str:
         token = self.telegram_bot_token.strip()
         if not token:
-            raise SettingsError("TELEGRAM_BOT_TOKEN", "is not set; get a token from @BotFather")
+            raise SettingsError("TELEGRAM_BOT_TOKEN", "missing")
         if ":" not in token:
-            raise SettingsError(
-                "TELEGRAM_BOT_TOKEN", "does not look like a BotFather token (id:secret)"
-            )
+            raise SettingsError("TELEGRAM_BOT_TOKEN", "bad_token")
         return token
 
 
@@ -97,5 +97,7 @@ def load_settings(**overrides: object) -> Settings:
         name = _ENV_NAMES.get(field, field.upper())
         message = str(error["msg"]).removeprefix("Value error, ")
         if error["type"] == "literal_error":
-            message = "must be one of: vi, en"
+            message = "bad_language"
+        elif message not in PROBLEMS:
+            message = "invalid"
         raise SettingsError(name, message) from None

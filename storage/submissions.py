@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.domain.periods import parse_period
 from storage.models import Draft, Round, Submission, SubmissionValue
 from storage.types import utcnow
 
@@ -123,28 +124,20 @@ async def previous_values(
     session: AsyncSession, current: Round, department_id: int
 ) -> dict[int, str | None]:
     """The department's values in the latest earlier round of the same kind of period."""
-    kind = _period_kind(current.period)
+    kind = parse_period(current.period).kind
     query = (
         select(Round)
         .where(Round.cluster_id == current.cluster_id, Round.period_start < current.period_start)
         .order_by(col(Round.period_start).desc())
     )
     for earlier in (await session.exec(query)).all():
-        if _period_kind(earlier.period) != kind:
+        if parse_period(earlier.period).kind != kind:
             continue
         assert earlier.id is not None
         revision = await latest_revision(session, earlier.id, department_id)
         if revision is not None:
             return revision.values
     return {}
-
-
-def _period_kind(code: str) -> str:
-    if "-H" in code:
-        return "half"
-    if "-Q" in code:
-        return "quarter"
-    return "month" if "-" in code else "year"
 
 
 async def get_draft(session: AsyncSession, person_id: int) -> Draft | None:
