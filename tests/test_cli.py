@@ -98,4 +98,4 @@ def test_demo_runs_a_whole_round(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr[-2000:]
     assert "Đã nộp: 7/7 đơn vị" in result.stdout
     assert "không phải là số" in result.stdout  # the officer's typo and its correction
-    assert "16 → 61" in result.stdout
+    assert "16\n  → 61" in result.stdout
