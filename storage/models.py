@@ -160,3 +160,8 @@ class ChatNotice(SQLModel, table=True):
 
     chat_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     noticed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+# Each later capability keeps its tables in its own module, on the same metadata; importing them
+# here lets Alembic and create_all see every table.
+from storage import models_announcements, models_delivery, models_elections  # noqa: E402, F401

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -149,8 +150,14 @@ async def save_draft(
 ) -> Draft:
     draft = await session.get(Draft, person_id)
     if draft is None:
+        # A new draft starts at a random version, so a button from an earlier (deleted) draft
+        # can never match the new one.
         draft = Draft(
-            person_id=person_id, round_id=round_id, department_id=department_id, state=state
+            person_id=person_id,
+            round_id=round_id,
+            department_id=department_id,
+            state=state,
+            version=secrets.randbelow(2**30),
         )
         session.add(draft)
     else:

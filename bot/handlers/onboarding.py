@@ -8,6 +8,7 @@ from telegram.constants import ChatMemberStatus
 from telegram.error import TelegramError
 from telegram.ext import (
     Application,
+    CallbackQueryHandler,
     ChatMemberHandler,
     CommandHandler,
     ContextTypes,
@@ -185,6 +186,15 @@ def register(app: Application) -> None:
     app.add_handler(ChatMemberHandler(added_to_group, ChatMemberHandler.MY_CHAT_MEMBER))
 
 
+@adapter
+async def unknown_button(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, session: AsyncSession, ctx: Context
+) -> Outcome | None:
+    """Button data no flow recognises (old or forged): answered, and nothing happens."""
+    return Outcome().add("common.stale_button") if ctx.actor is not None else None
+
+
 def register_fallback(app: Application) -> None:
     """Registered last in the default group, so every flow had its chance first."""
     app.add_handler(MessageHandler(filters.ChatType.PRIVATE, fallback_private))
+    app.add_handler(CallbackQueryHandler(unknown_button))

@@ -108,15 +108,16 @@ async def deliver(
             bot, chat.id, ctx.lang, screen, pressed if isinstance(pressed, Message) else None
         )
     if outcome.group_screens or outcome.progress_round_id is not None:
-        await publish_to_group(context, outcome)
+        await publish_to_group(context, outcome, ctx.cluster.id if ctx.cluster else None)
 
 
-async def publish_to_group(context: ContextTypes.DEFAULT_TYPE, outcome: Outcome) -> None:
+async def publish_to_group(
+    context: ContextTypes.DEFAULT_TYPE, outcome: Outcome, cluster_id: str | None
+) -> None:
     """Announcements to the cluster's group, then the progress message, edited in place."""
     db = db_of(context)
     lang = settings_of(context).language
     async with db.session() as session:
-        cluster_id = None
         if outcome.progress_round_id is not None:
             row = await rounds.get_round(session, outcome.progress_round_id)
             cluster_id = row.cluster_id if row else None

@@ -67,6 +67,18 @@ async def start(session: AsyncSession, ctx: Context, round_id: int | None = None
         return out
     round_ = candidates[0]
     assert round_.id is not None
+    existing = await submissions.get_draft(session, ctx.user_id)
+    if (
+        existing is not None
+        and existing.round_id == round_.id
+        and existing.department_id == ctx.actor.department_id
+    ):
+        # /report while a report is in progress picks it up where it was.
+        indicators = await clusters.list_indicators(session, round_.cluster_id)
+        state = DraftState.from_json(existing.state)
+        out.add("reporting.resumed", period=round_.period)
+        out.screens.extend(await _next_screens(session, ctx, existing, state, indicators))
+        return out
     state = DraftState()
     latest = await submissions.latest_revision(session, round_.id, ctx.actor.department_id)
     indicators = await clusters.list_indicators(session, round_.cluster_id)
@@ -216,10 +228,13 @@ async def handle_text(session: AsyncSession, ctx: Context, text: str) -> Outcome
                 loaded = await _load(session, ctx)
                 if loaded is None:
                     return started
+                fresh = True
             else:
                 return None
         else:
             return None
+    else:
+        fresh = False
     draft, state, indicators = loaded
     order = [i.slug for i in indicators]
     by_slug = {i.slug: i for i in indicators}
@@ -227,7 +242,11 @@ async def handle_text(session: AsyncSession, ctx: Context, text: str) -> Outcome
     asking_text = step.kind == "ask" and step.slug and by_slug[step.slug].type == "text"
     entries = None if asking_text and "\n" not in text.strip() else parse_paste(text, order)
     if entries is not None:
-        return await _apply_paste(session, ctx, draft, state, indicators, entries)
+        outcome = await _apply_paste(session, ctx, draft, state, indicators, entries)
+        if fresh and outcome.progress_round_id is None and not _paste_taken(outcome):
+            # A rejected paste with no report in progress leaves no half-started draft behind.
+            await submissions.delete_draft(session, ctx.user_id)
+        return outcome
     out = Outcome()
     if step.kind == "review":
         out.add("reporting.use_buttons")
@@ -251,6 +270,10 @@ async def handle_text(session: AsyncSession, ctx: Context, text: str) -> Outcome
     draft = await _save(session, draft, state)
     out.screens.extend(await _next_screens(session, ctx, draft, state, indicators))
     return out
+
+
+def _paste_taken(outcome: Outcome) -> bool:
+    return any(screen.message == "reporting.paste_received" for screen in outcome.screens)
 
 
 async def _paste_indicators(session: AsyncSession, ctx: Context) -> list[Indicator]:
