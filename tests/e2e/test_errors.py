@@ -10,7 +10,9 @@ from sqlalchemy import text
 from tests.conftest import Cluster
 
 
-async def test_a_storage_failure_becomes_one_polite_sentence(cluster: Cluster, caplog: pytest.LogCaptureFixture) -> None:
+async def test_a_storage_failure_becomes_one_polite_sentence(
+    cluster: Cluster, caplog: pytest.LogCaptureFixture
+) -> None:
     h = cluster.h
     await cluster.open_round()
     officer = cluster.officers["hoa-binh"]
