@@ -7,7 +7,7 @@ files (the command line) are plain text.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,7 @@ def _localized(obj: Any, lang: str, attr: str = "name") -> str:
     return str(getattr(obj, attr))
 
 
-@lru_cache(maxsize=None)
+@cache
 def environment(lang: str) -> Environment:
     if lang not in LANGUAGES:
         lang = LANGUAGES[0]
