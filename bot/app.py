@@ -24,6 +24,7 @@ HANDLER_MODULES: tuple[str, ...] = (
     "bot.handlers.onboarding",
     "bot.handlers.rounds",
     "bot.handlers.reporting",
+    "bot.handlers.summaries",
 )
 
 

@@ -39,6 +39,11 @@ def _parser() -> argparse.ArgumentParser:
     round_.add_argument("period", nargs="?")
     round_.add_argument("--cluster", required=True)
     round_.add_argument("--deadline", help="YYYY-MM-DD (for open)")
+    export = sub.add_parser("export", help="write a round's summary as a workbook or CSV")
+    export.add_argument("period")
+    export.add_argument("--cluster", required=True)
+    export.add_argument("--format", choices=("xlsx", "csv"), default="xlsx")
+    export.add_argument("--output", required=True, type=Path)
     return parser
 
 
@@ -101,6 +106,12 @@ async def _admin_command(args: argparse.Namespace, settings: Settings) -> int:
             return 0
         if args.command == "invite":
             return await _invite(db, args, settings)
+        if args.command == "export":
+            from bot.reports.export_cli import export_command
+
+            return await export_command(
+                db, args.cluster, args.period, args.format, args.output, lang=lang
+            )
         return await _round(db, args, settings)
     except admin.AdminError as exc:
         print(render(lang, f"cli.{exc.code}", **exc.params), file=sys.stderr)

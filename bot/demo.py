@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.emulator.harness import Harness
-from bot.emulator.server import EmuUser
+from bot.emulator.server import EmuUser, SentMessage
 
 EXAMPLE = (
     Path(__file__).resolve().parents[1] / "examples" / "cum-noi-vu-trung-du-mien-nui-phia-bac.toml"
@@ -54,7 +54,7 @@ class Clock:
         self.now += timedelta(minutes=minutes)
 
 
-async def run_demo(verbose: bool = True) -> int:
+async def run_demo(verbose: bool = True, output: Path = Path("demo-output")) -> int:
     clock = Clock()
     with tempfile.TemporaryDirectory(prefix="clusterbot-demo-") as tmp:
         url = f"sqlite+aiosqlite:///{Path(tmp) / 'demo.db'}"
@@ -123,13 +123,35 @@ async def run_demo(verbose: bool = True) -> int:
             await h.press(user, replies[-1], "Xác nhận")
             await h.say(user, user.id, "/history")
             await h.say(head, GROUP_ID, "/status")
+            await h.say(head, GROUP_ID, "/summary")
+            workbook = await h.say(head, GROUP_ID, "/export")
+            chart = await h.say(head, GROUP_ID, "/chart 1")
+            files = _save_files(workbook + chart, output)
 
         transcript = h.emu.format_transcript()
     if verbose:
         print(transcript)
         print()
         print("Demo finished: 7/7 departments submitted; cluster totals 1.203, 175 and 346.")
+        for path in files:
+            print(f"Written: {path}")
     return 0
+
+
+def _save_files(messages: list[SentMessage], output: Path) -> list[Path]:
+    """The workbook and the chart the bot sent to the group, written next to the transcript."""
+    output.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    for message in messages:
+        if message.document is not None:
+            path = output / message.document.filename
+            path.write_bytes(message.document.data)
+            written.append(path)
+        elif message.photo is not None:
+            path = output / f"bieu-do-{message.message_id}.png"
+            path.write_bytes(message.photo)
+            written.append(path)
+    return written
 
 
 async def _walk_through(h: Harness, user: EmuUser, answers: list[str]) -> None:

@@ -77,7 +77,7 @@ async def start(session: AsyncSession, ctx: Context, round_id: int | None = None
         indicators = await clusters.list_indicators(session, round_.cluster_id)
         state = DraftState.from_json(existing.state)
         out.add("reporting.resumed", period=round_.period)
-        out.screens.extend(await _next_screens(session, ctx, existing, state, indicators))
+        out.screens.extend(await next_screens(session, ctx, existing, state, indicators))
         return out
     state = DraftState()
     latest = await submissions.latest_revision(session, round_.id, ctx.actor.department_id)
@@ -105,7 +105,7 @@ async def start(session: AsyncSession, ctx: Context, round_id: int | None = None
             department=ctx.department,
             count=len(indicators),
         )
-    out.screens.extend(await _next_screens(session, ctx, draft, state, indicators))
+    out.screens.extend(await next_screens(session, ctx, draft, state, indicators))
     return out
 
 
@@ -128,13 +128,15 @@ async def _save(session: AsyncSession, draft: Draft, state: DraftState) -> Draft
     )
 
 
-async def _next_screens(
+async def next_screens(
     session: AsyncSession,
     ctx: Context,
     draft: Draft,
     state: DraftState,
     indicators: list[Indicator],
 ) -> list[Screen]:
+    """What the officer sees next for this draft: a confirmation, a question or the review card.
+    Also used by the Excel upload, which fills a draft and then shows the same card."""
     order = [i.slug for i in indicators]
     by_slug = {i.slug: i for i in indicators}
     step: Step = next_step(state, order)
@@ -254,21 +256,21 @@ async def handle_text(session: AsyncSession, ctx: Context, text: str) -> Outcome
         return out
     if step.kind == "confirm":
         out.add("reporting.use_candidate_buttons")
-        out.screens.extend(await _next_screens(session, ctx, draft, state, indicators))
+        out.screens.extend(await next_screens(session, ctx, draft, state, indicators))
         return out
     assert step.slug is not None
     indicator = by_slug[step.slug]
     result = parse_answer(rule_of(indicator), text)
     if isinstance(result, Rejected):
         out.add(f"figures.{result.reason}", indicator=indicator, raw=text, **result.params)
-        out.screens.extend(await _next_screens(session, ctx, draft, state, indicators))
+        out.screens.extend(await next_screens(session, ctx, draft, state, indicators))
         return out
     if isinstance(result, Ambiguous):
         state.await_confirmation(step.slug, text.strip(), list(result.candidates))
     else:
         state.answer(step.slug, result.value)
     draft = await _save(session, draft, state)
-    out.screens.extend(await _next_screens(session, ctx, draft, state, indicators))
+    out.screens.extend(await next_screens(session, ctx, draft, state, indicators))
     return out
 
 
@@ -329,7 +331,7 @@ async def _apply_paste(
         state.await_confirmation(slug, raw, candidates)
     draft = await _save(session, draft, state)
     out.add("reporting.paste_received", count=len(entries))
-    out.screens.extend(await _next_screens(session, ctx, draft, state, indicators))
+    out.screens.extend(await next_screens(session, ctx, draft, state, indicators))
     return out
 
 
@@ -348,7 +350,7 @@ async def skip(session: AsyncSession, ctx: Context) -> Outcome:
     else:
         state.answer(step.slug, None)
         draft = await _save(session, draft, state)
-    out.screens.extend(await _next_screens(session, ctx, draft, state, indicators))
+    out.screens.extend(await next_screens(session, ctx, draft, state, indicators))
     return out
 
 
@@ -419,7 +421,7 @@ async def press(session: AsyncSession, ctx: Context, data: str) -> Outcome:
     else:
         return out.add("reporting.stale")
     draft = await _save(session, draft, state)
-    out.screens.extend(await _next_screens(session, ctx, draft, state, indicators))
+    out.screens.extend(await next_screens(session, ctx, draft, state, indicators))
     return out
 
 

@@ -1,0 +1,441 @@
+"""The cluster's summary report for one period, built from plain inputs.
+
+:func:`build_summary` takes the departments, the indicators and what each department reported
+(:class:`PeriodData`) for the period, the previous period of the same kind and the same period a
+year earlier, and returns a :class:`Summary`: per indicator the cluster figure, the departments'
+values, the coverage and the changes; who submitted, who was late, who is missing; the narrative
+answers per department. :func:`compile_year` folds a year's quarters (or months) into one
+:class:`PeriodData` when the cluster ran no yearly round. :func:`revision_history` lists what
+each revision changed. Nothing here touches storage or Telegram.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from bot.domain.aggregation import (
+    NUMERIC_TYPES,
+    Change,
+    Figure,
+    aggregate,
+    change,
+    compile_values,
+)
+
+__all__ = [
+    "DepartmentInfo",
+    "DepartmentStatus",
+    "HistoryEntry",
+    "IndicatorInfo",
+    "IndicatorSummary",
+    "Narrative",
+    "PeriodData",
+    "Report",
+    "RevisionInfo",
+    "Summary",
+    "build_summary",
+    "compile_year",
+    "revision_history",
+]
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+@dataclass(frozen=True)
+class DepartmentInfo:
+    id: int
+    slug: str
+    name: str
+    name_en: str
+
+
+@dataclass(frozen=True)
+class IndicatorInfo:
+    id: int
+    slug: str
+    label: str
+    label_en: str
+    type: str
+    unit: str = ""
+    unit_en: str = ""
+    aggregate: str = "sum"
+    required: bool = True
+    choices: tuple[str, ...] = ()
+    min_value: str | None = None
+    max_value: str | None = None
+
+    @property
+    def numeric(self) -> bool:
+        return self.type in NUMERIC_TYPES
+
+    @property
+    def narrative(self) -> bool:
+        """Free text: shown as the department's narrative, not in a table."""
+        return self.type == "text"
+
+
+@dataclass(frozen=True)
+class Report:
+    """A department's report for a period: its latest revision's values.
+
+    ``first_submitted_at`` and ``late`` come from the first revision (lateness is judged on
+    it); ``submitted_at`` and ``revision`` from the latest. ``parts`` counts, for a compiled
+    year, the periods the department reported in.
+    """
+
+    department_id: int
+    values: Mapping[int, str | None]
+    revision: int = 1
+    submitted_at: datetime | None = None
+    first_submitted_at: datetime | None = None
+    late: bool = False
+    submitted_by: int | None = None
+    parts: int = 1
+
+
+@dataclass(frozen=True)
+class PeriodData:
+    """What the departments reported for one period (a round, or a compiled year)."""
+
+    period: str
+    reports: Mapping[int, Report]
+    deadline: date | None = None
+    state: str | None = None  # "open" | "closed"; None for a compiled year
+    compiled_from: tuple[str, ...] = ()  # the periods a compiled year used
+    missing_periods: tuple[str, ...] = ()  # the periods of its kind that had no round
+
+    @property
+    def compiled(self) -> bool:
+        return bool(self.compiled_from)
+
+
+# --------------------------------------------------------------------------- outputs
+
+
+@dataclass(frozen=True)
+class IndicatorSummary:
+    indicator: IndicatorInfo
+    figure: Figure
+    rows: tuple[tuple[DepartmentInfo, str | None, bool], ...]
+    """Every expected department with its value (None: skipped or not submitted) and whether
+    it submitted at all."""
+    previous: Change | None = None
+    year_ago: Change | None = None
+    distribution: tuple[tuple[str, int], ...] = ()
+    """For a choice or boolean: each answer and how many departments gave it."""
+
+    @property
+    def holders(self) -> tuple[DepartmentInfo, ...]:
+        by_id = {d.id: d for d, _, _ in self.rows}
+        return tuple(by_id[h] for h in self.figure.holders if h in by_id)
+
+
+@dataclass(frozen=True)
+class DepartmentStatus:
+    department: DepartmentInfo
+    submitted_at: datetime | None
+    late: bool
+    revision: int
+    parts: int = 1
+
+
+@dataclass(frozen=True)
+class Narrative:
+    department: DepartmentInfo
+    answers: tuple[tuple[IndicatorInfo, str], ...]
+
+
+@dataclass(frozen=True)
+class Summary:
+    cluster_id: str
+    cluster_name: str
+    cluster_name_en: str
+    period: str
+    deadline: date | None
+    state: str | None
+    generated_at: datetime | None
+    departments: tuple[DepartmentInfo, ...]
+    indicators: tuple[IndicatorSummary, ...]
+    """The indicators with a table (every type but text), in the cluster's order."""
+    narratives: tuple[Narrative, ...]
+    submitted: tuple[DepartmentStatus, ...]
+    late: tuple[DepartmentStatus, ...]
+    partial: tuple[DepartmentStatus, ...]
+    """For a compiled year: departments that reported in some of its periods only."""
+    missing: tuple[DepartmentInfo, ...]
+    previous_period: str | None = None
+    year_ago_period: str | None = None
+    compiled_from: tuple[str, ...] = ()
+    missing_periods: tuple[str, ...] = ()
+    parts_expected: int = 1
+    text_indicators: tuple[IndicatorInfo, ...] = ()
+    """The narrative (text) indicators, answered or not."""
+
+    @property
+    def expected(self) -> int:
+        return len(self.departments)
+
+    @property
+    def coverage(self) -> str:
+        return f"{len(self.submitted)}/{self.expected}"
+
+    @property
+    def compiled(self) -> bool:
+        return bool(self.compiled_from)
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing and not self.partial
+
+
+# --------------------------------------------------------------------------- building
+
+
+def _figure(indicator: IndicatorInfo, data: PeriodData, expected_ids: Sequence[int]) -> Figure:
+    """The figure over every report of ``data``; expected are ``expected_ids`` and anyone else
+    who reported then (a department merged since still counted in its own period)."""
+    values = {dept_id: report.values.get(indicator.id) for dept_id, report in data.reports.items()}
+    expected = len(set(expected_ids) | set(data.reports))
+    return aggregate(indicator.aggregate, indicator.type, values, expected)
+
+
+def _distribution(
+    indicator: IndicatorInfo, values: Sequence[str | None]
+) -> tuple[tuple[str, int], ...]:
+    if indicator.type == "boolean":
+        order: list[str] = ["true", "false"]
+    elif indicator.type == "choice":
+        order = list(indicator.choices)
+    else:
+        return ()
+    counts = dict.fromkeys(order, 0)
+    for value in values:
+        if value is not None:
+            counts[value] = counts.get(value, 0) + 1  # an answer no longer among the choices
+    return tuple(counts.items())
+
+
+def build_summary(
+    *,
+    cluster_id: str,
+    cluster_name: str,
+    cluster_name_en: str,
+    departments: Sequence[DepartmentInfo],
+    indicators: Sequence[IndicatorInfo],
+    current: PeriodData,
+    previous: PeriodData | None = None,
+    year_ago: PeriodData | None = None,
+    generated_at: datetime | None = None,
+) -> Summary:
+    """The summary of ``current`` for the expected ``departments`` (in display order).
+
+    A report from a department that is not expected (merged since) is left out of the
+    current figures. The earlier periods' figures cover whoever reported then, and each
+    change says whether the coverage matches.
+    """
+    expected_ids = [d.id for d in departments]
+    expected_set = set(expected_ids)
+    reports = {k: r for k, r in current.reports.items() if k in expected_set}
+    parts_expected = max(1, len(current.compiled_from))
+    # A previous period identical to the year-ago one (a year compared to the year before)
+    # is shown once, as the previous period.
+    if previous is not None and year_ago is not None and previous.period == year_ago.period:
+        year_ago = None
+
+    lines: list[IndicatorSummary] = []
+    narratives: dict[int, list[tuple[IndicatorInfo, str]]] = {}
+    for indicator in indicators:
+        if indicator.narrative:
+            for dept in departments:
+                report = reports.get(dept.id)
+                text = report.values.get(indicator.id) if report else None
+                if text:
+                    narratives.setdefault(dept.id, []).append((indicator, text))
+            continue
+        figure = _figure(indicator, PeriodData(current.period, reports), expected_ids)
+        earlier = {
+            name: change(figure, _figure(indicator, data, expected_ids), data.period)
+            for name, data in (("previous", previous), ("year_ago", year_ago))
+            if data is not None and data.reports
+        }
+        rows = tuple(
+            (
+                dept,
+                reports[dept.id].values.get(indicator.id) if dept.id in reports else None,
+                dept.id in reports,
+            )
+            for dept in departments
+        )
+        lines.append(
+            IndicatorSummary(
+                indicator=indicator,
+                figure=figure,
+                rows=rows,
+                previous=earlier.get("previous"),
+                year_ago=earlier.get("year_ago"),
+                distribution=_distribution(indicator, [value for _, value, _ in rows]),
+            )
+        )
+
+    statuses = [
+        DepartmentStatus(
+            department=dept,
+            submitted_at=reports[dept.id].first_submitted_at or reports[dept.id].submitted_at,
+            late=reports[dept.id].late,
+            revision=reports[dept.id].revision,
+            parts=reports[dept.id].parts,
+        )
+        for dept in departments
+        if dept.id in reports
+    ]
+    return Summary(
+        cluster_id=cluster_id,
+        cluster_name=cluster_name,
+        cluster_name_en=cluster_name_en,
+        period=current.period,
+        deadline=current.deadline,
+        state=current.state,
+        generated_at=generated_at,
+        departments=tuple(departments),
+        indicators=tuple(lines),
+        narratives=tuple(
+            Narrative(dept, tuple(narratives[dept.id]))
+            for dept in departments
+            if dept.id in narratives
+        ),
+        submitted=tuple(statuses),
+        late=tuple(s for s in statuses if s.late),
+        partial=tuple(s for s in statuses if current.compiled and s.parts < parts_expected),
+        missing=tuple(dept for dept in departments if dept.id not in reports),
+        previous_period=previous.period if previous is not None and previous.reports else None,
+        year_ago_period=year_ago.period if year_ago is not None and year_ago.reports else None,
+        compiled_from=current.compiled_from,
+        missing_periods=current.missing_periods,
+        parts_expected=parts_expected,
+        text_indicators=tuple(i for i in indicators if i.narrative),
+    )
+
+
+def compile_year(
+    year_code: str,
+    indicators: Sequence[IndicatorInfo],
+    parts: Sequence[PeriodData],
+    expected_periods: Sequence[str] = (),
+) -> PeriodData:
+    """A year's data compiled from its periods' data (``parts``, in chronological order).
+
+    Each department's yearly value folds its reported values by the indicator's rule (see
+    :func:`~bot.domain.aggregation.compile_values`). A department is late for the year if it
+    was late in any period; ``parts`` counts the periods it reported in.
+    """
+    used = tuple(p.period for p in parts if p.reports)
+    department_ids: list[int] = []
+    for part in parts:
+        for dept_id in part.reports:
+            if dept_id not in department_ids:
+                department_ids.append(dept_id)
+    reports: dict[int, Report] = {}
+    for dept_id in department_ids:
+        own = [part.reports[dept_id] for part in parts if dept_id in part.reports]
+        values = {
+            indicator.id: compile_values(
+                indicator.aggregate,
+                indicator.type,
+                [report.values.get(indicator.id) for report in own],
+            )
+            for indicator in indicators
+        }
+        reports[dept_id] = Report(
+            department_id=dept_id,
+            values=values,
+            revision=max(r.revision for r in own),
+            submitted_at=max((r.submitted_at for r in own if r.submitted_at), default=None),
+            first_submitted_at=None,
+            late=any(r.late for r in own),
+            parts=len(own),
+        )
+    return PeriodData(
+        period=year_code,
+        reports=reports,
+        deadline=None,
+        state=None,
+        compiled_from=used,
+        missing_periods=tuple(code for code in expected_periods if code not in used),
+    )
+
+
+# --------------------------------------------------------------------------- revision history
+
+
+@dataclass(frozen=True)
+class RevisionInfo:
+    """One stored revision, as storage gives it."""
+
+    department_id: int
+    revision: int
+    submitted_by: int
+    submitted_by_name: str
+    submitted_at: datetime
+    late: bool
+    values: Mapping[int, str | None]
+    period: str = ""
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One line of the history: a first submission (indicator None) or one changed value."""
+
+    department: DepartmentInfo
+    revision: int
+    by: str
+    by_id: int
+    at: datetime
+    late: bool
+    indicator: IndicatorInfo | None = None
+    old: str | None = None
+    new: str | None = None
+    period: str = ""
+
+
+def revision_history(
+    departments: Sequence[DepartmentInfo],
+    indicators: Sequence[IndicatorInfo],
+    revisions: Sequence[RevisionInfo],
+) -> list[HistoryEntry]:
+    """Who changed what, when: per period, per department (display order), oldest revision first.
+
+    The first revision is one entry without an indicator; each later revision gives one entry
+    per value that differs from the revision before it.
+    """
+    grouped: dict[tuple[str, int], list[RevisionInfo]] = {}
+    for rev in revisions:
+        grouped.setdefault((rev.period, rev.department_id), []).append(rev)
+    periods = sorted({rev.period for rev in revisions})
+    entries: list[HistoryEntry] = []
+    for period in periods:
+        for dept in departments:
+            before: Mapping[int, str | None] | None = None
+            for rev in sorted(grouped.get((period, dept.id), []), key=lambda r: r.revision):
+                common = {
+                    "department": dept,
+                    "revision": rev.revision,
+                    "by": rev.submitted_by_name,
+                    "by_id": rev.submitted_by,
+                    "at": rev.submitted_at,
+                    "late": rev.late,
+                    "period": period,
+                }
+                if before is None:
+                    entries.append(HistoryEntry(**common))  # type: ignore[arg-type]
+                else:
+                    for indicator in indicators:
+                        old, new = before.get(indicator.id), rev.values.get(indicator.id)
+                        if old != new:
+                            entries.append(
+                                HistoryEntry(**common, indicator=indicator, old=old, new=new)  # type: ignore[arg-type]
+                            )
+                before = rev.values
+    return entries

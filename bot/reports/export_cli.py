@@ -1,0 +1,98 @@
+"""`clusterbot export PERIOD --cluster ID --format xlsx|csv --output FILE`: the body of the command.
+
+The argument parsing lives in ``bot/cli.py``; this writes the file (atomically: a temporary file
+in the same folder, then a rename, so a reader never sees half a workbook) and returns the exit
+code: 0 written, 1 nothing to export (no such cluster, no figures), 2 bad arguments or the file
+could not be written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import TextIO
+
+from bot.domain.periods import PeriodError, parse_period
+from bot.reports import plain
+from bot.reports.csv_export import build_csv
+from bot.reports.workbook import build_workbook
+from storage.clusters import get_cluster
+from storage.database import Database
+from storage.summaries import load_history, load_summary
+
+__all__ = ["export_command", "write_atomically"]
+
+FORMATS = ("xlsx", "csv")
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    folder = path.parent if str(path.parent) else Path(".")
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+async def export_command(
+    db: Database,
+    cluster_id: str,
+    period: str,
+    fmt: str,
+    output: str | Path,
+    *,
+    lang: str = "vi",
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+) -> int:
+    """Write the summary of ``period`` for ``cluster_id`` as ``fmt`` (xlsx or csv) to ``output``."""
+    out = out or sys.stdout
+    err = err or sys.stderr
+    fmt = fmt.lower().lstrip(".")
+    if fmt not in FORMATS:
+        print(plain(lang, "cli_bad_format", fmt=fmt), file=err)
+        return 2
+    try:
+        code = parse_period(period).code
+    except PeriodError:
+        print(plain(lang, "cli_bad_period", text=period), file=err)
+        return 2
+    async with db.session() as session:
+        if await get_cluster(session, cluster_id) is None:
+            print(plain(lang, "cli_no_cluster", cluster=cluster_id), file=err)
+            return 1
+        summary = await load_summary(session, cluster_id, code)
+        if summary is None:
+            print(plain(lang, "cli_no_summary", period=code), file=err)
+            return 1
+        history = (
+            await load_history(session, cluster_id, summary.compiled_from or [summary.period])
+            if fmt == "xlsx"
+            else []
+        )
+    if fmt == "xlsx":
+        data = await asyncio.to_thread(build_workbook, summary, lang, history)
+    else:
+        data = await asyncio.to_thread(build_csv, summary, lang)
+    path = Path(output)
+    try:
+        await asyncio.to_thread(write_atomically, path, data)
+    except OSError as exc:
+        print(
+            plain(lang, "cli_cannot_write", path=str(path), reason=exc.strerror or str(exc)),
+            file=err,
+        )
+        return 2
+    print(
+        plain(
+            lang, "cli_written", path=str(path), period=summary.period, coverage=summary.coverage
+        ),
+        file=out,
+    )
+    return 0
