@@ -17,28 +17,21 @@ from telegram.ext import (
 )
 
 from bot.domain.roles import allowed_commands
-from bot.handlers.replying import adapter, db_of, deliver, is_private, now_of, settings_of
+from bot.handlers.replying import (
+    adapter,
+    db_of,
+    deliver,
+    gated,
+    group_gate,
+    is_private,
+    now_of,
+    settings_of,
+)
 from bot.services import onboarding, reporting
 from bot.services.context import Context, load_context
 from bot.services.screens import Outcome
 from messages.render import LANGUAGES, render
 from storage import clusters
-
-
-async def group_gate(session: AsyncSession, update: Update, ctx: Context) -> Outcome | None:
-    """In a group that is not a cluster's group: one short explanation, ever, then silence.
-    In the cluster's group: people we do not know get a short answer."""
-    if is_private(update):
-        return None if ctx.actor is not None else Outcome().add("onboarding.stranger")
-    chat = update.effective_chat
-    assert chat is not None
-    if ctx.cluster is None:
-        if await clusters.mark_chat_noticed(session, chat.id):
-            return Outcome().add("onboarding.foreign_group")
-        return Outcome()
-    if ctx.actor is None:
-        return Outcome().add("onboarding.stranger_group")
-    return None
 
 
 @adapter
@@ -61,32 +54,26 @@ async def start(
     return onboarding.help_screen(ctx)
 
 
-@adapter
+@gated
 async def help_command(
     update: Update, context: ContextTypes.DEFAULT_TYPE, session: AsyncSession, ctx: Context
 ) -> Outcome | None:
-    if (gate := await group_gate(session, update, ctx)) is not None:
-        return gate
     if is_private(update):
         context.application.create_task(refresh_menu(context, ctx.user_id), update=update)
     return onboarding.help_screen(ctx)
 
 
-@adapter
+@gated
 async def whoami(
     update: Update, context: ContextTypes.DEFAULT_TYPE, session: AsyncSession, ctx: Context
 ) -> Outcome | None:
-    if (gate := await group_gate(session, update, ctx)) is not None:
-        return gate
     return await onboarding.whoami(session, ctx)
 
 
-@adapter
+@gated
 async def language(
     update: Update, context: ContextTypes.DEFAULT_TYPE, session: AsyncSession, ctx: Context
 ) -> Outcome | None:
-    if (gate := await group_gate(session, update, ctx)) is not None:
-        return gate
     choice = (context.args or [None])[0]
     outcome = await onboarding.set_language(session, ctx, choice.lower() if choice else None)
     if choice and choice.lower() in LANGUAGES:

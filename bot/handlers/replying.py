@@ -13,6 +13,8 @@ from telegram import (
     Bot,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InputFile,
+    InputMediaPhoto,
     Message,
     Update,
 )
@@ -107,8 +109,52 @@ async def deliver(
         await send_screen(
             bot, chat.id, ctx.lang, screen, pressed if isinstance(pressed, Message) else None
         )
+    await send_extras(bot, chat.id, outcome)
     if outcome.group_screens or outcome.progress_round_id is not None:
         await publish_to_group(context, outcome, ctx.cluster.id if ctx.cluster else None)
+
+
+async def send_extras(bot: Bot, chat_id: int, outcome: Outcome) -> None:
+    """Ready-made texts, then photos (several as one media group, not a flood), then documents."""
+    for text in outcome.texts:
+        for chunk in split_html(text):
+            await bot.send_message(chat_id, chunk, parse_mode=ParseMode.HTML)
+    photos = [a for a in outcome.attachments if a.kind == "photo"]
+    if len(photos) == 1:
+        await bot.send_photo(
+            chat_id, photos[0].data, caption=photos[0].caption, parse_mode=ParseMode.HTML
+        )
+    elif photos:
+        media = [
+            InputMediaPhoto(a.data, caption=a.caption, parse_mode=ParseMode.HTML)
+            for a in photos[:10]
+        ]
+        await bot.send_media_group(chat_id, media)
+    for a in outcome.attachments:
+        if a.kind == "document":
+            await bot.send_document(
+                chat_id,
+                InputFile(a.data, filename=a.filename),
+                caption=a.caption,
+                parse_mode=ParseMode.HTML,
+            )
+
+
+async def group_gate(session: AsyncSession, update: Update, ctx: Context) -> Outcome | None:
+    """In a group that is not a cluster's group: one short explanation, ever, then silence.
+    In the cluster's group: people we do not know get a short answer. In a private chat:
+    strangers get how to register."""
+    if is_private(update):
+        return None if ctx.actor is not None else Outcome().add("onboarding.stranger")
+    chat = update.effective_chat
+    assert chat is not None
+    if ctx.cluster is None:
+        if await clusters.mark_chat_noticed(session, chat.id):
+            return Outcome().add("onboarding.foreign_group")
+        return Outcome()
+    if ctx.actor is None:
+        return Outcome().add("onboarding.stranger_group")
+    return None
 
 
 async def publish_to_group(
@@ -172,7 +218,14 @@ async def refresh_progress(bot: Bot, db: Database, lang: str, round_id: int, gro
             await rounds.set_progress_message(session, row, group, message.message_id)
 
 
-def adapter(body: Body) -> Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]:
+def gated(body: Body) -> Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]:
+    """A command for registered users of the chat's cluster: everyone else meets `group_gate`."""
+    return adapter(body, gate=True)
+
+
+def adapter(
+    body: Body, gate: bool = False
+) -> Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]:
     """One session per update; replies go out after the commit, so what users see is stored."""
 
     @wraps(body)
@@ -187,7 +240,9 @@ def adapter(body: Body) -> Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitab
             ctx = await load_context(
                 session, user.id, group_id, settings.language, settings.tz, now_of(context)
             )
-            outcome = await body(update, context, session, ctx)
+            outcome = await group_gate(session, update, ctx) if gate else None
+            if outcome is None:
+                outcome = await body(update, context, session, ctx)
         if update.callback_query is not None:
             await update.callback_query.answer()
         if outcome is not None:

@@ -13,19 +13,16 @@ from telegram.ext import (
     filters,
 )
 
-from bot.handlers.onboarding import group_gate
-from bot.handlers.replying import adapter, is_private
+from bot.handlers.replying import adapter, gated, is_private
 from bot.services import reporting
 from bot.services.context import Context
 from bot.services.screens import Outcome, Screen, UrlButton
 
 
-@adapter
+@gated
 async def report(
     update: Update, context: ContextTypes.DEFAULT_TYPE, session: AsyncSession, ctx: Context
 ) -> Outcome | None:
-    if (gate := await group_gate(session, update, ctx)) is not None:
-        return gate
     if not is_private(update):
         link = f"https://t.me/{context.bot.username}?start=report"
         return Outcome(
@@ -34,30 +31,24 @@ async def report(
     return await reporting.start(session, ctx)
 
 
-@adapter
+@gated
 async def skip(
     update: Update, context: ContextTypes.DEFAULT_TYPE, session: AsyncSession, ctx: Context
 ) -> Outcome | None:
-    if (gate := await group_gate(session, update, ctx)) is not None:
-        return gate
     return await reporting.skip(session, ctx)
 
 
-@adapter
+@gated
 async def cancel(
     update: Update, context: ContextTypes.DEFAULT_TYPE, session: AsyncSession, ctx: Context
 ) -> Outcome | None:
-    if (gate := await group_gate(session, update, ctx)) is not None:
-        return gate
     return await reporting.cancel(session, ctx)
 
 
-@adapter
+@gated
 async def text(
     update: Update, context: ContextTypes.DEFAULT_TYPE, session: AsyncSession, ctx: Context
 ) -> Outcome | None:
-    if (gate := await group_gate(session, update, ctx)) is not None:
-        return gate
     message = update.effective_message
     assert message is not None and message.text is not None
     outcome = await reporting.handle_text(session, ctx, message.text)

@@ -6,19 +6,16 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
-from bot.handlers.onboarding import group_gate
-from bot.handlers.replying import adapter
+from bot.handlers.replying import adapter, gated
 from bot.services import rounds
 from bot.services.context import Context
 from bot.services.screens import Outcome
 
 
-@adapter
+@gated
 async def round_command(
     update: Update, context: ContextTypes.DEFAULT_TYPE, session: AsyncSession, ctx: Context
 ) -> Outcome | None:
-    if (gate := await group_gate(session, update, ctx)) is not None:
-        return gate
     return await rounds.command(session, ctx, list(context.args or []))
 
 
@@ -33,21 +30,17 @@ async def round_button(
     return await rounds.press(session, ctx, query.data or "")
 
 
-@adapter
+@gated
 async def status(
     update: Update, context: ContextTypes.DEFAULT_TYPE, session: AsyncSession, ctx: Context
 ) -> Outcome | None:
-    if (gate := await group_gate(session, update, ctx)) is not None:
-        return gate
     return await rounds.status(session, ctx, " ".join(context.args or []) or None)
 
 
-@adapter
+@gated
 async def history(
     update: Update, context: ContextTypes.DEFAULT_TYPE, session: AsyncSession, ctx: Context
 ) -> Outcome | None:
-    if (gate := await group_gate(session, update, ctx)) is not None:
-        return gate
     return await rounds.history(session, ctx, " ".join(context.args or []) or None)
 
 

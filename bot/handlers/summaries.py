@@ -11,14 +11,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from functools import wraps
-from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
-from telegram import Bot, InputFile, InputMediaPhoto, Update
-from telegram.constants import ChatType, ParseMode
+from telegram import Bot, Update
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import Application, CommandHandler, ContextTypes, MessageHandler, filters
 
@@ -26,8 +21,7 @@ from bot.domain.drafts import DraftState
 from bot.domain.periods import PeriodError, parse_period
 from bot.domain.roles import Action, may
 from bot.domain.summary import IndicatorSummary, Summary
-from bot.handlers.onboarding import group_gate
-from bot.handlers.replying import db_of, deliver, now_of, settings_of
+from bot.handlers.replying import gated, is_private, send_extras
 from bot.reports import summary_messages
 from bot.reports.charts import chartable, indicator_chart, summary_charts
 from bot.reports.csv_export import build_csv
@@ -41,12 +35,11 @@ from bot.reports.template_io import (
 )
 from bot.reports.workbook import build_workbook
 from bot.services import reporting
-from bot.services.context import Context, load_context
-from bot.services.screens import Outcome
+from bot.services.context import Context
+from bot.services.screens import Attachment, Outcome
 from messages.render import render
 from storage import clusters, rounds, submissions
 from storage.database import Database
-from storage.models import Round
 from storage.summaries import (
     department_info,
     indicator_info,
@@ -61,75 +54,7 @@ HEADLINE_CHARTS = 4
 """Charts attached to the automatic summary when the cluster names no headline indicators."""
 
 
-@dataclass
-class Reply:
-    """What a command answers: ready HTML messages, files, photos, and reporting screens."""
-
-    texts: list[str] = field(default_factory=list)
-    documents: list[tuple[str, bytes, str]] = field(default_factory=list)  # name, data, caption
-    photos: list[tuple[bytes, str]] = field(default_factory=list)  # PNG, caption
-    outcome: Outcome | None = None
-
-    def say(self, lang: str, name: str, **params: Any) -> Reply:
-        self.texts.append(render(lang, name, **params))
-        return self
-
-
-Body = Callable[[Update, ContextTypes.DEFAULT_TYPE, AsyncSession, Context], Awaitable[Reply | None]]
-
-
-def _runner(body: Body) -> Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]:
-    """One session per update (committed before anything is sent), then the replies."""
-
-    @wraps(body)
-    async def handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        user, chat = update.effective_user, update.effective_chat
-        if user is None or chat is None or user.is_bot:
-            return
-        settings = settings_of(context)
-        group_id = None if chat.type == ChatType.PRIVATE else chat.id
-        async with db_of(context).session() as session:
-            ctx = await load_context(
-                session, user.id, group_id, settings.language, settings.tz, now_of(context)
-            )
-            gate = await group_gate(session, update, ctx)
-            reply = (
-                Reply(outcome=gate)
-                if gate is not None
-                else await body(update, context, session, ctx)
-            )
-        if reply is None:
-            return
-        if reply.outcome is not None:
-            await deliver(update, context, ctx, reply.outcome)
-        await send_reply(context.bot, chat.id, reply)
-
-    return handler
-
-
-async def send_reply(bot: Bot, chat_id: int, reply: Reply) -> None:
-    for text in reply.texts:
-        await bot.send_message(chat_id, text, parse_mode=ParseMode.HTML)
-    if len(reply.photos) == 1:
-        png, caption = reply.photos[0]
-        await bot.send_photo(chat_id, png, caption=caption, parse_mode=ParseMode.HTML)
-    elif reply.photos:
-        media = [
-            InputMediaPhoto(png, caption=caption, parse_mode=ParseMode.HTML)
-            for png, caption in reply.photos[:10]
-        ]
-        await bot.send_media_group(chat_id, media)
-    for name, data, caption in reply.documents:
-        await bot.send_document(
-            chat_id, InputFile(data, filename=name), caption=caption, parse_mode=ParseMode.HTML
-        )
-
-
-def _is_private(update: Update) -> bool:
-    return update.effective_chat is not None and update.effective_chat.type == ChatType.PRIVATE
-
-
-def _period_arg(words: list[str], lang: str, reply: Reply) -> tuple[str | None, bool]:
+def _period_arg(words: list[str], out: Outcome) -> tuple[str | None, bool]:
     """(period code or None, ok). A text that names no period is answered and not ok."""
     text = " ".join(words).strip()
     if not text:
@@ -137,7 +62,7 @@ def _period_arg(words: list[str], lang: str, reply: Reply) -> tuple[str | None, 
     try:
         return parse_period(text).code, True
     except PeriodError:
-        reply.say(lang, "summary.bad_period", text=text)
+        out.add("summary.bad_period", text=text)
         return None, False
 
 
@@ -160,26 +85,27 @@ async def _workbook(session: AsyncSession, summary: Summary, lang: str) -> bytes
 # --------------------------------------------------------------------------- /summary
 
 
-@_runner
+@gated
 async def summary_command(
     update: Update, context: ContextTypes.DEFAULT_TYPE, session: AsyncSession, ctx: Context
-) -> Reply | None:
-    reply = Reply()
+) -> Outcome | None:
+    out = Outcome()
     if ctx.actor is None or ctx.cluster is None:
-        return reply.say(ctx.lang, "summary.not_member")
-    period, ok = _period_arg(list(context.args or []), ctx.lang, reply)
+        return out.add("summary.not_member")
+    period, ok = _period_arg(list(context.args or []), out)
     if not ok:
-        return reply
+        return out
     summary = await load_summary(session, ctx.cluster.id, period, now=ctx.now)
     if summary is None:
-        return reply.say(ctx.lang, "summary.no_summary", period=period)
+        return out.add("summary.no_summary", period=period)
     text = summary_messages(summary, ctx.lang)
-    reply.texts.extend(text.messages)
+    out.texts.extend(text.messages)
     if not text.complete:
         data = await _workbook(session, summary, ctx.lang)
         name = file_name("bao-cao-tong-hop", summary.cluster_id, summary.period, "xlsx")
-        reply.documents.append((name, data, render(ctx.lang, "summary.export_caption", s=summary)))
-    return reply
+        caption = render(ctx.lang, "summary.export_caption", s=summary)
+        out.attachments.append(Attachment("document", data, caption, name))
+    return out
 
 
 # --------------------------------------------------------------------------- /chart
@@ -197,13 +123,13 @@ def _find_indicator(summary: Summary, text: str) -> IndicatorSummary | None:
     return None
 
 
-@_runner
+@gated
 async def chart_command(
     update: Update, context: ContextTypes.DEFAULT_TYPE, session: AsyncSession, ctx: Context
-) -> Reply | None:
-    reply = Reply()
+) -> Outcome | None:
+    out = Outcome()
     if ctx.actor is None or ctx.cluster is None:
-        return reply.say(ctx.lang, "summary.not_member")
+        return out.add("summary.not_member")
     args = list(context.args or [])
     indicators = [
         i
@@ -211,85 +137,72 @@ async def chart_command(
         if i.numeric
     ]
     if not args:
-        return reply.say(ctx.lang, "summary.chart_usage", indicators=indicators)
-    period, ok = _period_arg(args[1:], ctx.lang, reply)
+        return out.add("summary.chart_usage", indicators=indicators)
+    period, ok = _period_arg(args[1:], out)
     if not ok:
-        return reply
+        return out
     summary = await load_summary(session, ctx.cluster.id, period, now=ctx.now)
     if summary is None:
-        return reply.say(ctx.lang, "summary.no_summary", period=period)
+        return out.add("summary.no_summary", period=period)
     line = _find_indicator(summary, args[0])
     if line is None:
-        return reply.say(ctx.lang, "summary.unknown_indicator", text=args[0], indicators=indicators)
+        return out.add("summary.unknown_indicator", text=args[0], indicators=indicators)
     png = await asyncio.to_thread(indicator_chart, line, summary.period, ctx.lang)
-    reply.photos.append(
-        (png, render(ctx.lang, "summary.chart_caption", line=line, period=summary.period))
-    )
-    return reply
+    caption = render(ctx.lang, "summary.chart_caption", line=line, period=summary.period)
+    out.attachments.append(Attachment("photo", png, caption))
+    return out
 
 
 # --------------------------------------------------------------------------- /export
 
 
-@_runner
+@gated
 async def export_command(
     update: Update, context: ContextTypes.DEFAULT_TYPE, session: AsyncSession, ctx: Context
-) -> Reply | None:
-    reply = Reply()
+) -> Outcome | None:
+    out = Outcome()
     if ctx.actor is None or ctx.cluster is None:
-        return reply.say(ctx.lang, "summary.not_member")
+        return out.add("summary.not_member")
     args = list(context.args or [])
     fmt = "xlsx"
     if args and args[-1].lower().lstrip(".") in ("csv", "xlsx", "excel"):
         fmt = "csv" if args.pop().lower().lstrip(".") == "csv" else "xlsx"
-    period, ok = _period_arg(args, ctx.lang, reply)
+    period, ok = _period_arg(args, out)
     if not ok:
-        return reply
+        return out
     summary = await load_summary(session, ctx.cluster.id, period, now=ctx.now)
     if summary is None:
-        return reply.say(ctx.lang, "summary.no_summary", period=period)
+        return out.add("summary.no_summary", period=period)
     caption = render(ctx.lang, "summary.export_caption", s=summary)
     name = file_name("bao-cao-tong-hop", summary.cluster_id, summary.period, fmt)
     if fmt == "csv":
         data = await asyncio.to_thread(build_csv, summary, ctx.lang)
     else:
         data = await _workbook(session, summary, ctx.lang)
-    reply.documents.append((name, data, caption))
-    return reply
+    out.attachments.append(Attachment("document", data, caption, name))
+    return out
 
 
 # --------------------------------------------------------------------------- /template
 
 
-async def _reportable_rounds(session: AsyncSession, ctx: Context) -> list[Round]:
-    """Open rounds, and closed ones reopened for the officer's department (oldest first)."""
-    assert ctx.cluster is not None and ctx.actor is not None
-    result = list(await rounds.open_rounds(session, ctx.cluster.id))
-    department_id = ctx.actor.department_id
-    for row in await rounds.list_rounds(session, ctx.cluster.id):
-        if row.state != "open" and department_id is not None and row.id is not None:
-            if await rounds.reopening(session, row.id, department_id):
-                result.append(row)
-    return sorted(result, key=lambda r: (r.period_start, r.id or 0))
-
-
-@_runner
+@gated
 async def template_command(
     update: Update, context: ContextTypes.DEFAULT_TYPE, session: AsyncSession, ctx: Context
-) -> Reply | None:
-    reply = Reply()
-    if not _is_private(update):
-        return reply.say(ctx.lang, "summary.template_private")
+) -> Outcome | None:
+    out = Outcome()
+    if not is_private(update):
+        return out.add("summary.template_private")
     if not may(ctx.actor, Action.REPORT) or ctx.department is None or ctx.cluster is None:
-        return reply.say(ctx.lang, "summary.template_officers_only")
-    period, ok = _period_arg(list(context.args or []), ctx.lang, reply)
+        return out.add("summary.template_officers_only")
+    period, ok = _period_arg(list(context.args or []), out)
     if not ok:
-        return reply
-    candidates = await _reportable_rounds(session, ctx)
+        return out
+    candidates = await reporting.reportable_rounds(session, ctx)
     if period is not None:
         candidates = [r for r in candidates if r.period == period]
     if not candidates:
-        return reply.say(ctx.lang, "summary.no_open_round")
+        return out.add("summary.no_open_round")
     row = candidates[-1]
     assert row.id is not None
     department = department_info(ctx.department)
@@ -314,26 +227,26 @@ async def template_command(
     caption = render(
         ctx.lang, "summary.template_caption", period=row.period, department=ctx.department
     )
-    reply.documents.append((name, data, caption))
-    return reply
+    out.attachments.append(Attachment("document", data, caption, name))
+    return out
 
 
 # --------------------------------------------------------------------------- uploads
 
 
-def _rejected(ctx: Context, error: UploadRejected) -> Reply:
-    return Reply().say(ctx.lang, "summary.upload_rejected", code=error.code, params=error.params)
+def _rejected(ctx: Context, error: UploadRejected) -> Outcome:
+    return Outcome().add("summary.upload_rejected", code=error.code, params=error.params)
 
 
-@_runner
+@gated
 async def upload(
     update: Update, context: ContextTypes.DEFAULT_TYPE, session: AsyncSession, ctx: Context
-) -> Reply | None:
+) -> Outcome | None:
     message = update.effective_message
-    if message is None or message.document is None or not _is_private(update):
+    if message is None or message.document is None or not is_private(update):
         return None
     if not may(ctx.actor, Action.REPORT) or ctx.department is None or ctx.cluster is None:
-        return Reply().say(ctx.lang, "summary.template_officers_only")
+        return Outcome().add("summary.template_officers_only")
     assert ctx.actor is not None and ctx.actor.department_id is not None
     document = message.document
     if document.file_size is not None and document.file_size > MAX_UPLOAD_BYTES:
@@ -347,11 +260,11 @@ async def upload(
     indicators = [indicator_info(i) for i in indicator_rows]
     try:
         filled = await asyncio.to_thread(read_template, data, indicators)
-        reportable = await _reportable_rounds(session, ctx)
+        reportable = await reporting.reportable_rounds(session, ctx)
         target = next((r for r in reportable if r.id == filled.identity.round_id), None)
         if target is None and not reportable and filled.identity.cluster_id == ctx.cluster.id:
             if filled.identity.department_id == ctx.actor.department_id:
-                return Reply().say(ctx.lang, "summary.no_open_round")
+                return Outcome().add("summary.no_open_round")
         names = {
             d.id: d.name for d in await clusters.list_departments(session, ctx.cluster.id, True)
         }
@@ -369,7 +282,7 @@ async def upload(
         return _rejected(ctx, error)
     assert target is not None and target.id is not None
     if filled.problems:
-        return Reply().say(ctx.lang, "summary.upload_problems", problems=filled.problems)
+        return Outcome().add("summary.upload_problems", problems=filled.problems)
 
     # The upload becomes the officer's draft; the reporting flow takes it from here.
     latest = await submissions.latest_revision(session, target.id, ctx.actor.department_id)
@@ -387,7 +300,7 @@ async def upload(
     if filled.formula_cells:
         outcome.add("summary.upload_formulas", cells=filled.formula_cells)
     outcome.screens.extend(await reporting.next_screens(session, ctx, draft, state, indicator_rows))
-    return Reply(outcome=outcome)
+    return outcome
 
 
 # --------------------------------------------------------------------------- the group post
@@ -423,15 +336,18 @@ async def post_round_summary(
         or [line.indicator.slug for line in summary.indicators if chartable(line)][:HEADLINE_CHARTS]
     )
     charts = await asyncio.to_thread(summary_charts, summary, lang, chosen)
-    reply = Reply(texts=text.messages)
+    out = Outcome(texts=list(text.messages))
     caption = render(lang, "summary.charts_caption", period=summary.period)
-    reply.photos = [(png, caption if n == 0 else "") for n, (_, png) in enumerate(charts)]
+    out.attachments = [
+        Attachment("photo", png, caption if n == 0 else "") for n, (_, png) in enumerate(charts)
+    ]
     if book is not None:
         name = file_name("bao-cao-tong-hop", summary.cluster_id, summary.period, "xlsx")
-        reply.documents.append((name, book, render(lang, "summary.export_caption", s=summary)))
+        caption = render(lang, "summary.export_caption", s=summary)
+        out.attachments.append(Attachment("document", book, caption, name))
 
     try:
-        await send_reply(bot, cluster.group_chat_id, reply)
+        await send_extras(bot, cluster.group_chat_id, out)
     except (Forbidden, BadRequest) as exc:
         log.warning("cannot post the summary to group %s: %s", cluster.group_chat_id, exc)
         return False
@@ -446,4 +362,4 @@ def register(app: Application) -> None:
     app.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.Document.ALL, upload))
 
 
-__all__ = ["Reply", "file_name", "post_round_summary", "register", "send_reply"]
+__all__ = ["file_name", "post_round_summary", "register"]

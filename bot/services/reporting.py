@@ -35,15 +35,15 @@ def is_late(round_: Round, at: datetime, ctx: Context, reopened: bool) -> bool:
     return reopened or round_.state != "open" or at.astimezone(ctx.tz).date() > round_.deadline
 
 
-async def _reportable_rounds(session: AsyncSession, ctx: Context) -> list[Round]:
-    """Open rounds, plus closed ones the head reopened for this officer's department."""
+async def reportable_rounds(session: AsyncSession, ctx: Context) -> list[Round]:
+    """Open rounds, plus closed ones the head reopened for this officer's department (oldest first)."""
     assert ctx.cluster is not None and ctx.actor is not None
     result = await rounds.open_rounds(session, ctx.cluster.id)
     for row in await rounds.list_rounds(session, ctx.cluster.id):
         if row.state != "open" and ctx.actor.department_id is not None and row.id is not None:
             if await rounds.reopening(session, row.id, ctx.actor.department_id):
                 result.append(row)
-    return result
+    return sorted(result, key=lambda r: (r.period_start, r.id or 0))
 
 
 async def start(session: AsyncSession, ctx: Context, round_id: int | None = None) -> Outcome:
@@ -51,7 +51,7 @@ async def start(session: AsyncSession, ctx: Context, round_id: int | None = None
     if not may(ctx.actor, Action.REPORT):
         return out.add("common.not_allowed")
     assert ctx.actor is not None and ctx.actor.department_id is not None
-    candidates = await _reportable_rounds(session, ctx)
+    candidates = await reportable_rounds(session, ctx)
     if round_id is not None:
         candidates = [r for r in candidates if r.id == round_id]
         if not candidates:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 
 @dataclass(frozen=True)
@@ -28,11 +28,21 @@ class Screen:
     edit: bool = False  # replace the message whose button was pressed, instead of a new one
 
 
+@dataclass(frozen=True)
+class Attachment:
+    kind: Literal["document", "photo"]
+    data: bytes
+    caption: str = ""  # rendered Telegram HTML
+    filename: str = ""
+
+
 @dataclass
 class Outcome:
     """Screens for the person who acted, plus what changed for others to see."""
 
     screens: list[Screen] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)  # already rendered (e.g. a split summary)
+    attachments: list[Attachment] = field(default_factory=list)  # photos go as one media group
     progress_round_id: int | None = None  # the group's progress message must be refreshed
     group_screens: list[Screen] = field(default_factory=list)  # to post in the cluster's group
 
