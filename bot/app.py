@@ -25,6 +25,10 @@ HANDLER_MODULES: tuple[str, ...] = (
     "bot.handlers.rounds",
     "bot.handlers.reporting",
     "bot.handlers.summaries",
+    "bot.handlers.calendar",
+    "bot.handlers.elections",
+    "bot.handlers.announcements",
+    "bot.scheduler",
 )
 
 
@@ -114,8 +118,11 @@ class RedactToken(logging.Filter):
 
 def configure_logging(token: str, level: int = logging.INFO) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # httpx logs every request URL, and the URL holds the token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    # httpx logs every request URL, and the URL holds the token. The database drivers and
+    # python-telegram-bot log statements, parameters and raw updates at DEBUG: in a secret
+    # ballot those would link a department to its vote, so they stay at WARNING whatever the level.
+    for name in ("httpx", "sqlalchemy", "aiosqlite", "asyncpg", "telegram", "apscheduler"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     redact = RedactToken(token)
     for handler in logging.getLogger().handlers:
         handler.addFilter(redact)

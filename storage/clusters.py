@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.domain.cluster_file import ClusterSpec
+from storage import deliveries
 from storage.models import ChatNotice, Cluster, Department, Indicator, Office
 
 
@@ -43,6 +45,11 @@ async def apply_cluster_spec(session: AsyncSession, spec: ClusterSpec) -> ApplyR
         report.created.append(f"cluster {spec.id}")
     elif _sync(cluster, {"name": spec.name, "name_en": spec.name_en}):
         report.updated.append(f"cluster {spec.id}")
+    rules = None if spec.elections is None else json.dumps(spec.elections, sort_keys=True)
+    if cluster.election_rules != rules:
+        cluster.election_rules = rules
+        if f"cluster {spec.id}" not in report.created:
+            report.updated.append(f"election rules {spec.id}")
     await session.flush()
 
     departments = {d.slug: d for d in await list_departments(session, spec.id, include_merged=True)}
@@ -123,7 +130,15 @@ async def apply_cluster_spec(session: AsyncSession, spec: ClusterSpec) -> ApplyR
                 existing.department_id = department_id
                 report.updated.append(f"office {role} {spec.offices.term}")
     await session.flush()
+    if await deliveries.save_schedule(session, spec.id, spec.schedule):
+        if f"cluster {spec.id}" not in report.created:
+            report.updated.append(f"schedule {spec.id}")
     return report
+
+
+def election_rules_table(cluster: Cluster) -> dict[str, object]:
+    """The cluster file's [elections] table as validated at `init` ({} = the defaults)."""
+    return json.loads(cluster.election_rules) if cluster.election_rules else {}
 
 
 async def get_cluster(session: AsyncSession, cluster_id: str) -> Cluster | None:

@@ -14,6 +14,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 class Database:
     def __init__(self, url: str, **engine_options: Any) -> None:
         self.url = url
+        # Error messages must never carry bound values (a ballot, a figure) into a log.
+        engine_options.setdefault("hide_parameters", True)
         if url.startswith("sqlite"):
             engine_options.setdefault("connect_args", {"timeout": 30})
         else:

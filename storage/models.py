@@ -15,7 +15,7 @@ class Cluster(SQLModel, table=True):
     name: str = Field(max_length=300)
     name_en: str = Field(max_length=300)
     group_chat_id: int | None = Field(default=None, sa_column=Column(BigInteger, unique=True))
-    progress_note: str | None = Field(default=None, max_length=300)
+    election_rules: str | None = Field(default=None, sa_type=Text)  # the file's [elections], JSON
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
@@ -23,6 +23,7 @@ async def open_round(
     period_start: date,
     deadline: date,
     opened_by: int | None,
+    opened_at: datetime | None = None,
 ) -> Round:
     if await round_by_period(session, cluster_id, period) is not None:
         raise RoundExists(period)
@@ -32,6 +33,7 @@ async def open_round(
         period_start=period_start,
         deadline=deadline,
         opened_by=opened_by,
+        opened_at=opened_at or utcnow(),
     )
     session.add(row)
     try:

@@ -4,24 +4,20 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
+
+from bot.domain.elections import parse_election_rules
+from bot.domain.file_errors import FileError
+from bot.domain.schedule_file import DEFAULT_SCHEDULE, ScheduleSpec, parse_schedule
 
 INDICATOR_TYPES = ("integer", "decimal", "percent", "boolean", "choice", "text")
 AGGREGATES = ("sum", "average", "min", "max", "count", "none")
 NUMERIC_TYPES = ("integer", "decimal", "percent")
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
-
-
-@dataclass(frozen=True)
-class FileError:
-    """One problem, named by its place in the file (e.g. `indicators[2].type`)."""
-
-    path: str
-    code: str
-    params: dict[str, str] = field(default_factory=dict)
+TOP_LEVEL_KEYS = ("cluster", "departments", "indicators", "offices", "schedule", "elections")
 
 
 @dataclass(frozen=True)
@@ -62,6 +58,8 @@ class ClusterSpec:
     departments: tuple[DepartmentSpec, ...]
     indicators: tuple[IndicatorSpec, ...]
     offices: OfficesSpec | None
+    schedule: ScheduleSpec = DEFAULT_SCHEDULE
+    elections: dict[str, Any] | None = None  # the validated [elections] table, as written
 
 
 class ClusterFileInvalid(Exception):
@@ -143,13 +141,20 @@ def parse_cluster_data(data: dict[str, Any]) -> ClusterSpec:
             errors.append(FileError("offices.deputy", "same_as_head", {"value": deputy}))
         offices = OfficesSpec(term=term, head=head, deputy=deputy)
 
+    schedule, schedule_errors = parse_schedule(data)
+    errors.extend(schedule_errors)
+    elections: dict[str, Any] | None = None
+    if "elections" in data:
+        table = data["elections"]
+        if not isinstance(table, dict):
+            errors.append(FileError("elections", "missing_table"))
+        else:
+            errors.extend(parse_election_rules(table)[1])
+            elections = dict(table)
+
     for key in data:
-        if key not in ("cluster", "departments", "indicators", "offices", "schedule", "elections"):
-            errors.append(
-                FileError(
-                    key, "unknown_key", {"allowed": "cluster, departments, indicators, offices"}
-                )
-            )
+        if key not in TOP_LEVEL_KEYS:
+            errors.append(FileError(key, "unknown_key", {"allowed": ", ".join(TOP_LEVEL_KEYS)}))
 
     if errors:
         raise ClusterFileInvalid(errors)
@@ -160,6 +165,8 @@ def parse_cluster_data(data: dict[str, Any]) -> ClusterSpec:
         departments=tuple(departments),
         indicators=tuple(indicators),
         offices=offices,
+        schedule=schedule or DEFAULT_SCHEDULE,
+        elections=elections,
     )
 
 

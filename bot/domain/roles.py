@@ -21,6 +21,16 @@ class Action(StrEnum):
     HISTORY = "history"
     MANAGE_ROUNDS = "round"
     LINK_GROUP = "link"
+    SUMMARY = "summary"
+    CHART = "chart"
+    EXPORT = "export"
+    TEMPLATE = "template"
+    CALENDAR = "calendar"
+    ANNOUNCE = "announce"
+    ACKS = "acks"
+    ELECTION = "election"
+    VOTE = "vote"
+    MINUTES = "minutes"
 
 
 @dataclass(frozen=True)
@@ -58,23 +68,47 @@ def may(actor: Actor | None, action: Action) -> bool:
         return True
     if actor is None:
         return False
-    if action in (Action.WHOAMI, Action.LANGUAGE, Action.STATUS):
+    if action in _EVERY_MEMBER:
         return True
-    if action in (Action.REPORT, Action.HISTORY):
+    if action in (Action.REPORT, Action.HISTORY, Action.TEMPLATE, Action.VOTE):
         return actor.role is Role.OFFICER and actor.department_id is not None
-    if action is Action.MANAGE_ROUNDS:
+    if action in (Action.MANAGE_ROUNDS, Action.ANNOUNCE, Action.ACKS):
         return actor.role is Role.ADMIN or actor.leads
-    if action is Action.LINK_GROUP:
+    if action in (Action.LINK_GROUP, Action.ELECTION):
         return actor.role is Role.ADMIN or (actor.role is Role.OFFICER and actor.is_head)
     return False
+
+
+_EVERY_MEMBER = frozenset(
+    {
+        Action.WHOAMI,
+        Action.LANGUAGE,
+        Action.STATUS,
+        Action.SUMMARY,
+        Action.CHART,
+        Action.EXPORT,
+        Action.CALENDAR,
+        Action.MINUTES,
+    }
+)
 
 
 # The order of the command menu and of /help.
 COMMAND_ORDER: tuple[Action, ...] = (
     Action.REPORT,
+    Action.TEMPLATE,
     Action.STATUS,
     Action.HISTORY,
+    Action.SUMMARY,
+    Action.CHART,
+    Action.EXPORT,
+    Action.CALENDAR,
+    Action.VOTE,
+    Action.MINUTES,
     Action.MANAGE_ROUNDS,
+    Action.ANNOUNCE,
+    Action.ACKS,
+    Action.ELECTION,
     Action.LINK_GROUP,
     Action.WHOAMI,
     Action.LANGUAGE,

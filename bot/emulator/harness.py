@@ -33,11 +33,15 @@ class Harness:
         clock: Callable[[], datetime] | None = None,
         bot_username: str = "clusterbot_demo_bot",
         rate_limit: bool = True,
+        background_jobs: bool = False,
     ) -> None:
         self.database_url = database_url
         self.language = language
         self.clock = clock
         self.rate_limit = rate_limit
+        # The repeating jobs (reminders, election closing, nudges) wake on the real clock; a test
+        # moving its injected clock would race them, so tests call their `tick()` instead.
+        self.background_jobs = background_jobs
         self.emu = BotApiEmulator(bot_username=bot_username)
         self.db: Database | None = None
         self.app: Application | None = None
@@ -68,6 +72,9 @@ class Harness:
         self.app = build_application(
             self.settings, self.db, clock=self.clock, rate_limit=self.rate_limit
         )
+        if not self.background_jobs and self.app.job_queue is not None:
+            for job in self.app.job_queue.jobs():
+                job.schedule_removal()
         await self.app.initialize()
         if self.app.post_init:
             await self.app.post_init(self.app)

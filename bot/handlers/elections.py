@@ -516,9 +516,14 @@ async def election_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
                 draft = await store.draft_election(session, ctx.cluster.id)
                 if draft is None:
                     term = term or ctx.today.year + 1
+                    # The cluster file's [elections] rules (validated at init), else the defaults.
+                    cluster_rules, _ = rules.parse_election_rules(
+                        clusters.election_rules_table(ctx.cluster)
+                    )
                     plan = rules.default_plan(
                         term,
                         render(settings_of(context).language, "elections.default_title", term=term),
+                        rules=cluster_rules,
                         now=ctx.now,
                     )
                     draft = await store.create_election(

@@ -177,6 +177,26 @@ async def publish_to_group(
         await _safe_group_send(context.bot, group, lang, screen)
     if outcome.progress_round_id is not None:
         await refresh_progress(context.bot, db, lang, outcome.progress_round_id, group)
+        await _summary_when_done(context.bot, db, lang, outcome.progress_round_id)
+
+
+async def _summary_when_done(bot: Bot, db: Database, lang: str, round_id: int) -> None:
+    """The compiled report follows by itself when the round closes or its last department
+    submits (each once)."""
+    async with db.session() as session:
+        screen = await round_service.progress(session, round_id)
+    if screen is None:
+        return
+    if screen.params["state"] != "open":
+        occasion = "closed"
+    elif screen.params["done"] == screen.params["total"]:
+        occasion = "complete"
+    else:
+        return
+    # Imported here: the summaries handlers are built on this module's adapter.
+    from bot.handlers.summaries import post_summary_once
+
+    await post_summary_once(bot, db, round_id, lang, occasion)
 
 
 async def _safe_group_send(bot: Bot, group: int, lang: str, screen: Screen) -> None:

@@ -38,8 +38,9 @@ from bot.services import reporting
 from bot.services.context import Context
 from bot.services.screens import Attachment, Outcome
 from messages.render import render
-from storage import clusters, rounds, submissions
+from storage import clusters, deliveries, rounds, submissions
 from storage.database import Database
+from storage.deliveries import Claim
 from storage.summaries import (
     department_info,
     indicator_info,
@@ -354,6 +355,38 @@ async def post_round_summary(
     return True
 
 
+async def post_summary_once(
+    bot: Bot, db: Database, round_id: int, lang: str, occasion: str
+) -> bool:
+    """The automatic post when a round closes or its last department submits.
+
+    Claimed in the delivery log under (round, occasion) first, so a restart, a double press or
+    a second process never posts it twice.
+    """
+    async with db.session() as session:
+        row = await rounds.get_round(session, round_id)
+        cluster = await clusters.get_cluster(session, row.cluster_id) if row else None
+        if row is None or cluster is None or cluster.group_chat_id is None:
+            return False
+        claim = Claim(
+            key=f"summary:{round_id}:{occasion}",
+            kind="summary",
+            chat_id=cluster.group_chat_id,
+            cluster_id=cluster.id,
+            round_id=round_id,
+        )
+        claimed = await deliveries.claim(session, claim, owner="bot")
+    if claimed is None:
+        return False
+    posted = await post_round_summary(bot, db, round_id, lang)
+    async with db.session() as session:
+        if posted:
+            await deliveries.mark_sent(session, claimed, None)
+        else:
+            await deliveries.mark_failed(session, claimed, "not posted", permanent=True)
+    return posted
+
+
 def register(app: Application) -> None:
     app.add_handler(CommandHandler("summary", summary_command))
     app.add_handler(CommandHandler("chart", chart_command))
@@ -362,4 +395,4 @@ def register(app: Application) -> None:
     app.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.Document.ALL, upload))
 
 
-__all__ = ["file_name", "post_round_summary", "register"]
+__all__ = ["file_name", "post_round_summary", "post_summary_once", "register"]

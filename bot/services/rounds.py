@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -32,6 +32,7 @@ async def open_round(
     deadline: date,
     today: date,
     by: int | None,
+    now: datetime | None = None,
 ) -> OpenResult:
     """Shared by the chat command and the CLI."""
     try:
@@ -45,7 +46,9 @@ async def open_round(
             None, "deadline_before_period", {"deadline": deadline, "period": period.code}
         )
     try:
-        row = await rounds.open_round(session, cluster_id, period.code, period.start, deadline, by)
+        row = await rounds.open_round(
+            session, cluster_id, period.code, period.start, deadline, by, opened_at=now
+        )
     except rounds.RoundExists:
         return OpenResult(None, "round_exists", {"period": period.code})
     return OpenResult(row)
@@ -132,7 +135,7 @@ async def press(session: AsyncSession, ctx: Context, data: str) -> Outcome:
 async def _open(session: AsyncSession, ctx: Context, period_text: str, deadline: date) -> Outcome:
     assert ctx.cluster is not None
     result = await open_round(
-        session, ctx.cluster.id, period_text, deadline, ctx.today, ctx.user_id
+        session, ctx.cluster.id, period_text, deadline, ctx.today, ctx.user_id, ctx.now
     )
     out = Outcome()
     if result.round is None:

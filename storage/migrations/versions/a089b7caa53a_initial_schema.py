@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: f279d53cbb75
+Revision ID: a089b7caa53a
 Revises:
-Create Date: 2026-11-27 11:50:36.105261
+Create Date: 2026-11-27 12:22:30.985357
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from alembic import op
 
 import storage.types  # noqa: F401  (autogenerate renders storage.types.UTCDateTime)
 
-revision: str = "f279d53cbb75"
+revision: str = "a089b7caa53a"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -33,7 +33,7 @@ def upgrade() -> None:
         sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
         sa.Column("name_en", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
         sa.Column("group_chat_id", sa.BigInteger(), nullable=True),
-        sa.Column("progress_note", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=True),
+        sa.Column("election_rules", sa.Text(), nullable=True),
         sa.Column("created_at", storage.types.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("group_chat_id"),

@@ -1,0 +1,391 @@
+"""The delivery log: claims under a unique key, their outcome, crash recovery; the stored
+schedules; and the queries the scheduler needs (who has not submitted, who leads).
+
+Every function works inside the caller's session; a claim counts once that session commits.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, insert, or_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.domain.schedule_file import DEFAULT_SCHEDULE, ScheduleSpec, parse_schedule
+from storage.models import Cluster, Department, Membership, Person, Round
+from storage.models_delivery import DELIVERED_STATES, ClusterSchedule, Delivery
+from storage.submissions import submitted_departments
+from storage.types import utcnow
+
+_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What a claim needs to know about one message (the text is not stored unless queued)."""
+
+    key: str
+    kind: str
+    chat_id: int
+    cluster_id: str | None = None
+    round_id: int | None = None
+    department_id: int | None = None
+
+
+async def _dialect(session: AsyncSession) -> str:
+    connection = await session.connection()
+    return connection.dialect.name
+
+
+def _insert(dialect: str) -> Any:
+    if dialect == "postgresql":
+        return pg_insert(Delivery)
+    if dialect == "sqlite":
+        return sqlite_insert(Delivery)
+    return insert(Delivery)
+
+
+async def claim(
+    session: AsyncSession,
+    item: Claim,
+    owner: str,
+    *,
+    now: datetime | None = None,
+    max_attempts: int = 3,
+) -> int | None:
+    """Take ``item`` for sending: the row id when this caller may send it, None when someone
+    already has (sent, being sent, failed for good, or out of attempts).
+
+    A new key is inserted; an existing key is taken over only from the ``retry`` state. Both are
+    single statements guarded by the database, so of two claimers exactly one wins.
+    """
+    at = now or utcnow()
+    dialect = await _dialect(session)
+    values = {
+        "key": item.key,
+        "kind": item.kind,
+        "chat_id": item.chat_id,
+        "cluster_id": item.cluster_id,
+        "round_id": item.round_id,
+        "department_id": item.department_id,
+        "state": "claimed",
+        "attempts": 1,
+        "owner": owner,
+        "created_at": at,
+        "updated_at": at,
+    }
+    statement = (
+        _insert(dialect)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(Delivery.id)  # type: ignore[arg-type]
+    )
+    inserted = (await session.exec(statement)).first()  # type: ignore[call-overload]
+    if inserted is not None:
+        return int(inserted[0])
+    retaken = await session.exec(  # type: ignore[call-overload]
+        update(Delivery)
+        .where(
+            col(Delivery.key) == item.key,
+            col(Delivery.state) == "retry",
+            col(Delivery.attempts) < max_attempts,
+        )
+        .values(state="claimed", owner=owner, attempts=Delivery.attempts + 1, updated_at=at)
+        .returning(Delivery.id)
+    )
+    row = retaken.first()
+    return int(row[0]) if row is not None else None
+
+
+async def enqueue(
+    session: AsyncSession,
+    item: Claim,
+    text: str,
+    markup: Any = None,
+    *,
+    now: datetime | None = None,
+) -> bool:
+    """Queue a message in the caller's transaction (with the state change it announces).
+
+    False when the key exists already. A queued row is sent by `bot.delivery.deliver_queued`.
+    """
+    at = now or utcnow()
+    dialect = await _dialect(session)
+    statement = (
+        _insert(dialect)
+        .values(
+            key=item.key,
+            kind=item.kind,
+            chat_id=item.chat_id,
+            cluster_id=item.cluster_id,
+            round_id=item.round_id,
+            department_id=item.department_id,
+            state="queued",
+            attempts=0,
+            text=text,
+            markup=json.dumps(markup) if markup is not None else None,
+            created_at=at,
+            updated_at=at,
+        )
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(Delivery.id)  # type: ignore[arg-type]
+    )
+    return (await session.exec(statement)).first() is not None  # type: ignore[call-overload]
+
+
+async def claim_queued(
+    session: AsyncSession,
+    row_id: int,
+    owner: str,
+    *,
+    now: datetime | None = None,
+    max_attempts: int = 3,
+) -> bool:
+    """Take a queued row (or a queued row that failed transiently) for sending; False when
+    another process took it first."""
+    result = await session.exec(  # type: ignore[call-overload]
+        update(Delivery)
+        .where(
+            col(Delivery.id) == row_id,
+            or_(
+                col(Delivery.state) == "queued",
+                (col(Delivery.state) == "retry") & (col(Delivery.attempts) < max_attempts),
+            ),
+        )
+        .values(
+            state="claimed",
+            owner=owner,
+            attempts=Delivery.attempts + 1,
+            updated_at=now or utcnow(),
+        )
+    )
+    return bool(result.rowcount == 1)
+
+
+async def queued(session: AsyncSession, limit: int = 1000, max_attempts: int = 3) -> list[Delivery]:
+    """Rows queued with their text, and such rows that failed transiently, oldest first."""
+    query = (
+        select(Delivery)
+        .where(
+            or_(
+                col(Delivery.state) == "queued",
+                (col(Delivery.state) == "retry")
+                & col(Delivery.text).is_not(None)
+                & (col(Delivery.attempts) < max_attempts),
+            )
+        )
+        .order_by(col(Delivery.id))
+        .limit(limit)
+    )
+    return list((await session.exec(query)).all())
+
+
+async def mark_sent(
+    session: AsyncSession, row_id: int, message_id: int | None, *, now: datetime | None = None
+) -> None:
+    at = now or utcnow()
+    await session.exec(  # type: ignore[call-overload]
+        update(Delivery)
+        .where(col(Delivery.id) == row_id)
+        .values(state="sent", message_id=message_id, sent_at=at, updated_at=at, error=None)
+    )
+
+
+async def mark_failed(
+    session: AsyncSession,
+    row_id: int,
+    error: str,
+    *,
+    permanent: bool,
+    now: datetime | None = None,
+) -> None:
+    """``permanent``: refused for good. Otherwise surely not delivered, and may be claimed again."""
+    await session.exec(  # type: ignore[call-overload]
+        update(Delivery)
+        .where(col(Delivery.id) == row_id)
+        .values(
+            state="failed_permanent" if permanent else "retry",
+            error=error[:500],
+            updated_at=now or utcnow(),
+        )
+    )
+
+
+async def mark_uncertain(
+    session: AsyncSession, row_id: int, error: str, *, now: datetime | None = None
+) -> None:
+    await session.exec(  # type: ignore[call-overload]
+        update(Delivery)
+        .where(col(Delivery.id) == row_id)
+        .values(state="uncertain", error=error[:500], updated_at=now or utcnow())
+    )
+
+
+async def states_of(session: AsyncSession, keys: Iterable[str]) -> dict[str, str]:
+    """key -> state for the keys already in the log."""
+    wanted = list(dict.fromkeys(keys))
+    found: dict[str, str] = {}
+    for start in range(0, len(wanted), _CHUNK):
+        chunk = wanted[start : start + _CHUNK]
+        rows = await session.exec(
+            select(Delivery.key, Delivery.state).where(col(Delivery.key).in_(chunk))
+        )
+        found.update({k: s for k, s in rows.all()})
+    return found
+
+
+async def stale_claims(session: AsyncSession, older_than: datetime) -> list[Delivery]:
+    """Rows still `claimed` since before ``older_than``: their sender died mid-send."""
+    query = (
+        select(Delivery)
+        .where(Delivery.state == "claimed", col(Delivery.updated_at) < older_than)
+        .order_by(col(Delivery.id))
+    )
+    return list((await session.exec(query)).all())
+
+
+async def resolve_stale_claims(
+    session: AsyncSession, older_than: datetime, *, now: datetime | None = None
+) -> int:
+    """Mark claims abandoned by a dead sender `uncertain` (never resent); returns how many."""
+    result = await session.exec(  # type: ignore[call-overload]
+        update(Delivery)
+        .where(col(Delivery.state) == "claimed", col(Delivery.updated_at) < older_than)
+        .values(
+            state="uncertain",
+            error="the sender stopped between claiming and recording the outcome",
+            updated_at=now or utcnow(),
+        )
+    )
+    return int(result.rowcount or 0)
+
+
+async def count_by_state(session: AsyncSession, kind_prefix: str | None = None) -> dict[str, int]:
+    query = select(Delivery.state, func.count()).group_by(col(Delivery.state))
+    if kind_prefix is not None:
+        query = query.where(col(Delivery.kind).startswith(kind_prefix))
+    return {state: int(n) for state, n in (await session.exec(query)).all()}
+
+
+async def round_deliveries(session: AsyncSession, round_ids: Sequence[int]) -> list[Delivery]:
+    """Every row of these rounds (the scheduler's view of what was done)."""
+    rows: list[Delivery] = []
+    ids = list(round_ids)
+    for start in range(0, len(ids), _CHUNK):
+        query = select(Delivery).where(col(Delivery.round_id).in_(ids[start : start + _CHUNK]))
+        rows.extend((await session.exec(query)).all())
+    return rows
+
+
+def is_delivered(state: str) -> bool:
+    return state in DELIVERED_STATES
+
+
+# ---------------------------------------------------------------------- schedules
+
+
+async def save_schedule(session: AsyncSession, cluster_id: str, spec: ScheduleSpec) -> bool:
+    """Store the cluster's schedule; True when it changed."""
+    data = json.dumps(spec.to_data(), sort_keys=True, ensure_ascii=False)
+    row = await session.get(ClusterSchedule, cluster_id)
+    if row is None:
+        session.add(ClusterSchedule(cluster_id=cluster_id, data=data))
+        await session.flush()
+        return True
+    if row.data == data:
+        return False
+    row.data = data
+    row.updated_at = utcnow()
+    session.add(row)
+    await session.flush()
+    return True
+
+
+def _decode(data: str) -> ScheduleSpec:
+    spec, errors = parse_schedule({"schedule": json.loads(data)})
+    if spec is None:  # written by save_schedule, so only a hand-edited row gets here
+        raise ValueError(f"stored schedule is invalid: {errors}")
+    return spec
+
+
+async def load_schedule(session: AsyncSession, cluster_id: str) -> ScheduleSpec:
+    row = await session.get(ClusterSchedule, cluster_id)
+    return _decode(row.data) if row is not None else DEFAULT_SCHEDULE
+
+
+async def load_schedules(session: AsyncSession) -> dict[str, ScheduleSpec]:
+    """Every cluster's schedule (the default for clusters without one)."""
+    clusters = (await session.exec(select(Cluster.id))).all()
+    stored = {r.cluster_id: r.data for r in (await session.exec(select(ClusterSchedule))).all()}
+    cache: dict[str, ScheduleSpec] = {}
+    result: dict[str, ScheduleSpec] = {}
+    for cluster_id in clusters:
+        data = stored.get(cluster_id)
+        if data is None:
+            result[cluster_id] = DEFAULT_SCHEDULE
+        else:
+            if data not in cache:
+                cache[data] = _decode(data)
+            result[cluster_id] = cache[data]
+    return result
+
+
+# ---------------------------------------------------------------------- the scheduler's queries
+
+
+async def all_open_rounds(session: AsyncSession) -> list[Round]:
+    query = select(Round).where(Round.state == "open").order_by(col(Round.id))
+    return list((await session.exec(query)).all())
+
+
+async def round_periods(session: AsyncSession) -> dict[str, set[str]]:
+    """cluster id -> the period codes of all its rounds, open or closed."""
+    found: dict[str, set[str]] = {}
+    for cluster_id, period in (await session.exec(select(Round.cluster_id, Round.period))).all():
+        found.setdefault(cluster_id, set()).add(period)
+    return found
+
+
+@dataclass(frozen=True)
+class Recipient:
+    person_id: int
+    department_id: int
+    language: str | None
+
+
+async def pending_departments(session: AsyncSession, row: Round) -> list[Department]:
+    """The round's departments that have not submitted, in the cluster's order."""
+    assert row.id is not None
+    done = await submitted_departments(session, row.id)
+    query = (
+        select(Department)
+        .where(Department.cluster_id == row.cluster_id, col(Department.merged_into).is_(None))
+        .order_by(col(Department.position))
+    )
+    return [d for d in (await session.exec(query)).all() if d.id not in done]
+
+
+async def officers(session: AsyncSession, department_ids: Iterable[int]) -> list[Recipient]:
+    """The officers of these departments with their language, by department then person."""
+    ids = list(dict.fromkeys(department_ids))
+    found: list[Recipient] = []
+    for start in range(0, len(ids), _CHUNK):
+        query = (
+            select(Membership.person_id, Membership.department_id, Person.language)
+            .join(Person, col(Person.id) == col(Membership.person_id), isouter=True)
+            .where(
+                Membership.role == "officer",
+                col(Membership.department_id).in_(ids[start : start + _CHUNK]),
+            )
+            .order_by(col(Membership.department_id), col(Membership.person_id))
+        )
+        for person_id, department_id, language in (await session.exec(query)).all():
+            found.append(Recipient(int(person_id), int(department_id), language))
+    return found

@@ -1,0 +1,53 @@
+"""Fixtures for the election and announcement tests: a database on either engine (the shared
+`database_url` fixture), the tables created from the models, the example cluster loaded."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import pytest
+from sqlmodel import SQLModel
+
+import storage.models  # noqa: F401 - registers the foundation's tables
+import storage.models_announcements  # noqa: F401
+import storage.models_elections  # noqa: F401
+from bot.domain.cluster_file import load_cluster_file
+from storage.clusters import apply_cluster_spec, list_departments
+from storage.database import Database
+from tests.conftest import CLUSTER, EXAMPLE, Cluster
+
+NOW = datetime(2023, 12, 20, 2, 0, tzinfo=UTC)  # the conference, 09:00 in Hà Nội
+
+
+@dataclass
+class Seeded:
+    db: Database
+    cluster_id: str
+    ids: dict[str, int]  # department slug -> id
+
+    def slug(self, department_id: int) -> str:
+        return next(s for s, i in self.ids.items() if i == department_id)
+
+
+async def create_schema(db: Database) -> None:
+    async with db.engine.begin() as connection:
+        await connection.run_sync(SQLModel.metadata.create_all)
+
+
+@pytest.fixture
+async def seeded(database_url: str) -> AsyncIterator[Seeded]:
+    db = Database(database_url)
+    await create_schema(db)
+    async with db.session() as s:
+        await apply_cluster_spec(s, load_cluster_file(EXAMPLE))
+        ids = {d.slug: d.id for d in await list_departments(s, CLUSTER)}
+    yield Seeded(db, CLUSTER, ids)  # type: ignore[arg-type]
+    await db.dispose()
+
+
+@pytest.fixture
+async def ecluster(cluster: Cluster) -> Cluster:
+    """The shared `cluster` fixture (the migration has this capability's tables)."""
+    return cluster

@@ -1,0 +1,191 @@
+"""What people read about elections and announcements, in both languages."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from html.parser import HTMLParser
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from bot.domain import elections as E
+from bot.domain.elections import ElectionRules
+from messages.render import TEMPLATES, render
+from storage import elections as S
+from storage.clusters import get_cluster
+from tests.elections.conftest import NOW, Seeded
+
+MACRO = re.compile(r"{%\s*macro\s+(\w+)\(([^)]*)\)")
+
+
+@pytest.mark.parametrize("file", ["elections", "announcements"])
+def test_both_languages_have_the_same_messages(file: str):
+    def macros(lang: str) -> dict[str, str]:
+        source = Path(TEMPLATES / lang / f"{file}.html").read_text(encoding="utf-8")
+        return {name: re.sub(r"\s", "", args) for name, args in MACRO.findall(source)}
+
+    assert macros("vi") == macros("en")
+
+
+async def run_election(seeded: Seeded) -> int:
+    plan = E.default_plan(2024, "Bầu Cụm trưởng, Cụm phó năm 2024", ElectionRules(), now=NOW)
+    ids = seeded.ids
+    async with seeded.db.session() as s:
+        election = await S.create_election(s, seeded.cluster_id, plan, 1, NOW)
+        assert election.id is not None
+        await S.open_election(s, election.id, NOW)
+        head_round = await S.open_round(s, election.id)
+        assert head_round is not None and head_round.id is not None
+    head = dict.fromkeys(
+        ["bac-kan", "bac-giang", "thai-nguyen", "yen-bai", "phu-tho"], "tuyen-quang"
+    )
+    head |= {"hoa-binh": "phu-tho", "tuyen-quang": None}
+    for voter, choice in head.items():
+        async with seeded.db.session() as s:
+            r = await S.cast_vote(
+                s, head_round.id, ids[voter], 1, ids[choice] if choice else 0, NOW
+            )
+            assert r.ok
+    async with seeded.db.session() as s:
+        closed = await S.close_round(s, head_round.id, NOW + timedelta(hours=1))
+        assert closed is not None and closed.next_round is not None
+        deputy_round = closed.next_round.id
+    for voter in ids:
+        async with seeded.db.session() as s:
+            choice = ids["hoa-binh"] if voter != "hoa-binh" else ids["yen-bai"]
+            assert (await S.cast_vote(s, deputy_round, ids[voter], 1, choice, NOW)).ok
+    async with seeded.db.session() as s:
+        assert await S.close_round(s, deputy_round, NOW + timedelta(hours=2))
+    return election.id
+
+
+async def test_result_turnout_and_minutes(seeded: Seeded):
+    election_id = await run_election(seeded)
+    async with seeded.db.session() as s:
+        election = await S.get_election(s, election_id)
+        offices = await S.list_offices(s, election_id)
+        rounds = await S.list_rounds(s, election_id)
+        departments = await S.departments_by_id(s, seeded.cluster_id)
+        minutes = await S.load_minutes(s, election_id)
+        cluster = await get_cluster(s, seeded.cluster_id)
+        receipts = await S.receipts_counted(s, rounds[0].id)  # type: ignore[arg-type]
+    rules = S.rules_of(election)  # type: ignore[arg-type]
+    head_tally = minutes.rounds[0].tally
+
+    text = render(
+        "vi",
+        "elections.result",
+        election=election,
+        rules=rules,
+        office=offices[0],
+        tally=head_tally,
+        departments=departments,
+        receipts=receipts,
+        next_office=offices[1],
+        next_closes_at=rounds[1].closes_at,
+    )
+    assert "Sở Nội vụ tỉnh Tuyên Quang được bầu làm Cụm trưởng năm 2024 với 5/7 phiếu" in text
+    assert "7/7 đơn vị đã bỏ phiếu — đủ điều kiện hợp lệ" in text
+    assert "Phiếu trắng: 1" in text and all(r in text for r in receipts)
+    english = render(
+        "en",
+        "elections.result",
+        election=election,
+        rules=rules,
+        office=offices[0],
+        tally=head_tally,
+        departments=departments,
+        receipts=receipts,
+        next_office=None,
+        next_closes_at=None,
+    )
+    assert (
+        "Tuyen Quang Department of Home Affairs is elected cluster head for 2024 with 5/7 votes"
+        in english
+    )
+
+    turnout = render(
+        "vi",
+        "elections.turnout",
+        election=election,
+        office=offices[0],
+        round_no=1,
+        voted=5,
+        total=7,
+        closes_at=rounds[0].closes_at,
+        state="open",
+    )
+    assert "5/7 đơn vị đã bỏ phiếu" in turnout
+
+    for lang, words in (("vi", "BIÊN BẢN KIỂM PHIẾU"), ("en", "MINUTES OF THE COUNT")):
+        document = render(
+            lang, "elections.minutes_document", m=minutes, cluster=cluster, departments=departments
+        )
+        assert words in document and minutes.fingerprint in document
+        HTMLParser().feed(document)  # well-formed enough to parse
+        assert all(r in document for r in receipts)
+    vi = render(
+        "vi", "elections.minutes_document", m=minutes, cluster=cluster, departments=departments
+    )
+    assert "Sở Nội vụ tỉnh Hòa Bình</b>, trúng cử với 6/7 phiếu" in vi
+    assert "Cụm trưởng đương nhiệm (Sở Nội vụ tỉnh Bắc Kạn)" in vi
+
+
+async def test_opening_message_lists_the_roll_and_its_fingerprint(seeded: Seeded):
+    election_id = await run_election(seeded)
+    async with seeded.db.session() as s:
+        election = await S.get_election(s, election_id)
+        offices = await S.list_offices(s, election_id)
+        departments = await S.departments_by_id(s, seeded.cluster_id)
+        roll = await S.roll_of(s, election_id)
+    text = render(
+        "vi",
+        "elections.opened",
+        election=election,
+        offices=offices,
+        roll=roll,
+        departments=departments,
+        fingerprint=E.short_fingerprint(election.roll_fingerprint),  # type: ignore[union-attr]
+        closes_at=NOW,
+        bot_username="clusterbot_demo_bot",
+    )
+    assert "Danh sách đơn vị bỏ phiếu (7)" in text and "<code>tuyen-quang</code>" in text
+    assert E.short_fingerprint(election.roll_fingerprint) in text  # type: ignore[union-attr]
+
+
+def test_refusals_and_receipts_are_worded():
+    for reason in (
+        "no_department",
+        "election_closed",
+        "stale",
+        "round_closed",
+        "not_on_roll",
+        "not_candidate",
+        "already_voted",
+        "not_voted",
+        "replace_locked",
+        "bad_key",
+    ):
+        vi = render("vi", "elections.refused", reason=reason)
+        en = render("en", "elections.refused", reason=reason)
+        assert "dữ liệu không hợp lệ" not in vi and "invalid data" not in en, reason
+    office = SimpleNamespace(role="head", label="", label_en="")
+    departments = {7: SimpleNamespace(name="Sở Nội vụ tỉnh Tuyên Quang", name_en="Tuyen Quang")}
+    text = render(
+        "vi",
+        "elections.receipt",
+        office=office,
+        choice=7,
+        departments=departments,
+        receipt="7K2Q-MXP4",
+        by_name="Cán bộ <b>",
+        replaced=False,
+        secret=True,
+    )
+    assert "Mã phiếu: <code>7K2Q-MXP4</code>" in text and "&lt;b&gt;" in text
+    flag = SimpleNamespace(
+        role="flag", label="Đơn vị đề nghị tặng Cờ thi đua", label_en="Emulation Flag"
+    )
+    assert render("en", "elections.office_name", office=flag) == "Emulation Flag"
