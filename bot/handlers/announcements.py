@@ -33,9 +33,15 @@ from telegram.ext import (
 from bot.delivery import Button, Outgoing, deliver
 from bot.domain import elections as rules
 from bot.domain.elections import may_announce
-from bot.handlers.replying import db_of, is_private, now_of, settings_of
+from bot.handlers.replying import (
+    context_for,
+    db_of,
+    inline_markup,
+    is_private,
+    reply_html,
+)
 from bot.scheduler import get_scheduler, telegram_sender
-from bot.services.context import Context, load_context
+from bot.services.context import Context
 from messages.render import render
 from storage import announcements as store
 from storage import clusters, deliveries
@@ -47,31 +53,6 @@ log = logging.getLogger(__name__)
 
 TEXT_LIMIT = 3500  # leaves room for the header and footer within Telegram's 4096
 CAPTION_LIMIT = 900  # Telegram's caption limit is 1024
-
-
-def _markup(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(text, callback_data=data) for text, data in row] for row in rows]
-    )
-
-
-async def _context(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, session: AsyncSession
-) -> Context:
-    user = update.effective_user
-    chat = update.effective_chat
-    assert user is not None and chat is not None
-    settings = settings_of(context)
-    group_id = None if is_private(update) else chat.id
-    return await load_context(
-        session, user.id, group_id, settings.language, settings.tz, now_of(context)
-    )
-
-
-async def _reply(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
-    chat = update.effective_chat
-    assert chat is not None
-    await chat.send_message(text, parse_mode=ParseMode.HTML, reply_markup=markup)
 
 
 def _office_of(ctx: Context) -> str:
@@ -169,7 +150,7 @@ async def _preview(
         officers=len(recipients),
         nudge_at=nudge_at,
     )
-    markup = _markup(
+    markup = inline_markup(
         [
             [(render(ctx.lang, "announcements.btn_send"), rules.announcement_data("send", row.id))],
             [
@@ -206,7 +187,7 @@ async def _show_preview(
         await chat.send_document(row.media_file_id, caption=body, parse_mode=ParseMode.HTML)
     else:
         await chat.send_message(body, parse_mode=ParseMode.HTML)
-    await _reply(update, control[0], control[1])
+    await reply_html(update, control[0], control[1])
 
 
 def _too_long(text: str, media: str | None) -> bool:
@@ -217,15 +198,15 @@ async def announce_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     message = update.effective_message
     assert message is not None
     async with db_of(context).session() as session:
-        ctx = await _context(update, context, session)
+        ctx = await context_for(update, context, session)
         if ctx.actor is None or ctx.cluster is None:
-            await _reply(update, render(ctx.lang, "onboarding.stranger"))
+            await reply_html(update, render(ctx.lang, "onboarding.stranger"))
             return
         if not may_announce(ctx.actor):
-            await _reply(update, render(ctx.lang, "announcements.not_allowed"))
+            await reply_html(update, render(ctx.lang, "announcements.not_allowed"))
             return
         if not is_private(update):
-            await _reply(update, render(ctx.lang, "announcements.private_only"))
+            await reply_html(update, render(ctx.lang, "announcements.private_only"))
             return
         text = re.sub(r"^/announce(@\w+)?\s*", "", message.text_html or "", count=1).strip()
         if not text:
@@ -240,7 +221,7 @@ async def announce_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     if row is not None:
         await _show_preview(update, ctx, row, reply)
     else:
-        await _reply(update, reply[0], reply[1])
+        await reply_html(update, reply[0], reply[1])
 
 
 async def composed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -253,7 +234,7 @@ async def composed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         pending = await store.composing_for(session, user.id)
         if pending is None or pending.id is None:
             return
-        ctx = await _context(update, context, session)
+        ctx = await context_for(update, context, session)
         if (message.text or "").strip().startswith("/cancel"):
             await store.cancel(session, pending.id)
             reply: tuple[str, Any] = (render(ctx.lang, "announcements.cancelled"), None)
@@ -275,7 +256,7 @@ async def composed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if row is not None:
         await _show_preview(update, ctx, row, reply)
     else:
-        await _reply(update, reply[0], reply[1])
+        await reply_html(update, reply[0], reply[1])
     raise ApplicationHandlerStop
 
 
@@ -394,7 +375,7 @@ async def announce_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         return
     send_now = False
     async with db_of(context).session() as session:
-        ctx = await _context(update, context, session)
+        ctx = await context_for(update, context, session)
         row = await store.get_announcement(session, announcement_id)
         text: str
         markup: InlineKeyboardMarkup | None = None
@@ -444,7 +425,7 @@ async def announce_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     except BadRequest as exc:
         if "not modified" in str(exc).lower():
             return
-    await _reply(update, text, markup)
+    await reply_html(update, text, markup)
 
 
 async def _acknowledge(
@@ -453,7 +434,7 @@ async def _acknowledge(
     query = update.callback_query
     assert query is not None
     async with db_of(context).session() as session:
-        ctx = await _context(update, context, session)
+        ctx = await context_for(update, context, session)
         row = await store.get_announcement(session, announcement_id)
         if ctx.actor is None or row is None or row.cluster_id != ctx.actor.cluster_id:
             outcome = "unknown"
@@ -487,7 +468,7 @@ async def _acknowledge(
                 await message.edit_reply_markup(reply_markup=acked)
             except TelegramError:
                 pass
-        await _reply(update, answer)
+        await reply_html(update, answer)
 
 
 # --------------------------------------------------------------------------------------------
@@ -496,7 +477,7 @@ async def _acknowledge(
 
 async def acks_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     async with db_of(context).session() as session:
-        ctx = await _context(update, context, session)
+        ctx = await context_for(update, context, session)
         if ctx.actor is None or ctx.cluster is None:
             text = render(ctx.lang, "onboarding.stranger")
         elif not may_announce(ctx.actor):
@@ -516,7 +497,7 @@ async def acks_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
                     done=sum(1 for line in lines if line.acknowledged),
                     total=len(lines),
                 )
-    await _reply(update, text)
+    await reply_html(update, text)
 
 
 # --------------------------------------------------------------------------------------------

@@ -11,21 +11,28 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import Sequence
 from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot.delivery import deliver_queued
 from bot.domain import elections as rules
 from bot.domain.elections import ABSTAIN, Mode, may_manage_elections, may_vote
-from bot.handlers.replying import db_of, is_private, now_of, settings_of
+from bot.handlers.replying import (
+    context_for,
+    db_of,
+    edit_in_place,
+    inline_markup,
+    is_private,
+    reply_html,
+    settings_of,
+)
 from bot.scheduler import get_scheduler
-from bot.services.context import Context, load_context
+from bot.services.context import Context
 from messages.render import render
 from storage import clusters, people
 from storage import elections as store
@@ -41,35 +48,6 @@ log = logging.getLogger(__name__)
 # Small helpers
 
 
-def _markup(rows: Sequence[Sequence[tuple[str, str]]]) -> InlineKeyboardMarkup | None:
-    if not rows:
-        return None
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(text, callback_data=data) for text, data in row] for row in rows]
-    )
-
-
-async def _context(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, session: AsyncSession
-) -> Context:
-    user = update.effective_user
-    chat = update.effective_chat
-    assert user is not None and chat is not None
-    settings = settings_of(context)
-    group_id = None if is_private(update) else chat.id
-    return await load_context(
-        session, user.id, group_id, settings.language, settings.tz, now_of(context)
-    )
-
-
-async def _reply(
-    update: Update, text: str, markup: InlineKeyboardMarkup | None = None
-) -> Message | None:
-    chat = update.effective_chat
-    assert chat is not None
-    return await chat.send_message(text, parse_mode=ParseMode.HTML, reply_markup=markup)
-
-
 async def _edit_or_reply(
     update: Update, text: str, markup: InlineKeyboardMarkup | None = None
 ) -> Message | None:
@@ -82,7 +60,7 @@ async def _edit_or_reply(
         except BadRequest as exc:
             if "not modified" in str(exc).lower():
                 return message
-    return await _reply(update, text, markup)
+    return await reply_html(update, text, markup)
 
 
 async def _answer(update: Update, text: str | None = None) -> None:
@@ -157,29 +135,12 @@ async def refresh_turnout(app: Application, round_id: int) -> None:
         closes_at=round_.closes_at,
         state=round_.state,
     )
-    bot = app.bot
-    if round_.turnout_message_id is not None:
-        try:
-            await bot.edit_message_text(
-                text, chat_id=group, message_id=round_.turnout_message_id, parse_mode=ParseMode.HTML
-            )
-            return
-        except BadRequest as exc:
-            if "not modified" in str(exc).lower():
-                return
-            log.info("turnout message gone, posting a new one: %s", exc)
-        except Forbidden as exc:
-            log.warning("cannot post to group %s: %s", group, exc)
-            return
-    if round_.state != "open":
-        return
-    try:
-        message = await bot.send_message(group, text, parse_mode=ParseMode.HTML)
-    except (Forbidden, BadRequest) as exc:
-        log.warning("cannot post to group %s: %s", group, exc)
-        return
-    async with db.session() as session:
-        await store.set_turnout_message(session, round_id, message.message_id)
+    posted = await edit_in_place(
+        app.bot, group, round_.turnout_message_id, text, post_if_gone=round_.state == "open"
+    )
+    if posted is not None:
+        async with db.session() as session:
+            await store.set_turnout_message(session, round_id, posted)
 
 
 # --------------------------------------------------------------------------------------------
@@ -390,7 +351,7 @@ def _draft_screen(
         outgoing_head=outgoing_head,
     )
     assert election.id is not None
-    markup = _markup(
+    markup = inline_markup(
         [
             [(render(lang, "elections.btn_open"), rules.manage_data("open", election.id))],
             [
@@ -451,7 +412,7 @@ async def _status_view(
             ]
             for c in choices
         ]
-        return text, _markup(rows)
+        return text, inline_markup(rows)
     round_ = await store.open_round(session, election.id)
     if round_ is None or round_.id is None:
         return render(ctx.lang, "elections.no_open_round"), None
@@ -471,7 +432,7 @@ async def _status_view(
         voted_names=names,
         closes_at=round_.closes_at,
     )
-    markup = _markup(
+    markup = inline_markup(
         [
             [(render(ctx.lang, "elections.btn_close_now"), rules.manage_data("close", round_.id))],
             [(render(ctx.lang, "elections.btn_cancel"), rules.manage_data("cancel", election.id))],
@@ -487,7 +448,7 @@ async def election_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     if action.isdigit() and len(action) == 4:
         term, action = int(action), ""
     async with db_of(context).session() as session:
-        ctx = await _context(update, context, session)
+        ctx = await context_for(update, context, session)
         if ctx.actor is None or ctx.cluster is None:
             text, markup = render(ctx.lang, "onboarding.stranger"), None
         elif action not in ("", "close", "cancel"):
@@ -530,7 +491,7 @@ async def election_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
                         session, ctx.cluster.id, plan, ctx.user_id, ctx.now, draft=True
                     )
                 text, markup = await _draft_view(session, ctx, draft)
-    await _reply(update, text, markup)
+    await reply_html(update, text, markup)
 
 
 async def _close_prompt(
@@ -540,7 +501,7 @@ async def _close_prompt(
     voted, total = await store.turnout(session, round_.id)
     if voted < total:
         return render(ctx.lang, "elections.close_not_all", voted=voted, total=total), None
-    return render(ctx.lang, "elections.confirm_close", voted=voted, total=total), _markup(
+    return render(ctx.lang, "elections.confirm_close", voted=voted, total=total), inline_markup(
         [
             [
                 (
@@ -564,7 +525,7 @@ async def manage_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     action, target, extra = parsed
     after: tuple[str, int] | None = None
     async with db_of(context).session() as session:
-        ctx = await _context(update, context, session)
+        ctx = await context_for(update, context, session)
         text: str | None
         markup: InlineKeyboardMarkup | None = None
         if not may_manage_elections(ctx.actor) or ctx.cluster is None:
@@ -716,12 +677,12 @@ def _ballot_markup(
         for c in candidates
     ]
     rows.append([(render(lang, "elections.btn_abstain"), data(ABSTAIN))])
-    return _markup(rows)
+    return inline_markup(rows)
 
 
 async def vote_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     async with db_of(context).session() as session:
-        ctx = await _context(update, context, session)
+        ctx = await context_for(update, context, session)
         if not is_private(update):
             text, markup = render(ctx.lang, "elections.private_only"), None
         elif ctx.actor is None or ctx.cluster is None:
@@ -730,7 +691,7 @@ async def vote_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             text, markup = render(ctx.lang, "elections.refused", reason="no_department"), None
         else:
             text, markup = await _ballot_view(session, ctx)
-    await _reply(update, text, markup)
+    await reply_html(update, text, markup)
 
 
 async def _ballot_view(
@@ -775,7 +736,7 @@ async def ballot_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     notify: list[tuple[int, str, InlineKeyboardMarkup | None]] = []
     turnout_round: int | None = None
     async with db_of(context).session() as session:
-        ctx = await _context(update, context, session)
+        ctx = await context_for(update, context, session)
         markup: InlineKeyboardMarkup | None = None
         edit = False
         if data is None:
@@ -830,7 +791,7 @@ async def ballot_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if edit:
         await _edit_or_reply(update, text, markup)
     else:
-        await _reply(update, text, markup)
+        await reply_html(update, text, markup)
     for chat_id, other_text, other_markup in notify:
         try:
             await app.bot.send_message(
@@ -899,7 +860,7 @@ async def _receipts(
         )
         markup = None
         if secret and election.allow_replace and result.key:
-            markup = _markup(
+            markup = inline_markup(
                 [
                     [
                         (
@@ -931,7 +892,7 @@ async def _receipts(
 
 async def minutes_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     async with db_of(context).session() as session:
-        ctx = await _context(update, context, session)
+        ctx = await context_for(update, context, session)
         document: bytes | None = None
         caption = ""
         if ctx.actor is None or ctx.cluster is None:
@@ -956,7 +917,7 @@ async def minutes_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     chat = update.effective_chat
     assert chat is not None
     if document is None:
-        await _reply(update, text)
+        await reply_html(update, text)
         return
     await chat.send_document(io.BytesIO(document), filename=filename, caption=caption)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from functools import wraps
 from typing import Any
@@ -53,6 +53,66 @@ def now_of(context: ContextTypes.DEFAULT_TYPE) -> datetime:
 
 def is_private(update: Update) -> bool:
     return update.effective_chat is not None and update.effective_chat.type == ChatType.PRIVATE
+
+
+async def context_for(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, session: AsyncSession
+) -> Context:
+    """Who sends this update, in which cluster (the group's, or their own in private)."""
+    user, chat = update.effective_user, update.effective_chat
+    assert user is not None and chat is not None
+    settings = settings_of(context)
+    group_id = None if chat.type == ChatType.PRIVATE else chat.id
+    return await load_context(
+        session, user.id, group_id, settings.language, settings.tz, now_of(context)
+    )
+
+
+def inline_markup(rows: Sequence[Sequence[tuple[str, str]]]) -> InlineKeyboardMarkup | None:
+    """Rows of (label, callback data), labels already rendered."""
+    if not rows:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(text, callback_data=data) for text, data in row] for row in rows]
+    )
+
+
+async def reply_html(
+    update: Update, text: str, markup: InlineKeyboardMarkup | None = None
+) -> Message | None:
+    chat = update.effective_chat
+    assert chat is not None
+    return await chat.send_message(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+
+
+async def edit_in_place(
+    bot: Bot, chat_id: int, message_id: int | None, text: str, *, post_if_gone: bool = True
+) -> int | None:
+    """The one group message of something live (progress, turnout), edited where it stands.
+
+    Returns the id of a newly posted message (none yet, or the old one was deleted), else None.
+    """
+    if message_id is not None:
+        try:
+            await bot.edit_message_text(
+                text, chat_id=chat_id, message_id=message_id, parse_mode=ParseMode.HTML
+            )
+            return None
+        except BadRequest as exc:
+            if "not modified" in str(exc).lower():
+                return None
+            log.info("live message %s gone, posting a new one: %s", message_id, exc)
+        except Forbidden as exc:
+            log.warning("cannot post to group %s: %s", chat_id, exc)
+            return None
+    if not post_if_gone:
+        return None
+    try:
+        message = await bot.send_message(chat_id, text, parse_mode=ParseMode.HTML)
+    except (Forbidden, BadRequest) as exc:
+        log.warning("cannot post to group %s: %s", chat_id, exc)
+        return None
+    return message.message_id
 
 
 def keyboard(lang: str, rows: list[list[Any]]) -> InlineKeyboardMarkup | None:
@@ -214,28 +274,13 @@ async def refresh_progress(bot: Bot, db: Database, lang: str, round_id: int, gro
     if screen is None or row is None:
         return
     text = render(lang, screen.message, **screen.params)
-    if row.progress_message_id is not None and row.progress_chat_id == group:
-        try:
-            await bot.edit_message_text(
-                text, chat_id=group, message_id=row.progress_message_id, parse_mode=ParseMode.HTML
-            )
-            return
-        except BadRequest as exc:
-            if "not modified" in str(exc).lower():
-                return
-            log.info("progress message gone, posting a new one: %s", exc)
-        except Forbidden as exc:
-            log.warning("cannot post to group %s: %s", group, exc)
-            return
-    try:
-        message = await bot.send_message(group, text, parse_mode=ParseMode.HTML)
-    except (Forbidden, BadRequest) as exc:
-        log.warning("cannot post to group %s: %s", group, exc)
-        return
-    async with db.session() as session:
-        row = await rounds.get_round(session, round_id)
-        if row is not None:
-            await rounds.set_progress_message(session, row, group, message.message_id)
+    current = row.progress_message_id if row.progress_chat_id == group else None
+    posted = await edit_in_place(bot, group, current, text)
+    if posted is not None:
+        async with db.session() as session:
+            row = await rounds.get_round(session, round_id)
+            if row is not None:
+                await rounds.set_progress_message(session, row, group, posted)
 
 
 def gated(body: Body) -> Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]:
@@ -254,12 +299,8 @@ def adapter(
         chat = update.effective_chat
         if user is None or chat is None or user.is_bot:
             return
-        settings = settings_of(context)
-        group_id = None if chat.type == ChatType.PRIVATE else chat.id
         async with db_of(context).session() as session:
-            ctx = await load_context(
-                session, user.id, group_id, settings.language, settings.tz, now_of(context)
-            )
+            ctx = await context_for(update, context, session)
             outcome = await group_gate(session, update, ctx) if gate else None
             if outcome is None:
                 outcome = await body(update, context, session, ctx)
