@@ -67,6 +67,20 @@ def _period_arg(words: list[str], out: Outcome) -> tuple[str | None, bool]:
         return None, False
 
 
+async def _summary_for(
+    session: AsyncSession, ctx: Context, words: list[str], out: Outcome
+) -> Summary | None:
+    """The summary the words name (default: the latest round), or None with the reason in `out`."""
+    assert ctx.cluster is not None  # gated: a member of this chat's cluster
+    period, ok = _period_arg(words, out)
+    if not ok:
+        return None
+    summary = await load_summary(session, ctx.cluster.id, period, now=ctx.now)
+    if summary is None:
+        out.add("summary.no_summary", period=period)
+    return summary
+
+
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9-]+", "-", text.lower()).strip("-")
 
@@ -91,14 +105,9 @@ async def summary_command(
     update: Update, context: ContextTypes.DEFAULT_TYPE, session: AsyncSession, ctx: Context
 ) -> Outcome | None:
     out = Outcome()
-    if ctx.actor is None or ctx.cluster is None:
-        return out.add("summary.not_member")
-    period, ok = _period_arg(list(context.args or []), out)
-    if not ok:
-        return out
-    summary = await load_summary(session, ctx.cluster.id, period, now=ctx.now)
+    summary = await _summary_for(session, ctx, list(context.args or []), out)
     if summary is None:
-        return out.add("summary.no_summary", period=period)
+        return out
     text = summary_messages(summary, ctx.lang)
     out.texts.extend(text.messages)
     if not text.complete:
@@ -139,12 +148,9 @@ async def chart_command(
     ]
     if not args:
         return out.add("summary.chart_usage", indicators=indicators)
-    period, ok = _period_arg(args[1:], out)
-    if not ok:
-        return out
-    summary = await load_summary(session, ctx.cluster.id, period, now=ctx.now)
+    summary = await _summary_for(session, ctx, args[1:], out)
     if summary is None:
-        return out.add("summary.no_summary", period=period)
+        return out
     line = _find_indicator(summary, args[0])
     if line is None:
         return out.add("summary.unknown_indicator", text=args[0], indicators=indicators)
@@ -168,12 +174,9 @@ async def export_command(
     fmt = "xlsx"
     if args and args[-1].lower().lstrip(".") in ("csv", "xlsx", "excel"):
         fmt = "csv" if args.pop().lower().lstrip(".") == "csv" else "xlsx"
-    period, ok = _period_arg(args, out)
-    if not ok:
-        return out
-    summary = await load_summary(session, ctx.cluster.id, period, now=ctx.now)
+    summary = await _summary_for(session, ctx, args, out)
     if summary is None:
-        return out.add("summary.no_summary", period=period)
+        return out
     caption = render(ctx.lang, "summary.export_caption", s=summary)
     name = file_name("bao-cao-tong-hop", summary.cluster_id, summary.period, fmt)
     if fmt == "csv":
