@@ -83,6 +83,7 @@ async def apply_cluster_spec(session: AsyncSession, spec: ClusterSpec) -> ApplyR
             "max_value": i.max_value,
             "aggregate": i.aggregate,
             "choices": "\n".join(i.choices),
+            "headline": i.headline,
             "active": True,
         }
         row = indicators.get(i.slug)

@@ -48,6 +48,7 @@ class Indicator(SQLModel, table=True):
     max_value: str | None = Field(default=None, max_length=40)
     aggregate: str = Field(default="sum", max_length=16)
     choices: str = Field(default="", sa_type=Text)  # newline-separated
+    headline: bool = False  # charted when the summary is posted to the group
     active: bool = True  # an indicator dropped from the file keeps its history
 
 

@@ -70,6 +70,7 @@ def indicator_info(row: Indicator) -> IndicatorInfo:
         choices=tuple(c for c in row.choices.split("\n") if c),
         min_value=row.min_value,
         max_value=row.max_value,
+        headline=row.headline,
     )
 
 

@@ -41,6 +41,7 @@ class IndicatorSpec:
     max_value: str | None = None
     aggregate: str = "sum"
     choices: tuple[str, ...] = ()
+    headline: bool = False
 
 
 @dataclass(frozen=True)
@@ -262,6 +263,14 @@ class _Reader:
         if not isinstance(required, bool):
             self.errors.append(FileError(f"{where}.required", "bad_bool", {"value": str(required)}))
             required = True
+        headline = item.get("headline", False)
+        if not isinstance(headline, bool):
+            self.errors.append(FileError(f"{where}.headline", "bad_bool", {"value": str(headline)}))
+            headline = False
+        elif headline and kind not in NUMERIC_TYPES:
+            self.errors.append(
+                FileError(f"{where}.headline", "range_needs_number", {"type": str(kind)})
+            )
         low = self.number(item, where, "min")
         high = self.number(item, where, "max")
         if (low is not None or high is not None) and kind not in NUMERIC_TYPES:
@@ -314,4 +323,5 @@ class _Reader:
             max_value=high,
             aggregate=str(aggregate),
             choices=choices,
+            headline=headline,
         )

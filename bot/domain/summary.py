@@ -66,6 +66,7 @@ class IndicatorInfo:
     choices: tuple[str, ...] = ()
     min_value: str | None = None
     max_value: str | None = None
+    headline: bool = False  # charted in the automatic summary post
 
     @property
     def numeric(self) -> bool:

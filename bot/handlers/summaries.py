@@ -52,7 +52,7 @@ from storage.summaries import (
 log = logging.getLogger(__name__)
 
 HEADLINE_CHARTS = 4
-"""Charts attached to the automatic summary when the cluster names no headline indicators."""
+"""Charts attached to the automatic summary when the cluster file marks no `headline = true`."""
 
 
 def _period_arg(words: list[str], out: Outcome) -> tuple[str | None, bool]:
@@ -335,9 +335,10 @@ async def post_round_summary(
             return False
         text = summary_messages(summary, lang)
         book = None if text.complete else await _workbook(session, summary, lang)
+    chartable_slugs = [line.indicator.slug for line in summary.indicators if chartable(line)]
+    marked = [line.indicator.slug for line in summary.indicators if line.indicator.headline]
     chosen = (
-        headline
-        or [line.indicator.slug for line in summary.indicators if chartable(line)][:HEADLINE_CHARTS]
+        headline or [s for s in marked if s in chartable_slugs] or chartable_slugs[:HEADLINE_CHARTS]
     )
     charts = await asyncio.to_thread(summary_charts, summary, lang, chosen)
     out = Outcome(texts=list(text.messages))

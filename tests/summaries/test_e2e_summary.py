@@ -244,6 +244,7 @@ async def test_round_summary_posted_to_the_group_with_charts(cluster: Cluster) -
     assert_valid(posted)
     assert "Tổng cụm: 1.203 trường hợp · 7/7 đơn vị" in texts(posted)
     album = [m for m in posted if m.kind == "media_group_item"]
-    assert len(album) == 4 and len({m.media_group_id for m in album}) == 1  # one group, not a flood
+    # The three indicators the example marks `headline = true`, as one group, not a flood.
+    assert len(album) == 3 and len({m.media_group_id for m in album}) == 1
     assert all(m.photo is not None and m.photo.startswith(b"\x89PNG") for m in album)
     assert album[0].text == "Biểu đồ các chỉ tiêu chính — Năm 2023"

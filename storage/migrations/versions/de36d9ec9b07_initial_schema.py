@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: a089b7caa53a
+Revision ID: de36d9ec9b07
 Revises:
-Create Date: 2026-11-27 12:22:30.985357
+Create Date: 2026-11-27 12:38:35.496653
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from alembic import op
 
 import storage.types  # noqa: F401  (autogenerate renders storage.types.UTCDateTime)
 
-revision: str = "a089b7caa53a"
+revision: str = "de36d9ec9b07"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -121,6 +121,7 @@ def upgrade() -> None:
         sa.Column("max_value", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
         sa.Column("aggregate", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.Column("choices", sa.Text(), nullable=False),
+        sa.Column("headline", sa.Boolean(), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(
             ["cluster_id"],
