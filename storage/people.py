@@ -128,6 +128,12 @@ async def memberships_of(session: AsyncSession, person_id: int) -> list[Membersh
     return list((await session.exec(query)).all())
 
 
+async def members_of(session: AsyncSession, cluster_id: str) -> list[Membership]:
+    return list(
+        (await session.exec(select(Membership).where(Membership.cluster_id == cluster_id))).all()
+    )
+
+
 async def officers_of(session: AsyncSession, department_id: int) -> list[Membership]:
     query = select(Membership).where(
         Membership.department_id == department_id, Membership.role == "officer"

@@ -21,7 +21,9 @@ EXAMPLE = ROOT / "examples" / "cum-noi-vu-trung-du-mien-nui-phia-bac.toml"
 CLUSTER = "cum-noi-vu-tdmnpb"
 GROUP = -1001700000001
 # PostgreSQL is part of the suite, never skipped: CI and these machines run a server here.
-POSTGRES_ADMIN_DSN = os.environ.get("CLUSTERBOT_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
+POSTGRES_ADMIN_DSN = os.environ.get(
+    "CLUSTERBOT_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 
 
 async def _admin(statement: str) -> None:
@@ -92,8 +94,18 @@ class Cluster:
     async def setup(self) -> None:
         await self.h.init_cluster(EXAMPLE)
         self.admin = self.h.user(9000, "Quản trị")
-        await self.h.say(self.admin, self.admin.id, f"/start {await self.h.invite(CLUSTER, None, 'admin')}")
-        slugs = ["bac-kan", "bac-giang", "thai-nguyen", "hoa-binh", "yen-bai", "phu-tho", "tuyen-quang"]
+        await self.h.say(
+            self.admin, self.admin.id, f"/start {await self.h.invite(CLUSTER, None, 'admin')}"
+        )
+        slugs = [
+            "bac-kan",
+            "bac-giang",
+            "thai-nguyen",
+            "hoa-binh",
+            "yen-bai",
+            "phu-tho",
+            "tuyen-quang",
+        ]
         for n, slug in enumerate(slugs):
             user = self.h.user(1001 + n, f"Cán bộ {slug}")
             await self.h.say(user, user.id, f"/start {await self.h.invite(CLUSTER, slug)}")

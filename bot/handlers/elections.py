@@ -22,6 +22,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 from bot.delivery import deliver_queued
 from bot.domain import elections as rules
 from bot.domain.elections import ABSTAIN, Mode, may_manage_elections, may_vote
+from bot.handlers.onboarding import set_user_menu
 from bot.handlers.replying import (
     context_for,
     db_of,
@@ -290,6 +291,7 @@ async def handovers(app: Application, now: datetime) -> None:
     lang = _group_lang(app)
     year = now.astimezone(app.bot_data["settings"].tz).year
     queued = False
+    handed_over: list[str] = []
     async with db.session() as session:
         for election in await store.due_handovers(session, year):
             assert election.id is not None
@@ -310,9 +312,17 @@ async def handovers(app: Application, now: datetime) -> None:
                 departments=await _departments(session, election.cluster_id),
             )
             await _queue_group(session, election, f"election:{election.id}:handover", text)
+            handed_over.append(election.cluster_id)
             queued = True
     if queued:
         await _flush_queue(app)
+    # The new head's and deputy's officers get the head's commands in their menu (and the old
+    # ones lose them); permissions themselves are worked out afresh on every update.
+    for cluster_id in handed_over:
+        async with db.session() as session:
+            members = await people.members_of(session, cluster_id)
+        for member in members:
+            await set_user_menu(app, member.person_id)
 
 
 async def _tick_job(context: ContextTypes.DEFAULT_TYPE) -> None:

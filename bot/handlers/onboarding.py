@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.constants import ChatMemberStatus
@@ -19,7 +21,6 @@ from telegram.ext import (
 from bot.domain.roles import allowed_commands
 from bot.handlers.replying import (
     adapter,
-    db_of,
     deliver,
     gated,
     group_gate,
@@ -30,6 +31,7 @@ from bot.handlers.replying import (
 from bot.services import onboarding, reporting
 from bot.services.context import Context, load_context
 from bot.services.screens import Outcome
+from bot.settings import Settings
 from messages.render import LANGUAGES, render
 from storage import clusters
 
@@ -139,18 +141,22 @@ async def added_to_group(
 
 
 async def refresh_menu(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> None:
+    await set_user_menu(context.application, user_id)
+
+
+async def set_user_menu(app: Application, user_id: int) -> None:
     """The command menu of this user's private chat lists what their role allows."""
-    settings = settings_of(context)
-    async with db_of(context).session() as session:
-        ctx = await load_context(
-            session, user_id, None, settings.language, settings.tz, now_of(context)
-        )
+    settings: Settings = app.bot_data["settings"]
+    clock = app.bot_data.get("clock")
+    now = clock() if clock else datetime.now(UTC)
+    async with app.bot_data["db"].session() as session:
+        ctx = await load_context(session, user_id, None, settings.language, settings.tz, now)
     commands = [
         BotCommand(action.value, render(ctx.lang, f"commands.{action.value}"))
         for action in allowed_commands(ctx.actor)
     ]
     try:
-        await context.bot.set_my_commands(commands, scope=BotCommandScopeChat(user_id))
+        await app.bot.set_my_commands(commands, scope=BotCommandScopeChat(user_id))
     except TelegramError:
         pass  # the menu is a convenience; /help always answers
 

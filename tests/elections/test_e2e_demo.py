@@ -21,3 +21,26 @@ async def test_demo_elects_tuyen_quang_head_and_hoa_binh_deputy_for_2024(ecluste
         deputy = await department_by_slug(session, CLUSTER, "hoa-binh")
     assert head is not None and deputy is not None
     assert holders == {"head": head.id, "deputy": deputy.id}
+
+
+async def test_handover_gives_the_new_heads_officers_the_head_commands(ecluster: Cluster):
+    c = ecluster
+    await elect_2024(c.h, c.officers, c.head, CLUSTER, GROUP, out=None)
+
+    def menu_of(user_id: int) -> list[str]:
+        calls = [
+            call
+            for call in c.emu.calls_to("setMyCommands")
+            if (call.params.get("scope") or {}).get("chat_id") == user_id
+        ]
+        return [command["command"] for command in calls[-1].params["commands"]] if calls else []
+
+    await c.emu.wait_until(lambda: "round" in menu_of(c.officers["tuyen-quang"].id))
+    await c.emu.wait_until(lambda: "round" not in menu_of(c.officers["bac-kan"].id))
+    assert "election" in menu_of(c.officers["tuyen-quang"].id)
+    assert "announce" in menu_of(c.officers["hoa-binh"].id)  # the deputy announces too
+    head = c.officers["tuyen-quang"]
+    replies = await c.h.say(head, head.id, "/round open 2024-01 15/02/2024")
+    assert "Đã mở kỳ báo cáo" in replies[0].text
+    old_head = c.officers["bac-kan"]
+    assert "không có quyền" in (await c.h.say(old_head, old_head.id, "/round"))[0].text

@@ -15,7 +15,9 @@ def summaries_in_group(cluster: Cluster) -> list[str]:
 
 
 def charts_in_group(cluster: Cluster) -> list[str]:
-    return [m.media_group_id or "" for m in cluster.emu.messages(GROUP) if m.kind == "media_group_item"]
+    return [
+        m.media_group_id or "" for m in cluster.emu.messages(GROUP) if m.kind == "media_group_item"
+    ]
 
 
 async def test_the_last_submission_posts_the_summary_with_charts_once(cluster: Cluster) -> None:
