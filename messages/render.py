@@ -11,7 +11,13 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import (
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    TemplateNotFound,
+    select_autoescape,
+)
 
 from messages import formatting
 
@@ -58,8 +64,8 @@ def render(lang: str, name: str, /, **params: Any) -> str:
     for extension in ("html", "txt"):
         try:
             template = env.get_template(f"{file}.{extension}")
-        except Exception:  # noqa: BLE001 - TemplateNotFound; try the other extension
-            continue
+        except TemplateNotFound:
+            continue  # try the other extension; a syntax error is raised, not hidden
         function = getattr(template.module, macro, None)
         if function is None:
             raise KeyError(f"no message {name!r} in {lang}/{file}.{extension}")
