@@ -899,20 +899,7 @@ class BotApiEmulator:
         chat = self._ensure_group(group)
         self._known_user(user)
         self._touch_user_in_chat(user, chat)
-        old = self._member_status(chat.id, self.bot_id)
-        self._members[(chat.id, self.bot_id)] = status
-        self._add_transcript_user(user, chat.id, "[added the bot to the group]")
-        return self._enqueue(
-            {
-                "my_chat_member": {
-                    "chat": chat.to_dict(),
-                    "from": user.to_dict(),
-                    "date": int(time.time()),
-                    "old_chat_member": self._member_dict(chat.id, self.bot_id, old),
-                    "new_chat_member": self._member_dict(chat.id, self.bot_id, status),
-                }
-            }
-        )
+        return self._bot_membership(user, chat, status, "[added the bot to the group]")
 
     async def remove_bot_from_group(
         self, user: EmuUser, group: EmuChat | int, status: str = "left"
@@ -921,9 +908,13 @@ class BotApiEmulator:
         if status not in ("left", "kicked"):
             raise ValueError("status must be 'left' or 'kicked'")
         chat = self._group_chat(group)
+        return self._bot_membership(user, chat, status, "[removed the bot from the group]")
+
+    def _bot_membership(self, user: EmuUser, chat: EmuChat, status: str, note: str) -> int:
+        """The bot's status in a group changes: a ``my_chat_member`` update, as Telegram sends."""
         old = self._member_status(chat.id, self.bot_id)
         self._members[(chat.id, self.bot_id)] = status
-        self._add_transcript_user(user, chat.id, "[removed the bot from the group]")
+        self._add_transcript_user(user, chat.id, note)
         return self._enqueue(
             {
                 "my_chat_member": {

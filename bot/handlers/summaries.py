@@ -138,9 +138,8 @@ async def chart_command(
     update: Update, context: ContextTypes.DEFAULT_TYPE, session: AsyncSession, ctx: Context
 ) -> Outcome | None:
     out = Outcome()
-    if ctx.actor is None or ctx.cluster is None:
-        return out.add("summary.not_member")
     args = list(context.args or [])
+    assert ctx.cluster is not None  # gated: a member of this chat's cluster
     indicators = [
         i
         for i in map(indicator_info, await clusters.list_indicators(session, ctx.cluster.id))
@@ -168,8 +167,6 @@ async def export_command(
     update: Update, context: ContextTypes.DEFAULT_TYPE, session: AsyncSession, ctx: Context
 ) -> Outcome | None:
     out = Outcome()
-    if ctx.actor is None or ctx.cluster is None:
-        return out.add("summary.not_member")
     args = list(context.args or [])
     fmt = "xlsx"
     if args and args[-1].lower().lstrip(".") in ("csv", "xlsx", "excel"):
