@@ -160,7 +160,6 @@ def test_every_command_message_is_valid_html(lang: str) -> None:
     messages = {
         "no_summary": {"period": "2023-Q4"},
         "bad_period": {"text": "quý <9>"},
-        "not_member": {},
         "chart_usage": {"indicators": [STAFF, RATE]},
         "unknown_indicator": {"text": "x&y", "indicators": [STAFF]},
         "chart_caption": {"line": s.indicators[0], "period": s.period},
