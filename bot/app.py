@@ -11,6 +11,7 @@ from telegram import Update
 from telegram.constants import ChatType, ParseMode
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
 
+from bot.handlers.menus import set_default_menu
 from bot.processing import ChatOrderedProcessor
 from bot.settings import Settings
 from messages.render import render
@@ -67,8 +68,6 @@ def build_application(
 
 
 async def _post_init(app: Application) -> None:
-    from bot.handlers.onboarding import set_default_menu
-
     await set_default_menu(app)
 
 

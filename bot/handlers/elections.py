@@ -22,7 +22,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 from bot.delivery import deliver_queued
 from bot.domain import elections as rules
 from bot.domain.elections import ABSTAIN, Mode, may_manage_elections, may_vote
-from bot.handlers.onboarding import set_user_menu
+from bot.handlers.menus import set_user_menu
 from bot.handlers.replying import (
     context_for,
     db_of,

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from sqlmodel.ext.asyncio.session import AsyncSession
-from telegram import BotCommand, BotCommandScopeChat, Update
+from telegram import Update
 from telegram.constants import ChatMemberStatus
-from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -18,10 +15,8 @@ from telegram.ext import (
     filters,
 )
 
-from bot.domain.roles import allowed_commands
 from bot.handlers.replying import (
     adapter,
-    deliver,
     gated,
     group_gate,
     is_private,
@@ -31,8 +26,7 @@ from bot.handlers.replying import (
 from bot.services import onboarding, reporting
 from bot.services.context import Context, load_context
 from bot.services.screens import Outcome
-from bot.settings import Settings
-from messages.render import LANGUAGES, render
+from messages.render import LANGUAGES
 from storage import clusters
 
 
@@ -48,9 +42,7 @@ async def start(
     if payload and payload != "report":
         user = update.effective_user
         assert user is not None
-        outcome = await onboarding.redeem(session, ctx, payload, user.full_name, user.username)
-        context.application.create_task(refresh_menu(context, user.id), update=update)
-        return outcome
+        return await onboarding.redeem(session, ctx, payload, user.full_name, user.username)
     if ctx.actor is None:
         return Outcome().add("onboarding.stranger")
     return onboarding.help_screen(ctx)
@@ -60,9 +52,9 @@ async def start(
 async def help_command(
     update: Update, context: ContextTypes.DEFAULT_TYPE, session: AsyncSession, ctx: Context
 ) -> Outcome | None:
-    if is_private(update):
-        context.application.create_task(refresh_menu(context, ctx.user_id), update=update)
-    return onboarding.help_screen(ctx)
+    outcome = onboarding.help_screen(ctx)
+    outcome.refresh_menu = is_private(update)
+    return outcome
 
 
 @gated
@@ -79,20 +71,8 @@ async def language(
     choice = (context.args or [None])[0]
     outcome = await onboarding.set_language(session, ctx, choice.lower() if choice else None)
     if choice and choice.lower() in LANGUAGES:
-        # The confirmation is written in the language just chosen.
-        ctx = Context(
-            ctx.user_id,
-            choice.lower(),
-            ctx.person,
-            ctx.actor,
-            ctx.cluster,
-            ctx.department,
-            ctx.tz,
-            ctx.now,
-        )
-        context.application.create_task(refresh_menu(context, ctx.user_id), update=update)
-        await deliver(update, context, ctx, outcome)
-        return None
+        outcome.lang = choice.lower()  # the confirmation speaks the language just chosen
+        outcome.refresh_menu = True
     return outcome
 
 
@@ -138,36 +118,6 @@ async def added_to_group(
     if await clusters.mark_chat_noticed(session, member.chat.id):
         return Outcome().add("onboarding.added_to_group")
     return None
-
-
-async def refresh_menu(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> None:
-    await set_user_menu(context.application, user_id)
-
-
-async def set_user_menu(app: Application, user_id: int) -> None:
-    """The command menu of this user's private chat lists what their role allows."""
-    settings: Settings = app.bot_data["settings"]
-    clock = app.bot_data.get("clock")
-    now = clock() if clock else datetime.now(UTC)
-    async with app.bot_data["db"].session() as session:
-        ctx = await load_context(session, user_id, None, settings.language, settings.tz, now)
-    commands = [
-        BotCommand(action.value, render(ctx.lang, f"commands.{action.value}"))
-        for action in allowed_commands(ctx.actor)
-    ]
-    try:
-        await app.bot.set_my_commands(commands, scope=BotCommandScopeChat(user_id))
-    except TelegramError:
-        pass  # the menu is a convenience; /help always answers
-
-
-async def set_default_menu(application: Application) -> None:
-    """For people the bot does not know yet: only /start and /help."""
-    for lang in LANGUAGES:
-        commands = [BotCommand(c, render(lang, f"commands.{c}")) for c in ("start", "help")]
-        await application.bot.set_my_commands(
-            commands, language_code=None if lang == "vi" else lang
-        )
 
 
 def register(app: Application) -> None:

@@ -22,6 +22,7 @@ from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import ContextTypes
 
+from bot.handlers.menus import set_user_menu
 from bot.services import rounds as round_service
 from bot.services.context import Context, load_context
 from bot.services.screens import Button, Outcome, Screen
@@ -165,9 +166,10 @@ async def deliver(
     chat = update.effective_chat
     assert chat is not None
     pressed = update.callback_query.message if update.callback_query else None
+    lang = outcome.lang or ctx.lang
     for screen in outcome.screens:
         await send_screen(
-            bot, chat.id, ctx.lang, screen, pressed if isinstance(pressed, Message) else None
+            bot, chat.id, lang, screen, pressed if isinstance(pressed, Message) else None
         )
     await send_extras(bot, chat.id, outcome)
     if outcome.group_screens or outcome.progress_round_id is not None:
@@ -308,5 +310,7 @@ def adapter(
             await update.callback_query.answer()
         if outcome is not None:
             await deliver(update, context, ctx, outcome)
+            if outcome.refresh_menu:
+                await set_user_menu(context.application, user.id)
 
     return handler

@@ -22,6 +22,7 @@ async def redeem(
     department = await people.department(session, result.membership.department_id)
     if result.outcome == "already_member":
         return out.add("onboarding.already_member", cluster=cluster, department=department)
+    out.refresh_menu = True  # a new member: their commands change
     return out.add(
         "onboarding.welcome",
         cluster=cluster,

@@ -43,6 +43,8 @@ class Outcome:
     screens: list[Screen] = field(default_factory=list)
     texts: list[str] = field(default_factory=list)  # already rendered (e.g. a split summary)
     attachments: list[Attachment] = field(default_factory=list)  # photos go as one media group
+    lang: str | None = None  # render in this language rather than the reader's stored one
+    refresh_menu: bool = False  # the user's command menu changes (after the commit)
     progress_round_id: int | None = None  # the group's progress message must be refreshed
     group_screens: list[Screen] = field(default_factory=list)  # to post in the cluster's group
 
