@@ -57,6 +57,7 @@ from bot.handlers.summaries import post_summary_once
 from messages.render import render
 from storage import clusters as cluster_store
 from storage import deliveries, rounds
+from storage import schedules as schedule_store
 from storage.database import Database
 from storage.deliveries import Claim
 from storage.models import Cluster, Department, Person, Round
@@ -154,7 +155,7 @@ class Scheduler:
     async def _tick(self, now: datetime) -> TickReport:
         report = TickReport(now=now)
         async with self.db.session() as session:
-            schedules = await deliveries.load_schedules(session)
+            schedules = await schedule_store.load_schedules(session)
             periods = await deliveries.round_periods(session)
             known = {c.id: c for c in (await session.exec(select(Cluster))).all()}
 
@@ -260,7 +261,7 @@ class Scheduler:
                 await session.flush()
                 assert row.id is not None
                 if cluster.group_chat_id is not None:
-                    spec = await deliveries.load_schedule(session, cluster.id)
+                    spec = await schedule_store.load_schedule(session, cluster.id)
                     plan = plan_round(period, deadline, spec, spec.tz(self.tz), opened_at=now)
                     text = render(
                         self.language,

@@ -9,7 +9,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.domain.cluster_file import ClusterSpec
-from storage import deliveries
+from storage import schedules
 from storage.models import ChatNotice, Cluster, Department, Indicator, Office
 
 
@@ -131,7 +131,7 @@ async def apply_cluster_spec(session: AsyncSession, spec: ClusterSpec) -> ApplyR
                 existing.department_id = department_id
                 report.updated.append(f"office {role} {spec.offices.term}")
     await session.flush()
-    if await deliveries.save_schedule(session, spec.id, spec.schedule):
+    if await schedules.save_schedule(session, spec.id, spec.schedule):
         if f"cluster {spec.id}" not in report.created:
             report.updated.append(f"schedule {spec.id}")
     return report

@@ -1,5 +1,5 @@
-"""The delivery log: claims under a unique key, their outcome, crash recovery; the stored
-schedules; and the queries the scheduler needs (who has not submitted, who leads).
+"""The delivery log: claims under a unique key, their outcome, crash recovery; and the queries
+the scheduler needs (who has not submitted, who leads).
 
 Every function works inside the caller's session; a claim counts once that session commits.
 """
@@ -18,9 +18,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.domain.schedule_file import DEFAULT_SCHEDULE, ScheduleSpec, parse_schedule
-from storage.models import Cluster, Department, Membership, Person, Round
-from storage.models_delivery import DELIVERED_STATES, ClusterSchedule, Delivery
+from storage.clusters import list_departments
+from storage.models import Department, Membership, Person, Round
+from storage.models_delivery import DELIVERED_STATES, Delivery
 from storage.submissions import submitted_departments
 from storage.types import utcnow
 
@@ -288,55 +288,6 @@ def is_delivered(state: str) -> bool:
     return state in DELIVERED_STATES
 
 
-# ---------------------------------------------------------------------- schedules
-
-
-async def save_schedule(session: AsyncSession, cluster_id: str, spec: ScheduleSpec) -> bool:
-    """Store the cluster's schedule; True when it changed."""
-    data = json.dumps(spec.to_data(), sort_keys=True, ensure_ascii=False)
-    row = await session.get(ClusterSchedule, cluster_id)
-    if row is None:
-        session.add(ClusterSchedule(cluster_id=cluster_id, data=data))
-        await session.flush()
-        return True
-    if row.data == data:
-        return False
-    row.data = data
-    row.updated_at = utcnow()
-    session.add(row)
-    await session.flush()
-    return True
-
-
-def _decode(data: str) -> ScheduleSpec:
-    spec, errors = parse_schedule({"schedule": json.loads(data)})
-    if spec is None:  # written by save_schedule, so only a hand-edited row gets here
-        raise ValueError(f"stored schedule is invalid: {errors}")
-    return spec
-
-
-async def load_schedule(session: AsyncSession, cluster_id: str) -> ScheduleSpec:
-    row = await session.get(ClusterSchedule, cluster_id)
-    return _decode(row.data) if row is not None else DEFAULT_SCHEDULE
-
-
-async def load_schedules(session: AsyncSession) -> dict[str, ScheduleSpec]:
-    """Every cluster's schedule (the default for clusters without one)."""
-    clusters = (await session.exec(select(Cluster.id))).all()
-    stored = {r.cluster_id: r.data for r in (await session.exec(select(ClusterSchedule))).all()}
-    cache: dict[str, ScheduleSpec] = {}
-    result: dict[str, ScheduleSpec] = {}
-    for cluster_id in clusters:
-        data = stored.get(cluster_id)
-        if data is None:
-            result[cluster_id] = DEFAULT_SCHEDULE
-        else:
-            if data not in cache:
-                cache[data] = _decode(data)
-            result[cluster_id] = cache[data]
-    return result
-
-
 # ---------------------------------------------------------------------- the scheduler's queries
 
 
@@ -364,12 +315,7 @@ async def pending_departments(session: AsyncSession, row: Round) -> list[Departm
     """The round's departments that have not submitted, in the cluster's order."""
     assert row.id is not None
     done = await submitted_departments(session, row.id)
-    query = (
-        select(Department)
-        .where(Department.cluster_id == row.cluster_id, col(Department.merged_into).is_(None))
-        .order_by(col(Department.position))
-    )
-    return [d for d in (await session.exec(query)).all() if d.id not in done]
+    return [d for d in await list_departments(session, row.cluster_id) if d.id not in done]
 
 
 async def officers(session: AsyncSession, department_ids: Iterable[int]) -> list[Recipient]:

@@ -44,7 +44,7 @@ from bot.scheduler import get_scheduler, telegram_sender
 from bot.services.context import Context
 from messages.render import render
 from storage import announcements as store
-from storage import clusters, deliveries
+from storage import clusters, deliveries, schedules
 from storage.database import Database
 from storage.models_announcements import Announcement
 from storage.models_delivery import Delivery
@@ -138,7 +138,7 @@ async def _preview(
 ) -> tuple[str, InlineKeyboardMarkup]:
     assert row.id is not None and ctx.cluster is not None
     recipients = await store.officer_recipients(session, ctx.cluster.id)
-    schedule = await deliveries.load_schedule(session, ctx.cluster.id)
+    schedule = await schedules.load_schedule(session, ctx.cluster.id)
     nudge_at = rules.nudge_time(
         ctx.now, schedule.tz(ctx.tz), schedule.calendar(), row.nudge_working_days
     )
@@ -401,7 +401,7 @@ async def announce_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
             assert row is not None
             text, markup = await _preview(session, ctx, row)
         else:  # send
-            schedule = await deliveries.load_schedule(session, ctx.cluster.id)
+            schedule = await schedules.load_schedule(session, ctx.cluster.id)
             nudge_at = rules.nudge_time(
                 ctx.now, schedule.tz(ctx.tz), schedule.calendar(), row.nudge_working_days
             )

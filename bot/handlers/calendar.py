@@ -13,14 +13,14 @@ from bot.handlers.onboarding import group_gate
 from bot.handlers.replying import adapter
 from bot.services.context import Context
 from bot.services.screens import Outcome
-from storage import deliveries, rounds
+from storage import rounds, schedules
 
 SPECIAL_DAYS_AHEAD = 60
 
 
 async def calendar_screen(session: AsyncSession, ctx: Context) -> Outcome:
     assert ctx.cluster is not None
-    spec = await deliveries.load_schedule(session, ctx.cluster.id)
+    spec = await schedules.load_schedule(session, ctx.cluster.id)
     tz = spec.tz(ctx.tz)
     open_now = await rounds.open_rounds(session, ctx.cluster.id)
     existing = {r.period for r in await rounds.list_rounds(session, ctx.cluster.id)}

@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from bot.domain.cluster_file import parse_cluster_data
 from bot.domain.schedule_file import ScheduleSpec
-from storage import clusters, deliveries, rounds
+from storage import clusters, rounds, schedules
 from storage.database import Database
 from storage.models import Membership, Person
 
@@ -82,7 +82,7 @@ async def seed_cluster(
                 person += 1
             seeded.officers[department.slug] = ids
         if schedule is not None:
-            await deliveries.save_schedule(session, cluster_id, schedule)
+            await schedules.save_schedule(session, cluster_id, schedule)
         await session.flush()
     return seeded
 

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from bot.domain.schedule_file import parse_schedule
 from bot.scheduler import PTB_429S, get_scheduler
-from storage import deliveries
+from storage import schedules
 from tests.conftest import GROUP, Clock, Cluster
 from tests.reminders.conftest import create_schema
 
@@ -106,7 +106,7 @@ async def test_a_round_opens_by_itself_and_calendar_shows_it(
     assert spec is not None, errors
     assert h.db is not None
     async with h.db.session() as session:
-        await deliveries.save_schedule(session, "cum-noi-vu-tdmnpb", spec)
+        await schedules.save_schedule(session, "cum-noi-vu-tdmnpb", spec)
 
     at(clock, 2024, 4, 1, 7, 30)  # Monday, before the sending hour
     await tick(cluster)
