@@ -9,10 +9,12 @@ from datetime import datetime
 
 from telegram import Update
 from telegram.constants import ChatType, ParseMode
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 
-from bot.handlers.menus import set_default_menu
+from bot.delivery import Pacer
 from bot.processing import ChatOrderedProcessor
+from bot.publishing.menus import set_default_menu
+from bot.publishing.worker import EffectWorker
 from bot.settings import Settings
 from messages.render import render
 from storage import people
@@ -21,7 +23,9 @@ from storage.database import Database
 log = logging.getLogger(__name__)
 
 # One module per capability, each with `register(app)`. Order matters only for the fallback.
+# The gate registers in handler groups before all others (see bot/handlers/gate.py).
 HANDLER_MODULES: tuple[str, ...] = (
+    "bot.handlers.gate",
     "bot.handlers.onboarding",
     "bot.handlers.rounds",
     "bot.handlers.reporting",
@@ -39,7 +43,12 @@ def build_application(
     *,
     clock: Callable[[], datetime] | None = None,
     rate_limit: bool = True,
+    processor: ChatOrderedProcessor | None = None,
 ) -> Application:
+    """``rate_limit=False`` paces nothing (the demo and most tests, against the emulator);
+    otherwise one Pacer keeps every request of this process under Telegram's limits. It
+    replaces python-telegram-bot's AIORateLimiter, which waits inside the caller (a handler
+    would wait on a rate limit) and retries 429s on its own (widening the delivery window)."""
     token = settings.require_token()
     builder = (
         ApplicationBuilder()
@@ -47,15 +56,16 @@ def build_application(
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.telegram_api_base_file_url)
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
-        .concurrent_updates(ChatOrderedProcessor())
+        .concurrent_updates(processor or ChatOrderedProcessor())
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )
-    if rate_limit:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
     app = builder.build()
+    pacer = Pacer() if rate_limit else Pacer(rate=100_000, per_chat_interval=0, group_max=0)
     app.bot_data["settings"] = settings
     app.bot_data["db"] = db
+    app.bot_data["pacer"] = pacer
+    app.bot_data["effects"] = EffectWorker(app, db, pacer, language=settings.language)
     if clock is not None:
         app.bot_data["clock"] = clock
     for name in HANDLER_MODULES:
@@ -69,15 +79,22 @@ def build_application(
 
 async def _post_init(app: Application) -> None:
     await set_default_menu(app)
+    worker: EffectWorker = app.bot_data["effects"]
+    worker.start()
 
 
 async def _post_shutdown(app: Application) -> None:
+    worker: EffectWorker = app.bot_data["effects"]
+    await worker.stop()
     db: Database = app.bot_data["db"]
     await db.dispose()
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Log the failure for us; tell the user, politely and in their language, nothing technical."""
+    """Log the failure for us; tell the user, politely and in their language, nothing technical.
+
+    Handlers queue what they show in their own transaction, so an exception that reaches here
+    rolled that transaction back: "nothing was changed" is the truth."""
     log.error("update %s failed", getattr(update, "update_id", "?"), exc_info=context.error)
     if not isinstance(update, Update) or update.effective_chat is None:
         return

@@ -10,8 +10,10 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from bot.domain.cluster_file import ClusterFileInvalid
+from bot.publishing.outbox import queue_compose, queue_group_screens, queue_live, wall_clock
 from bot.services import admin
 from bot.services import rounds as round_service
+from bot.services.screens import Screen
 from bot.settings import Settings, SettingsError, load_settings
 from messages.render import render
 from storage import clusters, migrate
@@ -194,36 +196,21 @@ async def _round(db: Database, args: argparse.Namespace, settings: Settings) -> 
                 return 1
             await round_store.close_round(session, row)
             print(render(lang, "cli.round_closed", round=row))
-            return 0
-    if cluster.group_chat_id is not None and settings.telegram_bot_token:
-        await _announce(settings, db, cluster.group_chat_id, opened.id)
+            opened = row
+        # The group hears of it as from the chat: queued with the change, sent by the running
+        # bot's effects worker (now, or when it next runs).
+        group = cluster.group_chat_id
+        if group is not None and opened.id is not None:
+            at = wall_clock()
+            if opened.state == "open":
+                screen = Screen(
+                    "rounds.opened", {"period": opened.period, "deadline": opened.deadline}
+                )
+                await queue_group_screens(session, group, lang, [screen], now=at)
+            else:
+                await queue_compose(session, "summary", opened.id, "closed", group, lang, now=at)
+            await queue_live(session, "progress", opened.id, group, lang, now=at)
     return 0
-
-
-async def _announce(settings: Settings, db: Database, group: int, round_id: int | None) -> None:
-    """Opening from the command line is announced in the group too, when a token is set."""
-    from telegram import Bot
-    from telegram.constants import ParseMode
-    from telegram.error import TelegramError
-
-    from bot.handlers.replying import refresh_progress
-
-    lang = settings.language
-    try:
-        async with Bot(
-            settings.require_token(),
-            base_url=settings.telegram_api_base_url,
-            base_file_url=settings.telegram_api_base_file_url,
-        ) as bot:
-            async with db.session() as session:
-                row = await round_store.get_round(session, round_id or 0)
-            if row is None or row.id is None:
-                return
-            text = render(lang, "rounds.opened", period=row.period, deadline=row.deadline)
-            await bot.send_message(group, text, parse_mode=ParseMode.HTML)
-            await refresh_progress(bot, db, lang, row.id, group)
-    except (TelegramError, OSError) as exc:
-        print(render(lang, "cli.announce_failed", reason=type(exc).__name__), file=sys.stderr)
 
 
 if __name__ == "__main__":

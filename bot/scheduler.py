@@ -53,7 +53,7 @@ from bot.domain.reminders import (
     sending_allowed,
 )
 from bot.domain.schedule_file import DEFAULT_SCHEDULE, ScheduleSpec
-from bot.handlers.summaries import post_summary_once
+from bot.publishing.outbox import queue_compose, queue_live, wall_clock
 from messages.render import render
 from storage import clusters as cluster_store
 from storage import deliveries, rounds
@@ -296,6 +296,10 @@ class Scheduler:
             session.add(current)
             if cluster.group_chat_id is not None:
                 assert current.id is not None
+                # With the close: the live progress shows it, and the compiled report follows.
+                group, lang, at = cluster.group_chat_id, self.language, wall_clock()
+                await queue_live(session, "progress", current.id, group, lang, now=at)
+                await queue_compose(session, "summary", current.id, "closed", group, lang, now=at)
                 departments = await cluster_store.list_departments(session, cluster.id)
                 firsts = await first_submissions(session, current.id)
                 on_time = [d for d in departments if d.id in firsts and not firsts[d.id].late]
@@ -525,8 +529,7 @@ def _reason_code(error: str) -> str:
 
 def telegram_sender(bot: Any) -> SendFn:
     """``send`` for :mod:`bot.delivery` on python-telegram-bot: Telegram's errors become
-    outcomes. The Application's AIORateLimiter waits out 429s first; what it gives up on
-    arrives here as RETRY_AFTER."""
+    outcomes; 429s arrive as RETRY_AFTER and bot/delivery.py waits them out itself."""
     from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
     from telegram.constants import ParseMode
     from telegram.error import (
@@ -590,23 +593,6 @@ def telegram_sender(bot: Any) -> SendFn:
     return send
 
 
-class _Count429(logging.Filter):
-    """Counts the 429s python-telegram-bot's AIORateLimiter waited out by itself."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.count = 0
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if "Rate limit hit" in record.getMessage():
-            self.count += 1
-        return True
-
-
-RATE_LIMIT_LOG = "telegram.ext.AIORateLimiter"
-PTB_429S = _Count429()  # this process's 429s, as waited out by python-telegram-bot
-
-
 def get_scheduler(application: Any) -> Scheduler:
     """The application's scheduler, built on first use (after the bot is initialised)."""
     data = application.bot_data
@@ -623,13 +609,18 @@ def get_scheduler(application: Any) -> Scheduler:
             pacer=data.get("pacer"),
             concurrency=int(data.get("delivery_concurrency", 4)),
             bot_username=getattr(application.bot, "username", None),
-            on_closed=lambda round_id: post_summary_once(
-                application.bot, data["db"], round_id, settings.language, "closed"
-            ),
+            on_closed=lambda round_id: _wake(data),
         )
         data["scheduler"] = scheduler
         data["pacer"] = scheduler.pacer
     return scheduler
+
+
+async def _wake(bot_data: Any) -> None:
+    """The close queued its effects (progress, summary): the worker sends them now."""
+    worker = bot_data.get("effects")
+    if worker is not None:
+        worker.wake()
 
 
 async def _tick_job(context: Any) -> None:
@@ -643,11 +634,6 @@ async def _tick_job(context: Any) -> None:
 def register(app: Any) -> None:
     """Wake the scheduler every ``bot_data["scheduler_interval"]`` seconds (default 60), and once
     right after start (catch-up)."""
-    limiter_log = logging.getLogger(RATE_LIMIT_LOG)
-    if PTB_429S not in limiter_log.filters:
-        limiter_log.addFilter(PTB_429S)
-    if limiter_log.getEffectiveLevel() > logging.INFO:
-        limiter_log.setLevel(logging.INFO)  # its "Rate limit hit" lines are the 429 count
     interval = float(app.bot_data.get("scheduler_interval", 60))
     if app.job_queue is None:
         raise RuntimeError("python-telegram-bot was installed without the job-queue extra")

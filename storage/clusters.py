@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.domain.cluster_file import ClusterSpec
 from storage import schedules
-from storage.models import ChatNotice, Cluster, Department, Indicator, Office
+from storage.models import ChatNotice, Cluster, Department, Indicator, Office, Round
 
 
 @dataclass
@@ -217,5 +218,30 @@ async def mark_chat_noticed(session: AsyncSession, chat_id: int) -> bool:
     if await session.get(ChatNotice, chat_id) is not None:
         return False
     session.add(ChatNotice(chat_id=chat_id))
+    await session.flush()
+    return True
+
+
+async def move_group(session: AsyncSession, old_chat_id: int, new_chat_id: int) -> bool:
+    """The group became a supergroup (a new chat id): the cluster follows it. Its live messages
+    stay behind in the old chat, so new ones are posted. False when no cluster used it."""
+    from storage.models_elections import Election, ElectionRound
+
+    cluster = await cluster_for_group(session, old_chat_id)
+    if cluster is None:
+        return False
+    cluster.group_chat_id = new_chat_id
+    session.add(cluster)
+    await session.exec(  # type: ignore[call-overload]
+        update(Round)
+        .where(col(Round.cluster_id) == cluster.id, col(Round.progress_chat_id) == old_chat_id)
+        .values(progress_chat_id=None, progress_message_id=None)
+    )
+    elections = select(Election.id).where(Election.cluster_id == cluster.id)
+    await session.exec(  # type: ignore[call-overload]
+        update(ElectionRound)
+        .where(col(ElectionRound.election_id).in_(elections))
+        .values(turnout_message_id=None)
+    )
     await session.flush()
     return True

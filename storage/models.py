@@ -165,4 +165,9 @@ class ChatNotice(SQLModel, table=True):
 
 # Each later capability keeps its tables in its own module, on the same metadata; importing them
 # here lets Alembic and create_all see every table.
-from storage import models_announcements, models_delivery, models_elections  # noqa: E402, F401
+from storage import (  # noqa: E402, F401
+    models_announcements,
+    models_delivery,
+    models_effects,
+    models_elections,
+)

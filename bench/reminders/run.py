@@ -31,7 +31,7 @@ from sqlmodel import SQLModel
 import storage.models_delivery  # noqa: F401 - the delivery tables
 from bot.app import build_application
 from bot.emulator.server import BotApiEmulator
-from bot.scheduler import PTB_429S, get_scheduler
+from bot.scheduler import get_scheduler
 from bot.settings import load_settings
 from storage import migrate
 from storage.database import Database
@@ -123,7 +123,7 @@ async def run(clusters: int, departments: int, database_url: str | None, concurr
         )
         app = build_application(settings, db, clock=lambda: NOW)
         app.bot_data["delivery_concurrency"] = concurrency
-        await app.initialize()  # the bot and its AIORateLimiter, no polling, no job queue
+        await app.initialize()  # the bot and its pacing, no polling, no job queue
         scheduler = get_scheduler(app)
         expected = len(officers) + len(groups)
         rss_before = peak_rss_mb()
@@ -145,7 +145,7 @@ async def run(clusters: int, departments: int, database_url: str | None, concurr
         print(f"time                {elapsed:.1f} s")
         print(f"floor (n / 30 s)    {floor:.1f} s")
         print(f"ratio               {elapsed / floor:.3f}x  (goal <= 1.15x)")
-        print(f"429 answers         {emu.limit_429s} (waited out by PTB: {PTB_429S.count})")
+        print(f"429 answers         {emu.limit_429s} (waited out: {report.delivery.retry_after})")
         print(f"duplicates          {duplicates}")
         print(f"losses              {losses}")
         print(f"peak RSS            {rss_peak:.0f} MiB (before the tick: {rss_before:.0f} MiB)")

@@ -2,12 +2,14 @@
 
 Everything is real but the network: python-telegram-bot polls the emulator over HTTP, the
 handlers use the real database and templates. `say` and `press` return once the bot has
-finished handling the update, with the messages it sent meanwhile.
+finished handling the update and carried out what it queued (the effects worker has nothing
+due), with the messages it sent meanwhile.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -32,7 +34,7 @@ class Harness:
         language: str = "vi",
         clock: Callable[[], datetime] | None = None,
         bot_username: str = "clusterbot_demo_bot",
-        rate_limit: bool = True,
+        rate_limit: bool = False,
         background_jobs: bool = False,
     ) -> None:
         self.database_url = database_url
@@ -46,6 +48,7 @@ class Harness:
         self.db: Database | None = None
         self.app: Application | None = None
         self.settings: Settings | None = None
+        self.tracker = UpdateTracker()
 
     async def __aenter__(self) -> Harness:
         await self.start()
@@ -69,8 +72,14 @@ class Harness:
 
     async def start_bot(self) -> None:
         assert self.settings is not None and self.db is not None
+        processor = ChatOrderedProcessor()
+        processor.on_done = self.tracker.done
         self.app = build_application(
-            self.settings, self.db, clock=self.clock, rate_limit=self.rate_limit
+            self.settings,
+            self.db,
+            clock=self.clock,
+            rate_limit=self.rate_limit,
+            processor=processor,
         )
         if not self.background_jobs and self.app.job_queue is not None:
             for job in self.app.job_queue.jobs():
@@ -110,10 +119,14 @@ class Harness:
         if update_id is None:
             return []
         assert self.app is not None
-        processor = self.app.update_processor
-        assert isinstance(processor, ChatOrderedProcessor)
-        await processor.wait_finished(update_id)
+        await self.tracker.wait(update_id)
+        await self.settled()
         return self.emu.sent[before:]
+
+    async def settled(self, timeout: float = 30) -> None:
+        """Until the effects worker has nothing due (what was queued has gone out)."""
+        assert self.app is not None
+        await self.app.bot_data["effects"].settled(timeout)
 
     async def say(self, user: EmuUser, chat_id: int, text: str) -> list[SentMessage]:
         before = len(self.emu.sent)
@@ -159,3 +172,38 @@ class Harness:
         assert self.db is not None
         invite = await make_invite(self.db, cluster_id, department, role, valid_for)
         return invite.code
+
+
+class UpdateTracker:
+    """Which updates the bot has finished with, so a test can wait for one (instead of
+    sleeping). Remembers the newest ``keep`` only: a long soak does not grow it."""
+
+    def __init__(self, keep: int = 10_000) -> None:
+        self.keep = keep
+        self._done: OrderedDict[int, None] = OrderedDict()
+        self._waiters: dict[int, list[asyncio.Future[None]]] = {}
+
+    def done(self, update: object) -> None:
+        update_id = getattr(update, "update_id", None)
+        if update_id is None:
+            return
+        self._done[update_id] = None
+        while len(self._done) > self.keep:
+            self._done.popitem(last=False)
+        for waiter in self._waiters.pop(update_id, []):
+            if not waiter.done():
+                waiter.set_result(None)
+
+    async def wait(self, update_id: int, timeout: float = 20) -> None:
+        if update_id in self._done:
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.setdefault(update_id, []).append(waiter)
+        try:
+            await asyncio.wait_for(waiter, timeout)
+        finally:
+            waiters = self._waiters.get(update_id)
+            if waiters is not None and waiter in waiters:
+                waiters.remove(waiter)
+                if not waiters:
+                    del self._waiters[update_id]

@@ -22,16 +22,16 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 from bot.delivery import deliver_queued
 from bot.domain import elections as rules
 from bot.domain.elections import ABSTAIN, Mode, may_manage_elections, may_vote
-from bot.handlers.menus import set_user_menu
 from bot.handlers.replying import (
     context_for,
     db_of,
-    edit_in_place,
     inline_markup,
     is_private,
     reply_html,
     settings_of,
 )
+from bot.publishing.menus import set_user_menu
+from bot.publishing.outbox import queue_live, wall_clock
 from bot.scheduler import get_scheduler
 from bot.services.context import Context
 from messages.render import render
@@ -111,37 +111,18 @@ async def _queue_group(
 
 
 async def refresh_turnout(app: Application, round_id: int) -> None:
+    """The group's turnout message must show the newest count: queued, sent by the worker."""
     db: Database = app.bot_data["db"]
-    lang = _group_lang(app)
     async with db.session() as session:
         round_ = await store.get_round(session, round_id)
-        if round_ is None:
-            return
-        election = await store.get_election(session, round_.election_id)
-        assert election is not None
-        cluster = await clusters.get_cluster(session, election.cluster_id)
+        election = await store.get_election(session, round_.election_id) if round_ else None
+        cluster = await clusters.get_cluster(session, election.cluster_id) if election else None
         if cluster is None or cluster.group_chat_id is None:
             return
-        offices = await store.list_offices(session, election.id)  # type: ignore[arg-type]
-        voted, total = await store.turnout(session, round_id)
-    group = cluster.group_chat_id
-    text = render(
-        lang,
-        "elections.turnout",
-        election=election,
-        office=offices[round_.office_position],
-        round_no=round_.number,
-        voted=voted,
-        total=total,
-        closes_at=round_.closes_at,
-        state=round_.state,
-    )
-    posted = await edit_in_place(
-        app.bot, group, round_.turnout_message_id, text, post_if_gone=round_.state == "open"
-    )
-    if posted is not None:
-        async with db.session() as session:
-            await store.set_turnout_message(session, round_id, posted)
+        await queue_live(
+            session, "turnout", round_id, cluster.group_chat_id, _group_lang(app), now=wall_clock()
+        )
+    app.bot_data["effects"].wake()
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """/summary, /chart, /export, /template, and a filled template uploaded in the private chat.
 
-Files (charts, workbooks, templates) are built in a worker thread so the event loop stays free,
-and everything is sent after the update's session has committed. Nothing an upload says is stored: it becomes
+Files (charts, workbooks, templates) are built in the worker process (bot/reports/offload.py) so
+neither the event loop nor the interpreter serving updates is held, and everything is sent
+after the update's session has committed. Nothing an upload says is stored: it becomes
 the officer's draft, and the reporting flow's own review card (or its confirmation of an
 ambiguous value) asks for confirmation, exactly as a report typed in chat.
 """
@@ -10,20 +11,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 
 from sqlmodel.ext.asyncio.session import AsyncSession
-from telegram import Bot, Update
-from telegram.error import BadRequest, Forbidden
+from telegram import Update
 from telegram.ext import Application, CommandHandler, ContextTypes, MessageHandler, filters
 
 from bot.domain.drafts import DraftState
 from bot.domain.periods import PeriodError, parse_period
 from bot.domain.roles import Action, may
 from bot.domain.summary import IndicatorSummary, Summary
-from bot.handlers.replying import gated, is_private, send_extras
-from bot.reports import summary_messages
-from bot.reports.charts import chartable, indicator_chart, summary_charts
+from bot.handlers.replying import gated, is_private
+from bot.reports import offload, summary_messages
+from bot.reports.charts import chartable, indicator_chart
 from bot.reports.csv_export import build_csv
 from bot.reports.template_io import (
     MAX_UPLOAD_BYTES,
@@ -37,10 +36,9 @@ from bot.reports.workbook import build_workbook
 from bot.services import reporting
 from bot.services.context import Context
 from bot.services.screens import Attachment, Outcome
+from bot.services.summary_post import file_name
 from messages.render import render
-from storage import clusters, deliveries, rounds, submissions
-from storage.database import Database
-from storage.deliveries import Claim
+from storage import clusters, submissions
 from storage.summaries import (
     department_info,
     indicator_info,
@@ -50,9 +48,6 @@ from storage.summaries import (
 )
 
 log = logging.getLogger(__name__)
-
-HEADLINE_CHARTS = 4
-"""Charts attached to the automatic summary when the cluster file marks no `headline = true`."""
 
 
 def _period_arg(words: list[str], out: Outcome) -> tuple[str | None, bool]:
@@ -81,20 +76,11 @@ async def _summary_for(
     return summary
 
 
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9-]+", "-", text.lower()).strip("-")
-
-
-def file_name(kind: str, cluster_id: str, period: str, extension: str) -> str:
-    """ASCII file names ("bao-cao-tong-hop_cum_2023-Q4.xlsx"): they survive every mail system."""
-    return f"{kind}_{_slug(cluster_id)}_{period}.{extension}"
-
-
 async def _workbook(session: AsyncSession, summary: Summary, lang: str) -> bytes:
     history = await load_history(
         session, summary.cluster_id, summary.compiled_from or [summary.period]
     )
-    return await asyncio.to_thread(build_workbook, summary, lang, history, summary.generated_at)
+    return await offload.run(build_workbook, summary, lang, history, summary.generated_at)
 
 
 # --------------------------------------------------------------------------- /summary
@@ -153,7 +139,7 @@ async def chart_command(
     line = _find_indicator(summary, args[0])
     if line is None:
         return out.add("summary.unknown_indicator", text=args[0], indicators=indicators)
-    png = await asyncio.to_thread(indicator_chart, line, summary.period, ctx.lang)
+    png = await offload.run(indicator_chart, line, summary.period, ctx.lang)
     caption = render(ctx.lang, "summary.chart_caption", line=line, period=summary.period)
     out.attachments.append(Attachment("photo", png, caption))
     return out
@@ -177,7 +163,7 @@ async def export_command(
     caption = render(ctx.lang, "summary.export_caption", s=summary)
     name = file_name("bao-cao-tong-hop", summary.cluster_id, summary.period, fmt)
     if fmt == "csv":
-        data = await asyncio.to_thread(build_csv, summary, ctx.lang)
+        data = await offload.run(build_csv, summary, ctx.lang)
     else:
         data = await _workbook(session, summary, ctx.lang)
     out.attachments.append(Attachment("document", data, caption, name))
@@ -223,7 +209,7 @@ async def template_command(
         previous_values=previous[1] if previous else {},
         current_values=latest.values if latest else {},
     )
-    data = await asyncio.to_thread(build_template, target, ctx.lang)
+    data = await offload.run(build_template, target, ctx.lang)
     name = file_name(f"mau-nhap-so-lieu_{department.slug}", row.cluster_id, row.period, "xlsx")
     caption = render(
         ctx.lang, "summary.template_caption", period=row.period, department=ctx.department
@@ -304,90 +290,6 @@ async def upload(
     return outcome
 
 
-# --------------------------------------------------------------------------- the group post
-
-
-async def post_round_summary(
-    bot: Bot,
-    db: Database,
-    round_id: int,
-    lang: str,
-    headline: list[str] | None = None,
-) -> bool:
-    """Post a round's summary to its cluster's group: the text, the headline indicators' charts
-    as one media group, and the workbook when the text had to leave tables out.
-
-    For the round's close and its last submission (the caller decides when, and makes sure it
-    happens once). False when the cluster has no group or the bot may not post there.
-    """
-    async with db.session() as session:
-        row = await rounds.get_round(session, round_id)
-        if row is None:
-            return False
-        cluster = await clusters.get_cluster(session, row.cluster_id)
-        if cluster is None or cluster.group_chat_id is None:
-            return False
-        summary = await load_summary(session, row.cluster_id, row.period)
-        if summary is None:
-            return False
-        text = summary_messages(summary, lang)
-        book = None if text.complete else await _workbook(session, summary, lang)
-    chartable_slugs = [line.indicator.slug for line in summary.indicators if chartable(line)]
-    marked = [line.indicator.slug for line in summary.indicators if line.indicator.headline]
-    chosen = (
-        headline or [s for s in marked if s in chartable_slugs] or chartable_slugs[:HEADLINE_CHARTS]
-    )
-    charts = await asyncio.to_thread(summary_charts, summary, lang, chosen)
-    out = Outcome(texts=list(text.messages))
-    caption = render(lang, "summary.charts_caption", period=summary.period)
-    out.attachments = [
-        Attachment("photo", png, caption if n == 0 else "") for n, (_, png) in enumerate(charts)
-    ]
-    if book is not None:
-        name = file_name("bao-cao-tong-hop", summary.cluster_id, summary.period, "xlsx")
-        caption = render(lang, "summary.export_caption", s=summary)
-        out.attachments.append(Attachment("document", book, caption, name))
-
-    try:
-        await send_extras(bot, cluster.group_chat_id, out)
-    except (Forbidden, BadRequest) as exc:
-        log.warning("cannot post the summary to group %s: %s", cluster.group_chat_id, exc)
-        return False
-    return True
-
-
-async def post_summary_once(
-    bot: Bot, db: Database, round_id: int, lang: str, occasion: str
-) -> bool:
-    """The automatic post when a round closes or its last department submits.
-
-    Claimed in the delivery log under (round, occasion) first, so a restart, a double press or
-    a second process never posts it twice.
-    """
-    async with db.session() as session:
-        row = await rounds.get_round(session, round_id)
-        cluster = await clusters.get_cluster(session, row.cluster_id) if row else None
-        if row is None or cluster is None or cluster.group_chat_id is None:
-            return False
-        claim = Claim(
-            key=f"summary:{round_id}:{occasion}",
-            kind="summary",
-            chat_id=cluster.group_chat_id,
-            cluster_id=cluster.id,
-            round_id=round_id,
-        )
-        claimed = await deliveries.claim(session, claim, owner="bot")
-    if claimed is None:
-        return False
-    posted = await post_round_summary(bot, db, round_id, lang)
-    async with db.session() as session:
-        if posted:
-            await deliveries.mark_sent(session, claimed, None)
-        else:
-            await deliveries.mark_failed(session, claimed, "not posted", permanent=True)
-    return posted
-
-
 def register(app: Application) -> None:
     app.add_handler(CommandHandler("summary", summary_command))
     app.add_handler(CommandHandler("chart", chart_command))
@@ -396,4 +298,4 @@ def register(app: Application) -> None:
     app.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.Document.ALL, upload))
 
 
-__all__ = ["file_name", "post_round_summary", "post_summary_once", "register"]
+__all__ = ["register"]

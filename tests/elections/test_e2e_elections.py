@@ -223,9 +223,10 @@ async def test_two_officers_of_one_department_at_the_same_moment(ecluster: Clust
     update_1 = await c.emu.press(first, first.id, ballot_1.message_id, data_1)  # type: ignore[arg-type]
     update_2 = await c.emu.press(second, second.id, ballot_2.message_id, data_2)  # type: ignore[arg-type]
     update_3 = await c.emu.press(second, second.id, ballot_2.message_id, data_2)  # type: ignore[arg-type]
-    processor = c.h.app.update_processor  # type: ignore[union-attr]
     for update_id in (update_1, update_2, update_3):
-        await processor.wait_finished(update_id)  # type: ignore[attr-defined]
+        assert update_id is not None
+        await c.h.tracker.wait(update_id)
+    await c.h.settled()
     assert "1/7 đơn vị đã bỏ phiếu" in c.emu.messages(GROUP)[-1].text
     receipts = [m for m in c.emu.messages(first) + c.emu.messages(second) if "Mã phiếu" in m.text]
     codes = {m.text.split("Mã phiếu: ")[1][:9] for m in receipts}

@@ -1,0 +1,88 @@
+"""The group's live messages, rendered from what is stored at the moment they go out.
+
+Each live message is posted once and then edited where it stands; the worker renders it just
+before the request, so a burst of changes ends in one edit showing the newest state, and a
+request held back by a rate limit can never overwrite a newer one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.services import rounds as round_service
+from messages.render import render
+from storage import clusters, rounds
+from storage import elections as election_store
+
+
+@dataclass(frozen=True)
+class LiveView:
+    chat_id: int  # the cluster's group, now
+    text: str
+    message_id: int | None  # the message to edit, if it was posted in this chat
+    post_if_gone: bool = True  # post anew when there is none (or it was deleted)
+
+
+async def view(session: AsyncSession, live: str, ref: int, lang: str) -> LiveView | None:
+    if live == "progress":
+        return await _progress(session, ref, lang)
+    if live == "turnout":
+        return await _turnout(session, ref, lang)
+    raise ValueError(f"unknown live message {live!r}")
+
+
+async def remember(
+    session: AsyncSession, live: str, ref: int, chat_id: int, message_id: int
+) -> None:
+    """The live message was posted: later changes edit this one."""
+    if live == "progress":
+        row = await rounds.get_round(session, ref)
+        if row is not None:
+            await rounds.set_progress_message(session, row, chat_id, message_id)
+    elif live == "turnout":
+        await election_store.set_turnout_message(session, ref, message_id)
+
+
+async def _progress(session: AsyncSession, round_id: int, lang: str) -> LiveView | None:
+    row = await rounds.get_round(session, round_id)
+    if row is None:
+        return None
+    cluster = await clusters.get_cluster(session, row.cluster_id)
+    if cluster is None or cluster.group_chat_id is None:
+        return None
+    screen = await round_service.progress(session, round_id)
+    if screen is None:
+        return None
+    group = cluster.group_chat_id
+    current = row.progress_message_id if row.progress_chat_id == group else None
+    return LiveView(group, render(lang, screen.message, **screen.params), current)
+
+
+async def _turnout(session: AsyncSession, round_id: int, lang: str) -> LiveView | None:
+    round_ = await election_store.get_round(session, round_id)
+    if round_ is None:
+        return None
+    election = await election_store.get_election(session, round_.election_id)
+    if election is None or election.id is None:
+        return None
+    cluster = await clusters.get_cluster(session, election.cluster_id)
+    if cluster is None or cluster.group_chat_id is None:
+        return None
+    offices = await election_store.list_offices(session, election.id)
+    voted, total = await election_store.turnout(session, round_id)
+    text = render(
+        lang,
+        "elections.turnout",
+        election=election,
+        office=offices[round_.office_position],
+        round_no=round_.number,
+        voted=voted,
+        total=total,
+        closes_at=round_.closes_at,
+        state=round_.state,
+    )
+    return LiveView(
+        cluster.group_chat_id, text, round_.turnout_message_id, post_if_gone=round_.state == "open"
+    )

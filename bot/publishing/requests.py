@@ -1,0 +1,120 @@
+"""One Bot API request as data: what an effect row holds, and how it is carried out."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, InputMediaPhoto
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
+
+# Rows of buttons: {"text": ..., "callback_data": ...} or {"text": ..., "url": ...}.
+Markup = list[list[dict[str, str]]]
+
+
+def to_markup(rows: Markup | None) -> InlineKeyboardMarkup | None:
+    if not rows:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(**button) for button in row] for row in rows]
+    )
+
+
+@dataclass(frozen=True)
+class File:
+    data: bytes
+    filename: str = ""
+    caption: str = ""  # rendered Telegram HTML
+
+
+@dataclass(frozen=True)
+class Request:
+    """``method`` is one of: text, edit (``message_id``; posts anew if the message is gone),
+    edit-only (never posts), photo, photos (a media group), document."""
+
+    method: str
+    text: str = ""
+    markup: Markup | None = None
+    message_id: int | None = None
+    files: list[File] = field(default_factory=list)
+
+    def to_json(self) -> str:
+        data: dict[str, Any] = {"m": self.method}
+        if self.text:
+            data["text"] = self.text
+        if self.markup:
+            data["markup"] = self.markup
+        if self.message_id is not None:
+            data["message_id"] = self.message_id
+        if self.files:
+            data["files"] = [
+                {
+                    "data": base64.b64encode(f.data).decode("ascii"),
+                    "filename": f.filename,
+                    "caption": f.caption,
+                }
+                for f in self.files
+            ]
+        return json.dumps(data, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, raw: str) -> Request:
+        data = json.loads(raw)
+        files = [
+            File(base64.b64decode(f["data"]), f.get("filename", ""), f.get("caption", ""))
+            for f in data.get("files", [])
+        ]
+        return cls(
+            data["m"], data.get("text", ""), data.get("markup"), data.get("message_id"), files
+        )
+
+    async def perform(self, bot: Bot, chat_id: int) -> int | None:
+        """Send it; the id of the message it posted, if one."""
+        markup = to_markup(self.markup)
+        if self.method in ("edit", "edit-only") and self.message_id is not None:
+            try:
+                await bot.edit_message_text(
+                    self.text,
+                    chat_id=chat_id,
+                    message_id=self.message_id,
+                    reply_markup=markup,
+                    parse_mode=ParseMode.HTML,
+                )
+                return self.message_id
+            except BadRequest as exc:
+                if "not modified" in str(exc).lower():
+                    return self.message_id
+                if self.method == "edit-only":
+                    return None  # a closed round's message that is gone stays gone
+                # The message is gone or too old to edit: the screen is posted anew.
+        if self.method in ("text", "edit"):
+            message = await bot.send_message(
+                chat_id, self.text, reply_markup=markup, parse_mode=ParseMode.HTML
+            )
+            return message.message_id
+        if self.method == "photo":
+            f = self.files[0]
+            message = await bot.send_photo(
+                chat_id, f.data, caption=f.caption or None, parse_mode=ParseMode.HTML
+            )
+            return message.message_id
+        if self.method == "photos":
+            media = [
+                InputMediaPhoto(f.data, caption=f.caption or None, parse_mode=ParseMode.HTML)
+                for f in self.files[:10]
+            ]
+            messages = await bot.send_media_group(chat_id, media)
+            return messages[0].message_id if messages else None
+        if self.method == "document":
+            f = self.files[0]
+            message = await bot.send_document(
+                chat_id,
+                InputFile(f.data, filename=f.filename),
+                caption=f.caption or None,
+                parse_mode=ParseMode.HTML,
+            )
+            return message.message_id
+        raise ValueError(f"unknown request method {self.method!r}")

@@ -1,0 +1,329 @@
+"""The effects worker: carries out, after the commit, what units of work queued.
+
+- Within a chat, sends go out one at a time in the order they were queued; different chats go
+  concurrently (``concurrency`` requests at once), each paced by the process's one
+  :class:`~bot.delivery.Pacer` (30/s overall, 1/s per chat, 20/min per group).
+- 429: wait what Telegram said (every request waits: Telegram counts them all), then again.
+  Timeouts, 5xx and network errors: again after a growing delay (0,5 s doubling up to 60 s),
+  up to ``max_attempts``; then the row is marked failed. A timeout may have delivered the
+  message: for answers we prefer a rare duplicate to a lost one.
+- 403 and other refusals: failed for good at once.
+- A group that became a supergroup: the cluster follows it to the new id, and the request goes
+  again there.
+- Whoever acted is told when the group could not be updated (their change itself is stored).
+
+Nothing here waits on a handler and no handler waits on this: handlers only queue and
+:meth:`EffectWorker.wake` it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
+from telegram.ext import Application
+
+from bot.delivery import Pacer
+from bot.publishing import live
+from bot.publishing.menus import set_user_menu
+from bot.publishing.outbox import extra_requests, queue_requests, wall_clock
+from bot.publishing.requests import Request
+from bot.services.summary_post import round_summary
+from messages.render import render
+from storage import clusters, deliveries, effects
+from storage.database import Database
+from storage.deliveries import Claim
+from storage.models_effects import Effect
+
+log = logging.getLogger(__name__)
+
+
+def retry_seconds(exc: RetryAfter) -> float:
+    wait = getattr(exc, "_retry_after", None) or exc.retry_after
+    return wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+
+
+def backoff(attempts: int) -> float:
+    return min(60.0, 0.5 * 2**attempts) * random.uniform(0.8, 1.2)
+
+
+class _Retry(Exception):
+    def __init__(self, delay: float, error: str, attempt: bool = True) -> None:
+        super().__init__(error)
+        self.delay = delay
+        self.attempt = attempt
+
+
+class _Failed(Exception):
+    pass
+
+
+class EffectWorker:
+    def __init__(
+        self,
+        app: Application,
+        db: Database,
+        pacer: Pacer,
+        *,
+        language: str,
+        concurrency: int = 8,
+        max_attempts: int = 8,
+        clock: Callable[[], datetime] = wall_clock,
+    ) -> None:
+        self.app = app
+        self.db = db
+        self.pacer = pacer
+        self.language = language
+        self.concurrency = concurrency
+        self.max_attempts = max_attempts
+        self.clock = clock
+        self.failed = 0
+        self.migrated = 0
+        # `settled()` also waits for retries due this soon (a 429's second or two).
+        self.settle_horizon = 5.0
+        self._wake = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._running_ids: set[int] = set()
+        self._busy_chats: set[int] = set()
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="effects-worker")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+        for t in list(self._tasks):
+            t.cancel()
+        await asyncio.gather(*([task] if task else []), *self._tasks, return_exceptions=True)
+
+    def wake(self) -> None:
+        """Something was committed: look now."""
+        self._idle.clear()
+        self._wake.set()
+
+    async def settled(self, timeout: float = 30) -> None:
+        """Until nothing that is due is left (for the demo and the tests)."""
+        await asyncio.wait_for(self._idle.wait(), timeout)
+
+    # ------------------------------------------------------------------ the loop
+
+    async def _run(self) -> None:
+        while True:
+            self._wake.clear()
+            try:
+                wait = await self._dispatch()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - the database may be away a moment: look again
+                log.exception("effects worker: dispatch failed")
+                wait = 1.0
+            try:
+                await asyncio.wait_for(self._wake.wait(), wait)
+            except TimeoutError:
+                pass
+
+    async def _dispatch(self) -> float:
+        """Start what may go now; returns how long to sleep unless woken."""
+        now = self.clock()
+        async with self.db.session() as session:
+            dropped = await effects.drop_expired(session, now)
+            rows = await effects.pending(session)
+        if dropped:
+            log.info("dropped %d answers nobody waits for any more", dropped)
+        next_due: datetime | None = None
+        seen_send: set[int] = set()
+        waiting = False
+        for row in rows:
+            assert row.id is not None
+            if row.kind == "send":
+                if row.chat_id in seen_send:
+                    continue  # order within a chat: only its oldest send may go
+                seen_send.add(row.chat_id)
+            if row.id in self._running_ids:
+                continue
+            if row.kind in ("send", "live") and row.chat_id in self._busy_chats:
+                waiting = True
+                continue
+            if row.due_at > now:
+                next_due = row.due_at if next_due is None else min(next_due, row.due_at)
+                continue
+            if len(self._tasks) >= self.concurrency:
+                waiting = True
+                break
+            self._start(row)
+        soon = next_due is not None and (next_due - now).total_seconds() < self.settle_horizon
+        if not self._tasks and not waiting and not soon:
+            self._idle.set()
+        if next_due is None:
+            return 5.0
+        return max(0.01, min(5.0, (next_due - now).total_seconds()))
+
+    def _start(self, row: Effect) -> None:
+        assert row.id is not None
+        self._running_ids.add(row.id)
+        if row.kind in ("send", "live"):
+            self._busy_chats.add(row.chat_id)
+        task = asyncio.create_task(self._carry_out(row), name=f"effect-{row.id}")
+        self._tasks.add(task)
+
+        def done(t: asyncio.Task[None]) -> None:
+            self._tasks.discard(t)
+            self._running_ids.discard(row.id or 0)
+            self._busy_chats.discard(row.chat_id)
+            self.wake()
+
+        task.add_done_callback(done)
+
+    # ------------------------------------------------------------------ one effect
+
+    async def _carry_out(self, row: Effect) -> None:
+        assert row.id is not None
+        try:
+            if row.kind == "send":
+                await self._send(row)
+            elif row.kind == "live":
+                await self._live(row)
+            elif row.kind == "compose":
+                await self._compose(row)
+            elif row.kind == "menu":
+                await set_user_menu(self.app, int(json.loads(row.payload)["menu"]))
+            else:
+                raise _Failed(f"unknown effect kind {row.kind!r}")
+            async with self.db.session() as session:
+                await effects.finish(session, row.id, row.version)
+        except asyncio.CancelledError:
+            raise
+        except _Retry as retry:
+            await self._later(row, retry)
+        except _Failed as exc:
+            await self._fail(row, str(exc))
+        except Exception as exc:  # noqa: BLE001 - a bug in one effect must not stop the others
+            log.exception("effect %s (%s) failed", row.id, row.kind)
+            await self._fail(row, repr(exc))
+
+    async def _request(self, chat_id: int, request: Request) -> int | None:
+        """One paced request; Telegram's answers become _Retry / _Failed."""
+        token = await self.pacer.gate(chat_id)
+        try:
+            return await request.perform(self.app.bot, chat_id)
+        except RetryAfter as exc:
+            seconds = retry_seconds(exc)
+            self.pacer.pause(seconds)
+            raise _Retry(seconds, f"429: {exc.message}", attempt=False) from None
+        except ChatMigrated as exc:
+            await self._follow_migration(chat_id, exc.new_chat_id)
+            raise _Retry(0.0, f"migrated to {exc.new_chat_id}", attempt=False) from None
+        except Forbidden as exc:
+            raise _Failed(f"forbidden: {exc.message}") from None
+        except BadRequest as exc:
+            raise _Failed(f"bad request: {exc.message}") from None
+        except NetworkError as exc:  # timeouts, 5xx, resets
+            raise _Retry(-1.0, f"network: {exc.message}") from None
+        finally:
+            self.pacer.done(token)
+
+    async def _send(self, row: Effect) -> None:
+        await self._request(row.chat_id, Request.from_json(row.payload))
+
+    async def _live(self, row: Effect) -> None:
+        data = json.loads(row.payload)
+        async with self.db.session() as session:
+            view = await live.view(session, data["live"], int(data["ref"]), data["lang"])
+        if view is None:
+            return  # the round or the group is gone: nothing to show
+        if view.message_id is None:
+            if not view.post_if_gone:
+                return
+            request = Request("text", view.text)
+        else:
+            method = "edit" if view.post_if_gone else "edit-only"
+            request = Request(method, view.text, message_id=view.message_id)
+        posted = await self._request(view.chat_id, request)
+        if posted is not None and posted != view.message_id:
+            async with self.db.session() as session:
+                await live.remember(session, data["live"], int(data["ref"]), view.chat_id, posted)
+
+    async def _compose(self, row: Effect) -> None:
+        data = json.loads(row.payload)
+        if data.get("compose") != "summary":
+            raise _Failed(f"unknown composition {data.get('compose')!r}")
+        round_id, occasion, lang = int(data["ref"]), data["occasion"], data["lang"]
+        async with self.db.session() as session:
+            made = await round_summary(session, round_id, lang)
+        if made is None:
+            return
+        group, outcome = made
+        requests = extra_requests(outcome.texts, outcome.attachments)
+        async with self.db.session() as session:
+            # Once per round and occasion, ever: the delivery log's key says it was posted.
+            claimed = await deliveries.claim(
+                session,
+                Claim(key=f"summary:{round_id}:{occasion}", kind="summary", chat_id=group),
+                owner="effects",
+            )
+            if claimed is None:
+                return
+            await deliveries.mark_sent(session, claimed, None)
+            await queue_requests(session, group, requests, now=self.clock())
+
+    # ------------------------------------------------------------------ outcomes
+
+    async def _later(self, row: Effect, retry: _Retry) -> None:
+        assert row.id is not None
+        attempts = row.attempts + (1 if retry.attempt else 0)
+        if retry.attempt and attempts >= self.max_attempts:
+            await self._fail(row, str(retry))
+            return
+        delay = backoff(attempts) if retry.delay < 0 else retry.delay
+        log.info("effect %s: %s; again in %.1f s", row.id, retry, delay)
+        async with self.db.session() as session:
+            await effects.later(
+                session,
+                row.id,
+                self.clock() + timedelta(seconds=delay),
+                str(retry),
+                attempt=retry.attempt,
+            )
+            if retry.attempt and attempts == 3 and row.notify_chat_id is not None:
+                await self._notify(session, row, "common.group_update_delayed")
+                await effects.forget_notify(session, row.id)
+
+    async def _fail(self, row: Effect, error: str) -> None:
+        assert row.id is not None
+        self.failed += 1
+        log.warning(
+            "effect %s (%s) to %s failed for good: %s", row.id, row.kind, row.chat_id, error
+        )
+        async with self.db.session() as session:
+            await effects.fail(session, row.id, error)
+            if row.notify_chat_id is not None and row.notify_chat_id != row.chat_id:
+                await self._notify(session, row, "common.group_update_failed")
+
+    async def _notify(self, session: Any, row: Effect, message: str) -> None:
+        assert row.notify_chat_id is not None
+        lang = self.language
+        try:
+            lang = json.loads(row.payload).get("lang", lang)
+        except (ValueError, AttributeError):
+            pass
+        text = render(lang, message)
+        await queue_requests(session, row.notify_chat_id, [Request("text", text)], now=self.clock())
+
+    async def _follow_migration(self, old: int, new: int) -> None:
+        self.migrated += 1
+        log.info("group %s is now supergroup %s: following it", old, new)
+        async with self.db.session() as session:
+            await clusters.move_group(session, old, new)
+            await effects.move_chat(session, old, new)

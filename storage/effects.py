@@ -1,0 +1,151 @@
+"""Effects after the commit: queued in the unit of work's own transaction, taken by the worker.
+
+See storage/models_effects.py for the kinds and their rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import delete, func, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models_effects import Effect
+
+
+async def add(
+    session: AsyncSession,
+    kind: str,
+    chat_id: int,
+    payload: str,
+    *,
+    now: datetime,
+    notify_chat_id: int | None = None,
+    expires_at: datetime | None = None,
+) -> None:
+    session.add(
+        Effect(
+            kind=kind,
+            chat_id=chat_id,
+            payload=payload,
+            notify_chat_id=notify_chat_id,
+            created_at=now,
+            due_at=now,
+            expires_at=expires_at,
+        )
+    )
+
+
+def _insert(session: AsyncSession):  # noqa: ANN202 - a dialect's INSERT construct
+    bind = session.bind
+    assert bind is not None
+    return (postgresql if bind.dialect.name == "postgresql" else sqlite).insert(Effect)
+
+
+async def touch(
+    session: AsyncSession,
+    key: str,
+    kind: str,
+    chat_id: int,
+    payload: str,
+    *,
+    now: datetime,
+    notify_chat_id: int | None = None,
+    bump: bool = True,
+) -> None:
+    """One pending row per key. An existing row gets a new version (``bump``: a live message
+    whose state changed again) or is left alone (a compose that must happen once)."""
+    values = {
+        "kind": kind,
+        "chat_id": chat_id,
+        "key": key,
+        "version": 0,
+        "payload": payload,
+        "state": "pending",
+        "attempts": 0,
+        "notify_chat_id": notify_chat_id,
+        "created_at": now,
+        "due_at": now,
+    }
+    statement = _insert(session).values(**values)
+    if bump:
+        statement = statement.on_conflict_do_update(
+            index_elements=["key"],
+            set_={"version": Effect.version + 1, "payload": payload},
+        )
+    else:
+        statement = statement.on_conflict_do_nothing(index_elements=["key"])
+    await session.exec(statement)  # type: ignore[call-overload]  # sqlmodel types only selects
+
+
+async def pending(session: AsyncSession, limit: int = 500) -> Sequence[Effect]:
+    query = select(Effect).where(Effect.state == "pending").order_by(col(Effect.id)).limit(limit)
+    return (await session.exec(query)).all()
+
+
+async def pending_count(session: AsyncSession) -> int:
+    query = select(func.count()).select_from(Effect).where(Effect.state == "pending")
+    return int((await session.exec(query)).one())
+
+
+async def pending_in_chat(session: AsyncSession, chat_id: int, kind: str = "send") -> int:
+    query = (
+        select(func.count())
+        .select_from(Effect)
+        .where(Effect.state == "pending", Effect.chat_id == chat_id, Effect.kind == kind)
+    )
+    return int((await session.exec(query)).one())
+
+
+async def finish(session: AsyncSession, effect_id: int, version: int) -> bool:
+    """Done: the row goes, unless it was bumped meanwhile (then it runs again, newer)."""
+    result = await session.exec(  # type: ignore[call-overload]
+        delete(Effect).where(col(Effect.id) == effect_id, col(Effect.version) == version)
+    )
+    return bool(result.rowcount)
+
+
+async def later(
+    session: AsyncSession, effect_id: int, due_at: datetime, error: str, *, attempt: bool = True
+) -> None:
+    values: dict[str, object] = {"due_at": due_at, "error": error[:500]}
+    if attempt:
+        values["attempts"] = Effect.attempts + 1
+    await session.exec(  # type: ignore[call-overload]
+        update(Effect).where(col(Effect.id) == effect_id).values(**values)
+    )
+
+
+async def fail(session: AsyncSession, effect_id: int, error: str) -> None:
+    await session.exec(  # type: ignore[call-overload]
+        update(Effect)
+        .where(col(Effect.id) == effect_id)
+        .values(state="failed", error=error[:500], attempts=Effect.attempts + 1)
+    )
+
+
+async def forget_notify(session: AsyncSession, effect_id: int) -> None:
+    await session.exec(  # type: ignore[call-overload]
+        update(Effect).where(col(Effect.id) == effect_id).values(notify_chat_id=None)
+    )
+
+
+async def drop_expired(session: AsyncSession, now: datetime) -> int:
+    result = await session.exec(  # type: ignore[call-overload]
+        delete(Effect).where(
+            Effect.state == "pending",
+            col(Effect.expires_at).is_not(None),
+            col(Effect.expires_at) < now,
+        )
+    )
+    return int(result.rowcount or 0)
+
+
+async def move_chat(session: AsyncSession, old_chat_id: int, new_chat_id: int) -> None:
+    """A group became a supergroup: what was going to the old id goes to the new one."""
+    await session.exec(  # type: ignore[call-overload]
+        update(Effect).where(col(Effect.chat_id) == old_chat_id).values(chat_id=new_chat_id)
+    )
