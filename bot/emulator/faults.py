@@ -26,7 +26,8 @@ A request is eligible when its method is in :attr:`Faults.methods` (None: every 
 only when a test asks for them. Each eligible request fails with probability
 :attr:`Faults.rate`; the kind is drawn with the weights of :attr:`Faults.kinds`. Every draw
 comes from one ``random.Random(seed)``, so the same requests in the same order meet the same
-faults.
+faults. With :attr:`Faults.limit`, at most that many random faults are injected (e.g.
+``rate=1.0, limit=2``: the next two eligible requests fail, then Telegram recovers).
 
 Independently of the rate, requests that write to a chat in :attr:`Faults.forbidden_chats`
 (``send*``, ``copyMessage*``, ``forwardMessage*``, ``edit*``, ``pin*``/``unpin*``,
@@ -122,6 +123,7 @@ class Faults:
     timeout_executed: float = 0.5
     reset_executed: float = 0.5
     forbidden_chats: Collection[int] = ()
+    limit: int | None = None
     injected: Counter[str] = field(default_factory=Counter, init=False)
     executed: Counter[str] = field(default_factory=Counter, init=False)
     events: list[FaultEvent] = field(default_factory=list, init=False)
@@ -149,6 +151,8 @@ class Faults:
             raise ValueError("retry_after must be at least 1 second")
         if not self.server_errors or any(not 500 <= c <= 599 for c in self.server_errors):
             raise ValueError("server_errors must be 5xx codes")
+        if self.limit is not None and self.limit < 0:
+            raise ValueError("limit must not be negative")
         if self.timeout_delay < 0:
             raise ValueError("timeout_delay must not be negative")
         self._weights: dict[FaultKind, float] = {k: w for k, w in weights.items() if w > 0}
@@ -190,6 +194,8 @@ class Faults:
                 "forbidden", error_code=403, description="Forbidden: bot was blocked by the user"
             )
         if self.rate <= 0 or not self.eligible(method, chat_id):
+            return None
+        if self.limit is not None and self.total - self.injected["forbidden"] >= self.limit:
             return None
         rng = self._rng
         if rng.random() >= self.rate:

@@ -582,6 +582,7 @@ class BotApiEmulator:
         # Fault injection (None: Telegram never fails by itself) and migrated groups.
         self.faults: Faults | None = None
         self._migrated_to: dict[int, int] = {}  # old group id -> its supergroup id
+        self._held_waiters: list[asyncio.Future[str]] = []  # requests held by "timeout" faults
 
         self._runner: web.AppRunner | None = None
         self._methods: dict[str, _Handler] = {
@@ -611,9 +612,13 @@ class BotApiEmulator:
         self.port = int(address[1])
 
     async def stop(self) -> None:
-        """Stop the server; pending long-poll ``getUpdates`` calls return at once."""
+        """Stop the server; pending long-poll ``getUpdates`` calls return at once.
+
+        Requests held by a ``"timeout"`` fault end at once too (answered when they were
+        executed, their connection dropped otherwise).
+        """
         self._closing = True
-        for waiter in self._poll_waiters:
+        for waiter in [*self._poll_waiters, *self._held_waiters]:
             if not waiter.done():
                 waiter.set_result("stopped")
         runner, self._runner = self._runner, None
@@ -1270,7 +1275,7 @@ class BotApiEmulator:
                 response = web.json_response({"ok": True, "result": result})
             self._notify_activity()
         if fault.kind == "timeout":
-            await asyncio.sleep(fault.delay)  # cancelled when the client gives up first
+            await self._hold(fault.delay)
             if response is not None:
                 return response
             return self._reset(request)
@@ -1284,6 +1289,21 @@ class BotApiEmulator:
             return web.Response(status=502, text=_BAD_GATEWAY_HTML, content_type="text/html")
         error = ApiError(fault.error_code, fault.description, retry_after=fault.retry_after)
         return web.json_response(error.to_json(), status=fault.error_code)
+
+    async def _hold(self, delay: float) -> None:
+        """Hold a request ``delay`` seconds; cut short by :meth:`stop`.
+
+        When the client gives up first, aiohttp cancels the handler and with it this wait.
+        """
+        waiter: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self._held_waiters.append(waiter)
+        try:
+            await asyncio.wait_for(waiter, delay)
+        except TimeoutError:
+            pass
+        finally:
+            with contextlib.suppress(ValueError):
+                self._held_waiters.remove(waiter)
 
     @staticmethod
     def _reset(request: web.Request) -> web.Response:
