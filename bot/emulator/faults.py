@@ -10,6 +10,9 @@ fraction of the Bot API requests fail the ways Telegram and the network fail:
     ``500 Internal Server Error`` or ``502 Bad Gateway`` (drawn from
     :attr:`Faults.server_errors`); executed first in a fraction
     :attr:`Faults.server_error_executed` of them (default never). PTB raises ``NetworkError``.
+    With ``bad_gateway_html=True`` a 502 comes as the HTML page Telegram's front end serves
+    instead of Bot API JSON (PTB then also logs "Can not load invalid JSON data" with a
+    traceback at ERROR level, which is why it is not the default).
 ``"timeout"``
     The request is held :attr:`Faults.timeout_delay` seconds, longer than the client waits.
     In a fraction :attr:`Faults.timeout_executed` of them the method is executed at once (the
@@ -93,6 +96,7 @@ class FaultDecision:
     description: str | None = None
     retry_after: int | None = None
     delay: float = 0.0  # for timeout
+    html: bool = False  # a 502 answered with the front end's HTML page
 
 
 @dataclass(frozen=True)
@@ -119,6 +123,7 @@ class Faults:
     retry_after: int = 1
     server_errors: Sequence[int] = (500, 502)
     server_error_executed: float = 0.0
+    bad_gateway_html: bool = False
     timeout_delay: float = 10.0
     timeout_executed: float = 0.5
     reset_executed: float = 0.5
@@ -218,6 +223,7 @@ class Faults:
                 executed=rng.random() < self.server_error_executed,
                 error_code=code,
                 description=description,
+                html=code == 502 and self.bad_gateway_html,
             )
         if kind == "timeout":
             return FaultDecision(

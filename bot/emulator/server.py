@@ -1105,6 +1105,11 @@ class BotApiEmulator:
         return list(self._updates)
 
     @property
+    def last_update_id(self) -> int:
+        """The id of the newest update queued for the bot (0 before the first)."""
+        return self._next_update_id - 1
+
+    @property
     def fetched_update_id(self) -> int:
         """Highest update id the bot received and confirmed with a later getUpdates offset."""
         return self._fetched
@@ -1284,7 +1289,7 @@ class BotApiEmulator:
         assert fault.error_code is not None and fault.description is not None
         # Even when the work was done (a 5xx after executing), the client sees the error.
         call.error_code, call.error = fault.error_code, fault.description
-        if fault.error_code == 502:
+        if fault.html:
             # Telegram's front end answers 502 with its own HTML page, not Bot API JSON.
             return web.Response(status=502, text=_BAD_GATEWAY_HTML, content_type="text/html")
         error = ApiError(fault.error_code, fault.description, retry_after=fault.retry_after)

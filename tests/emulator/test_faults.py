@@ -94,6 +94,13 @@ async def test_server_errors(
     assert emu.calls_to("sendMessage")[-1].error_code == code
 
 
+async def test_bad_gateway_as_html(emu: BotApiEmulator, bot: Bot, lan: EmuUser) -> None:
+    emu.inject(1.0, kinds={"server_error"}, server_errors=(502,), bad_gateway_html=True)
+    with pytest.raises(NetworkError, match=r"Bad Gateway \(502\)\. Parsing the server response"):
+        await bot.send_message(lan.id, "x")
+    assert texts(emu, lan) == []
+
+
 async def test_server_error_after_executing(emu: BotApiEmulator, bot: Bot, lan: EmuUser) -> None:
     faults = emu.inject(1.0, kinds={"server_error"}, server_errors=(500,), server_error_executed=1)
     with pytest.raises(NetworkError, match="Internal Server Error"):
@@ -499,3 +506,38 @@ async def test_stop_with_a_held_request(emu: BotApiEmulator, lan: EmuUser) -> No
         with pytest.raises(NetworkError):
             await pending
     assert texts(emu, lan) == []
+
+
+# ---------------------------------------------------------------------------------------
+# The harness: the real bot meets faults and migrations
+# ---------------------------------------------------------------------------------------
+
+
+async def test_harness_faults_spare_the_start_up(sqlite_url: str) -> None:
+    from bot.emulator.harness import Harness
+
+    faults = Faults(rate=1.0, kinds={"server_error"}, methods={"getMe", "setMyCommands"})
+    async with Harness(sqlite_url, faults=faults) as h:
+        assert h.emu.faults is faults
+        assert h.emu.calls_to("getMe")
+        assert faults.total == 0  # start-up went through
+        await h.stop_bot()
+        await h.start_bot()  # a restart too
+        assert h.emu.faults is faults and faults.total == 0
+        assert h.app is not None
+        with pytest.raises(NetworkError):
+            await h.app.bot.get_me()
+        assert faults.injected == {"server_error": 1}
+
+
+async def test_harness_migrate_waits_for_the_bot(sqlite_url: str) -> None:
+    from bot.emulator.harness import Harness
+
+    async with Harness(sqlite_url) as h:
+        admin = h.user(9000, "Quản trị")
+        await h.add_to_group(admin, -4518810793, "Cụm")
+        supergroup, _ = await h.migrate(-4518810793)
+        assert h.emu.migrated_to(-4518810793) == supergroup.id
+        # The two service messages and my_chat_member reached the bot and were handled.
+        await h.emu.wait_fetched(h.emu.last_update_id)
+        assert h.emu.pending_updates == []
