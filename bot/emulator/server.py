@@ -792,6 +792,7 @@ class BotApiEmulator:
             if chat_id == old.id:
                 self._members[(new_id, who)] = status
         self._migrated_to[old.id] = new_id
+        old.username = None  # "@username" now names the supergroup
         self._add_transcript_user(actor, old.id, f"[upgraded the group to supergroup {new_id}]")
         bot_status = self._member_status(old.id, self.bot_id)
         if bot_status not in _PRESENT_STATUSES:

@@ -449,8 +449,10 @@ async def test_migration_controls(
     emu: BotApiEmulator, bot: Bot, lan: EmuUser, minh: EmuUser
 ) -> None:
     group = await _group_with_bot(emu, lan, minh)
+    group.username = "cum_mot"
     supergroup = await emu.migrate_to_supergroup(group, new_chat_id=-1002471352452)
     assert supergroup.id == -1002471352452
+    assert (await bot.send_message("@cum_mot", "x")).chat.id == supergroup.id
     with pytest.raises(ValueError, match="already upgraded"):
         await emu.migrate_to_supergroup(group)
     with pytest.raises(ValueError, match="only groups"):
