@@ -112,7 +112,10 @@ class FaultEvent:
 
 @dataclass
 class Faults:
-    """The fault plan of a :class:`~bot.emulator.server.BotApiEmulator` (module docstring)."""
+    """The fault plan of a :class:`~bot.emulator.server.BotApiEmulator` (module docstring).
+
+    The plan is read once, at construction: to change it, assign a new ``Faults``.
+    """
 
     rate: float = 0.0
     kinds: Collection[FaultKind] | Mapping[FaultKind, float] = FAULT_KINDS
