@@ -4,6 +4,10 @@ Everything is real but the network: python-telegram-bot polls the emulator over 
 handlers use the real database and templates. `say` and `press` return once the bot has
 finished handling the update and carried out what it queued (the effects worker has nothing
 due), with the messages it sent meanwhile.
+
+``Harness(..., faults=Faults(...))`` makes Telegram flaky for the running bot: the faults are
+switched off while the bot starts (getMe, menus) and on once it polls, after every
+``start_bot`` too. ``migrate`` upgrades a group to a supergroup and waits for the bot.
 """
 
 from __future__ import annotations
@@ -18,7 +22,8 @@ from typing import Any
 from telegram.ext import Application
 
 from bot.app import build_application
-from bot.emulator.server import BotApiEmulator, EmuUser, SentMessage
+from bot.emulator.faults import Faults
+from bot.emulator.server import BotApiEmulator, EmuChat, EmuUser, SentMessage
 from bot.processing import ChatOrderedProcessor
 from bot.services.admin import init_cluster, make_invite
 from bot.settings import Settings, load_settings
@@ -36,6 +41,7 @@ class Harness:
         bot_username: str = "clusterbot_demo_bot",
         rate_limit: bool = False,
         background_jobs: bool = False,
+        faults: Faults | None = None,
     ) -> None:
         self.database_url = database_url
         self.language = language
@@ -45,6 +51,7 @@ class Harness:
         # moving its injected clock would race them, so tests call their `tick()` instead.
         self.background_jobs = background_jobs
         self.emu = BotApiEmulator(bot_username=bot_username)
+        self.emu.faults = faults
         self.db: Database | None = None
         self.app: Application | None = None
         self.settings: Settings | None = None
@@ -74,6 +81,8 @@ class Harness:
         assert self.settings is not None and self.db is not None
         processor = ChatOrderedProcessor()
         processor.on_done = self.tracker.done
+        # Faults (whatever emu.faults holds now) hit the running bot, not its start-up.
+        faults, self.emu.faults = self.emu.faults, None
         self.app = build_application(
             self.settings,
             self.db,
@@ -90,6 +99,7 @@ class Harness:
         await self.app.start()
         assert self.app.updater is not None
         await self.app.updater.start_polling(poll_interval=0, timeout=1)
+        self.emu.faults = faults
 
     async def stop_bot(self) -> None:
         if self.app is None:
@@ -155,6 +165,16 @@ class Harness:
         before = len(self.emu.sent)
         group = self.emu.group(chat_id, title)
         return await self._settle(await self.emu.add_bot_to_group(user, group), before)
+
+    async def migrate(
+        self, chat_id: int, by: EmuUser | None = None
+    ) -> tuple[EmuChat, list[SentMessage]]:
+        """Upgrade a group to a supergroup; returns it once the bot has handled the updates."""
+        before, last = len(self.emu.sent), self.emu.last_update_id
+        supergroup = await self.emu.migrate_to_supergroup(chat_id, by=by)
+        for update_id in range(last + 1, self.emu.last_update_id + 1):
+            await self._settle(update_id, before)  # one per chat: they run concurrently
+        return supergroup, self.emu.sent[before:]
 
     # --- what an administrator does on the command line ------------------------------------
 

@@ -25,6 +25,22 @@ The emulator validates requests like Telegram does (HTML markup, message length,
 data size, "message is not modified", who the bot may write to, group privacy mode) and
 answers with Telegram's error codes and descriptions, so bugs that would only show up in
 production show up in tests.
+
+A flaky Telegram on demand (:mod:`bot.emulator.faults`): ``emu.faults = Faults(...)`` (or
+``emu.inject(...)``) makes a seeded, reproducible fraction of the requests fail with 429
+(``retry_after``), 500/502, timeouts (held longer than the client waits, executed or not) and
+connection resets (before or after executing), per method and per chat, plus 403 "bot was
+blocked by the user" for a set of chats; getUpdates only when asked. ``emu.faults.injected``
+counts what was injected, per kind::
+
+    faults = emu.inject(0.1, methods={"sendMessage", "editMessageText"}, seed=1)
+    ...
+    assert faults.injected["timeout"] > 0
+
+A group upgraded to a supergroup: ``new = await emu.migrate_to_supergroup(group)`` sends the
+bot the ``migrate_to_chat_id``/``migrate_from_chat_id`` service messages and from then on any
+call with the old chat id answers 400 with ``parameters.migrate_to_chat_id`` (PTB's
+``ChatMigrated``).
 """
 
 from __future__ import annotations
@@ -45,6 +61,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from bot.emulator.faults import FaultDecision, Faults
 from bot.emulator.telegram_html import TelegramHtmlError, parse_html_entities, utf16_len
 
 __all__ = [
@@ -54,6 +71,7 @@ __all__ = [
     "EmuChat",
     "EmuDocument",
     "EmuUser",
+    "Faults",
     "SentMessage",
     "StoredFile",
     "TranscriptEntry",
@@ -127,6 +145,13 @@ _NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup "
     "are exactly the same as a current content and reply markup of the message"
 )
+_BAD_GATEWAY_HTML = (
+    "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+    "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx/1.18.0</center>\r\n"
+    "</body>\r\n</html>\r\n"
+)
+# The user Telegram shows as the sender of a supergroup's own service messages.
+GROUP_ANONYMOUS_BOT_ID = 1087968824
 _QUERY_INVALID = "Bad Request: query is too old and response timeout expired or query ID is invalid"
 
 
@@ -305,6 +330,7 @@ class ApiCall:
     params: JSONDict
     error_code: int | None = None  # set when the emulator answered with an error
     error: str | None = None
+    fault: str | None = None  # the injected fault kind (see bot.emulator.faults), if any
 
 
 @dataclass
@@ -553,6 +579,11 @@ class BotApiEmulator:
         self._activity_waiters: list[asyncio.Future[None]] = []
         self._closing = False
 
+        # Fault injection (None: Telegram never fails by itself) and migrated groups.
+        self.faults: Faults | None = None
+        self._migrated_to: dict[int, int] = {}  # old group id -> its supergroup id
+        self._held_waiters: list[asyncio.Future[str]] = []  # requests held by "timeout" faults
+
         self._runner: web.AppRunner | None = None
         self._methods: dict[str, _Handler] = {
             name.lower(): handler for name, handler in self._method_table().items()
@@ -581,9 +612,13 @@ class BotApiEmulator:
         self.port = int(address[1])
 
     async def stop(self) -> None:
-        """Stop the server; pending long-poll ``getUpdates`` calls return at once."""
+        """Stop the server; pending long-poll ``getUpdates`` calls return at once.
+
+        Requests held by a ``"timeout"`` fault end at once too (answered when they were
+        executed, their connection dropped otherwise).
+        """
         self._closing = True
-        for waiter in self._poll_waiters:
+        for waiter in [*self._poll_waiters, *self._held_waiters]:
             if not waiter.done():
                 waiter.set_result("stopped")
         runner, self._runner = self._runner, None
@@ -660,6 +695,17 @@ class BotApiEmulator:
         if group is not None:
             group.append(now)
 
+    def inject(self, rate: float = 0.0, **options: Any) -> Faults:
+        """Make Telegram flaky: ``self.faults = Faults(rate, **options)``, returned.
+
+        The options are :class:`~bot.emulator.faults.Faults`'s (``kinds``, ``methods``,
+        ``chats``, ``seed``, ``get_updates``, ``retry_after``, ``timeout_delay``,
+        ``timeout_executed``, ``reset_executed``, ``forbidden_chats``, ...). Assign
+        ``emu.faults = None`` to make it reliable again.
+        """
+        self.faults = Faults(rate, **options)
+        return self.faults
+
     # -----------------------------------------------------------------------------------
     # World setup
     # -----------------------------------------------------------------------------------
@@ -704,6 +750,103 @@ class BotApiEmulator:
         else:
             chat.title = title
         return chat
+
+    async def migrate_to_supergroup(
+        self,
+        chat: EmuChat | int,
+        *,
+        by: EmuUser | None = None,
+        new_chat_id: int | None = None,
+        bot_member_update: bool = True,
+    ) -> EmuChat:
+        """Upgrade a group to a supergroup as Telegram does; returns the new supergroup.
+
+        The supergroup gets a new id (``-100...``; ``new_chat_id`` to choose it) with the
+        group's title, username and members (statuses included, the bot's too). Its message
+        ids start again at 1; the group's messages and pins stay with the old id, as in the
+        Bot API. When the bot is in the group it receives, in this order: the service message
+        ``migrate_to_chat_id`` in the old group (from ``by``, by default the group's creator or
+        an administrator or member), ``migrate_from_chat_id`` as message 1 of the supergroup
+        (from GroupAnonymousBot with ``sender_chat`` the supergroup), and, unless
+        ``bot_member_update`` is False, a ``my_chat_member`` for the supergroup (left -> the
+        bot's status; Telegram sends none for the old group). From then on every Bot API
+        call with the old chat id answers ``400 Bad Request: group chat was upgraded to a
+        supergroup chat`` with ``parameters.migrate_to_chat_id`` (PTB's ``ChatMigrated``), and
+        users can no longer act in the old group.
+        """
+        old = self._group_chat(chat)
+        if old.type != "group":
+            raise ValueError(f"chat {old.id} is a {old.type}, only groups can be upgraded")
+        if old.id in self._migrated_to:
+            raise ValueError(f"group {old.id} was already upgraded to {self._migrated_to[old.id]}")
+        new_id = -(1_000_000_000_000 + abs(old.id)) if new_chat_id is None else new_chat_id
+        if new_id >= -1_000_000_000_000:
+            raise ValueError("supergroup ids are below -1000000000000 (-100...)")
+        if new_id in self.chats:
+            raise ValueError(f"chat {new_id} already exists; pass another new_chat_id")
+        actor = by if by is not None else self._group_owner(old.id)
+        self._known_user(actor)
+        new = EmuChat(id=new_id, type="supergroup", title=old.title, username=old.username)
+        self.chats[new_id] = new
+        for (chat_id, who), status in list(self._members.items()):
+            if chat_id == old.id:
+                self._members[(new_id, who)] = status
+        self._migrated_to[old.id] = new_id
+        old.username = None  # "@username" now names the supergroup
+        self._add_transcript_user(actor, old.id, f"[upgraded the group to supergroup {new_id}]")
+        bot_status = self._member_status(old.id, self.bot_id)
+        if bot_status not in _PRESENT_STATUSES:
+            return new
+        now = int(time.time())
+        to_message: JSONDict = {
+            "message_id": self._new_message_id(old.id),
+            "from": actor.to_dict(),
+            "chat": old.to_dict(),
+            "date": now,
+            "migrate_to_chat_id": new_id,
+        }
+        self._user_messages[(old.id, to_message["message_id"])] = to_message
+        self._enqueue({"message": to_message})
+        from_message: JSONDict = {
+            "message_id": self._new_message_id(new_id),
+            "from": {
+                "id": GROUP_ANONYMOUS_BOT_ID,
+                "is_bot": True,
+                "first_name": "Group",
+                "username": "GroupAnonymousBot",
+            },
+            "sender_chat": new.to_dict(),
+            "chat": new.to_dict(),
+            "date": now,
+            "migrate_from_chat_id": old.id,
+        }
+        self._user_messages[(new_id, from_message["message_id"])] = from_message
+        self._enqueue({"message": from_message})
+        if bot_member_update:
+            self._enqueue(
+                {
+                    "my_chat_member": {
+                        "chat": new.to_dict(),
+                        "from": actor.to_dict(),
+                        "date": now,
+                        "old_chat_member": self._member_dict(new_id, self.bot_id, "left"),
+                        "new_chat_member": self._member_dict(new_id, self.bot_id, bot_status),
+                    }
+                }
+            )
+        return new
+
+    def migrated_to(self, chat: EmuChat | int) -> int | None:
+        """The supergroup id a group was upgraded to, or None."""
+        return self._migrated_to.get(self._chat_id_of(chat))
+
+    def _group_owner(self, chat_id: int) -> EmuUser:
+        """Who upgrades a group by default: its creator, else an administrator, else a member."""
+        for wanted in ("creator", "administrator", "member"):
+            for (cid, who), status in self._members.items():
+                if cid == chat_id and status == wanted and who in self.users:
+                    return self.users[who]
+        raise ValueError(f"group {chat_id} has no user to upgrade it; pass by=")
 
     def set_member_status(self, chat: EmuChat | int, who: EmuUser | int, status: str) -> None:
         """Set a user's (or the bot's, by ``bot_id``) status in a group, silently.
@@ -963,6 +1106,11 @@ class BotApiEmulator:
         return list(self._updates)
 
     @property
+    def last_update_id(self) -> int:
+        """The id of the newest update queued for the bot (0 before the first)."""
+        return self._next_update_id - 1
+
+    @property
     def fetched_update_id(self) -> int:
         """Highest update id the bot received and confirmed with a later getUpdates offset."""
         return self._fetched
@@ -1070,21 +1218,106 @@ class BotApiEmulator:
                 raise ApiError(404, "Not Found: method not found")
             params = _Params(values, files)
             chat_id = values.get("chat_id")
-            self._check_limits(method, chat_id if isinstance(chat_id, int) else None)
-            result = await handler(params)
+            int_chat_id = chat_id if isinstance(chat_id, int) else None
+            faults = self.faults
+            fault = faults.decide(method, int_chat_id) if faults is not None else None
+            if fault is not None:
+                call.fault = fault.kind
+                return await self._inject(request, call, fault, handler, params, int_chat_id)
+            result = await self._execute(handler, params, method, int_chat_id)
         except ApiError as exc:
-            call.error_code, call.error = exc.error_code, exc.description
-            _LOGGER.debug("%s -> %s %s", method, exc.error_code, exc.description)
-            return web.json_response(exc.to_json(), status=exc.error_code)
+            return self._error_response(call, exc)
         except Exception as exc:
-            _LOGGER.exception("emulator failure in %s", method)
-            call.error_code, call.error = 500, f"Internal Server Error: {exc!r}"
-            return web.json_response(
-                {"ok": False, "error_code": 500, "description": call.error}, status=500
-            )
+            return self._internal_error(call, exc)
         finally:
             self._notify_activity()
         return web.json_response({"ok": True, "result": result})
+
+    async def _execute(
+        self, handler: _Handler, params: _Params, method: str, chat_id: int | None
+    ) -> Any:
+        """Run one method as Telegram would: migrated chats, flood limits, then the method."""
+        if chat_id is not None and chat_id in self._migrated_to:
+            raise ApiError(
+                400,
+                "Bad Request: group chat was upgraded to a supergroup chat",
+                parameters={"migrate_to_chat_id": self._migrated_to[chat_id]},
+            )
+        self._check_limits(method, chat_id)
+        return await handler(params)
+
+    def _error_response(self, call: ApiCall, exc: ApiError) -> web.Response:
+        call.error_code, call.error = exc.error_code, exc.description
+        _LOGGER.debug("%s -> %s %s", call.method, exc.error_code, exc.description)
+        return web.json_response(exc.to_json(), status=exc.error_code)
+
+    def _internal_error(self, call: ApiCall, exc: Exception) -> web.Response:
+        _LOGGER.exception("emulator failure in %s", call.method)
+        call.error_code, call.error = 500, f"Internal Server Error: {exc!r}"
+        return web.json_response(
+            {"ok": False, "error_code": 500, "description": call.error}, status=500
+        )
+
+    async def _inject(
+        self,
+        request: web.Request,
+        call: ApiCall,
+        fault: FaultDecision,
+        handler: _Handler,
+        params: _Params,
+        chat_id: int | None,
+    ) -> web.Response:
+        """Answer one request with the fault drawn for it (see :mod:`bot.emulator.faults`)."""
+        response: web.Response | None = None
+        if fault.executed:
+            # Telegram did the work; what the client gets back is lost or replaced.
+            try:
+                result = await self._execute(handler, params, call.method, chat_id)
+            except ApiError as exc:
+                response = self._error_response(call, exc)
+            except Exception as exc:
+                response = self._internal_error(call, exc)
+            else:
+                response = web.json_response({"ok": True, "result": result})
+            self._notify_activity()
+        if fault.kind == "timeout":
+            await self._hold(fault.delay)
+            if response is not None:
+                return response
+            return self._reset(request)
+        if fault.kind == "reset":
+            return self._reset(request)
+        assert fault.error_code is not None and fault.description is not None
+        # Even when the work was done (a 5xx after executing), the client sees the error.
+        call.error_code, call.error = fault.error_code, fault.description
+        if fault.html:
+            # Telegram's front end answers 502 with its own HTML page, not Bot API JSON.
+            return web.Response(status=502, text=_BAD_GATEWAY_HTML, content_type="text/html")
+        error = ApiError(fault.error_code, fault.description, retry_after=fault.retry_after)
+        return web.json_response(error.to_json(), status=fault.error_code)
+
+    async def _hold(self, delay: float) -> None:
+        """Hold a request ``delay`` seconds; cut short by :meth:`stop`.
+
+        When the client gives up first, aiohttp cancels the handler and with it this wait.
+        """
+        waiter: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self._held_waiters.append(waiter)
+        try:
+            await asyncio.wait_for(waiter, delay)
+        except TimeoutError:
+            pass
+        finally:
+            with contextlib.suppress(ValueError):
+                self._held_waiters.remove(waiter)
+
+    @staticmethod
+    def _reset(request: web.Request) -> web.Response:
+        """Drop the TCP connection without an answer (the returned response is never sent)."""
+        transport = request.transport
+        if transport is not None:
+            transport.abort()
+        return web.Response(status=204)
 
     async def _read_params(self, request: web.Request) -> tuple[JSONDict, dict[str, _Upload]]:
         raw: JSONDict = dict(request.query)
@@ -1829,6 +2062,10 @@ class BotApiEmulator:
         chat = self.chats.get(cid)
         if chat is None:
             raise ValueError(f"unknown chat {cid}; create groups with emu.group()")
+        if cid in self._migrated_to:
+            raise ValueError(
+                f"group {cid} was upgraded to supergroup {self._migrated_to[cid]}; act there"
+            )
         if chat.type == "private" and chat.id != user.id:
             raise ValueError(
                 f"user {user.id} can't write in the private chat of user {chat.id} with the bot"
