@@ -17,9 +17,12 @@ reached Telegram cannot be sent again without risking a duplicate, and one that 
 cannot be recognised as lost. We order the steps so that the ambiguous window is as small as it
 can be and resolve it towards "delivered":
 
-1. wait for the pacer's slot (nothing is claimed while waiting),
+1. wait for the pacer's slot and its gate (nothing is claimed while waiting: Telegram's limits
+   are met before the claim, and nothing after the claim waits on them),
 2. claim (INSERT under the unique key, commit),
-3. HTTP request, 4. record the outcome (commit).
+3. HTTP request (one per claim: texts longer than Telegram's 4096 characters are split into
+   several items, each with its own key, before anything is claimed),
+4. record the outcome (commit).
 
 A kill before 2 loses nothing: the message is not in the log, and the scheduler, which computes
 what is due from rounds, submissions and the log, sends it after the restart. A kill between 3
@@ -42,11 +45,12 @@ import socket
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from messages.splitting import split_html
 from storage import deliveries
 from storage.database import Database
 from storage.deliveries import Claim
@@ -311,6 +315,28 @@ def _spread(items: Sequence[Outgoing]) -> list[Outgoing]:
 MAX_429_WAITS = 5
 
 
+def split_long(items: Iterable[Outgoing]) -> list[Outgoing]:
+    """A text longer than Telegram's 4096 characters goes as several messages, each its own
+    item (one request per claim); the first keeps the key, the buttons go on the last."""
+    out: list[Outgoing] = []
+    for item in items:
+        chunks = split_html(item.text)
+        if len(chunks) == 1:
+            out.append(item)
+            continue
+        for n, chunk in enumerate(chunks):
+            last = n == len(chunks) - 1
+            out.append(
+                replace(
+                    item,
+                    key=item.key if n == 0 else f"{item.key}#{n + 1}",
+                    text=chunk,
+                    markup=item.markup if last else None,
+                )
+            )
+    return out
+
+
 async def _send_claimed(
     db: Database,
     row_id: int,
@@ -318,10 +344,13 @@ async def _send_claimed(
     send: SendFn,
     pacer: Pacer,
     report: DeliveryReport,
+    token: int | None = None,
 ) -> None:
-    """Send a row this process holds, and record what happened."""
-    for _ in range(MAX_429_WAITS + 1):
-        token = await pacer.gate(item.chat_id)
+    """Send a row this process holds, and record what happened. ``token``: the pacer's gate,
+    passed before the claim (the first request uses it)."""
+    for attempt in range(MAX_429_WAITS + 1):
+        if attempt or token is None:
+            token = await pacer.gate(item.chat_id)
         try:
             result = await send(item.chat_id, item.text, item.markup)
         except asyncio.CancelledError:
@@ -373,7 +402,7 @@ async def deliver(
     ``concurrency`` requests may be in flight at once (the pacer keeps the rate).
     """
     report = DeliveryReport()
-    todo = list(items)
+    todo = split_long(items)
     if not todo:
         return report
     async with db.session() as session:
@@ -394,14 +423,20 @@ async def deliver(
             if should_send is not None and not await should_send(item):
                 report.stale += 1
                 continue
-            async with db.session() as session:
-                row_id = await deliveries.claim(
-                    session, item.claim(), owner, max_attempts=max_attempts
-                )
+            token = await pacer.gate(item.chat_id)
+            try:
+                async with db.session() as session:
+                    row_id = await deliveries.claim(
+                        session, item.claim(), owner, max_attempts=max_attempts
+                    )
+            except BaseException:
+                pacer.done(token)
+                raise
             if row_id is None:
+                pacer.done(token)
                 report.already += 1
                 continue
-            await _send_claimed(db, row_id, item, send, pacer, report)
+            await _send_claimed(db, row_id, item, send, pacer, report, token)
 
     workers = [asyncio.create_task(worker()) for _ in range(max(1, min(concurrency, len(pending))))]
     try:
@@ -427,9 +462,15 @@ async def deliver_queued(
     for row in rows:
         assert row.id is not None
         await pacer.acquire(row.chat_id)
-        async with db.session() as session:
-            taken = await deliveries.claim_queued(session, row.id, owner)
+        token = await pacer.gate(row.chat_id)
+        try:
+            async with db.session() as session:
+                taken = await deliveries.claim_queued(session, row.id, owner)
+        except BaseException:
+            pacer.done(token)
+            raise
         if not taken:
+            pacer.done(token)
             report.already += 1
             continue
         item = Outgoing(
@@ -442,7 +483,7 @@ async def deliver_queued(
             round_id=row.round_id,
             department_id=row.department_id,
         )
-        await _send_claimed(db, row.id, item, send, pacer, report)
+        await _send_claimed(db, row.id, item, send, pacer, report, token)
     return report
 
 

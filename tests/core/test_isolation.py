@@ -260,3 +260,52 @@ async def test_an_edited_answer_is_not_stored_twice_by_a_race(cluster: Cluster) 
     assert count == 1
     assert not any("đã có lỗi" in m.text for m in c.emu.messages(user))
     await asyncio.sleep(0)
+
+
+BASIC = -4000001  # a basic group: only these are upgraded
+
+
+async def relink_to_basic_group(c: Cluster) -> None:
+    assert c.admin is not None
+    await c.h.add_to_group(c.admin, BASIC, "Cụm thi đua (nhóm thường)")
+    await c.h.say(c.admin, BASIC, "/link")
+
+
+async def test_the_cluster_follows_its_group_to_a_supergroup(cluster: Cluster) -> None:
+    c = cluster
+    await relink_to_basic_group(c)
+    await c.open_round()
+    supergroup, _ = await c.h.migrate(BASIC)
+    assert supergroup.id != BASIC
+    async with c.h.db.session() as session:  # type: ignore[union-attr]
+        from storage import clusters
+
+        row = await clusters.get_cluster(session, CLUSTER)
+        assert row is not None and row.group_chat_id == supergroup.id
+    await c.submit("yen-bai", ["1", "2", "3", "50", "x"])
+    await c.h.settled()
+    progress = [m for m in c.emu.messages(supergroup.id) if PAST in m.text]
+    assert len(progress) == 1 and f"{PAST} 1/7" in progress[0].text
+    # A member of the cluster's group is known there too.
+    status = await c.h.say(c.officers["phu-tho"], supergroup.id, "/status")
+    assert "Tình hình nộp báo cáo" in status[-1].text
+
+
+async def test_a_post_to_the_old_group_id_follows_chat_migrated(cluster: Cluster) -> None:
+    """When the service message was missed, Telegram's 400 with migrate_to_chat_id is enough."""
+    c = cluster
+    await relink_to_basic_group(c)
+    await c.open_round()
+    supergroup, _ = await c.h.migrate(BASIC)
+    from storage import clusters
+
+    async with c.h.db.session() as session:  # type: ignore[union-attr]
+        # As if the bot had never seen the service messages.
+        assert await clusters.move_group(session, supergroup.id, BASIC)
+    await c.submit("yen-bai", ["1", "2", "3", "50", "x"])
+    await c.emu.wait_until(
+        lambda: any(f"{PAST} 1/7" in m.text for m in c.emu.messages(supergroup.id)), timeout=10
+    )
+    async with c.h.db.session() as session:  # type: ignore[union-attr]
+        row = await clusters.get_cluster(session, CLUSTER)
+        assert row is not None and row.group_chat_id == supergroup.id

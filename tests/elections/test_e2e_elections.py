@@ -62,6 +62,7 @@ async def close_by_time(c: Cluster, hours: float = 25) -> None:
     c.h.clock.advance(hours=hours)  # type: ignore[union-attr]
     assert c.h.app is not None
     await handlers.tick(c.h.app)
+    await c.h.settled()
 
 
 def group_texts(c: Cluster) -> list[str]:

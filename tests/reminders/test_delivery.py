@@ -289,3 +289,46 @@ async def test_pacer_gate_bounds_arrivals_however_requests_are_delayed() -> None
     # ... and no slower than the limits require: 400 messages in little more than 400/30 s,
     # the groups' 20-a-minute rule aside.
     assert times[-1] < 180
+
+
+async def test_a_long_text_goes_as_several_messages_each_claimed_once(db: Database) -> None:
+    tg = FakeTelegram()
+    long_text = "\n".join(f"Dòng {n}: " + "x" * 80 for n in range(120))  # ~10.000 characters
+    item = Outgoing(key="r1:long:5", chat_id=5, text=long_text, kind="reminder:due")
+    report = await deliver(db, [item], tg.send, pacer=fast(), owner="a")
+    assert report.sent == len(tg.received) >= 3
+    assert all(len(text) <= 4096 for _, text in tg.received)
+    assert "".join(text for _, text in tg.received).count("Dòng") == 120
+    again = await deliver(db, [item], tg.send, pacer=fast(), owner="b")
+    assert again.sent == 0
+
+
+class HeldGate(Pacer):
+    """A pacer whose gate waits until released: Telegram's limits say 'not yet'."""
+
+    def __init__(self) -> None:
+        super().__init__(rate=100_000, per_chat_interval=0, group_max=0)
+        self.release = asyncio.Event()
+        self.waiting = asyncio.Event()
+
+    async def gate(self, chat_id: int) -> int:
+        self.waiting.set()
+        await self.release.wait()
+        return await super().gate(chat_id)
+
+
+async def test_nothing_is_claimed_while_waiting_for_telegrams_limits(db: Database) -> None:
+    tg = FakeTelegram()
+    pacer = HeldGate()
+    task = asyncio.create_task(deliver(db, items(1), tg.send, pacer=pacer, owner="a"))
+    await asyncio.wait_for(pacer.waiting.wait(), 5)
+    async with db.session() as session:
+        assert await deliveries.states_of(session, ["r1:due:1"]) == {}
+    # A shutdown now (the tick cancelled) leaves nothing claimed and unsent.
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    async with db.session() as session:
+        assert await deliveries.states_of(session, ["r1:due:1"]) == {}
+    pacer.release.set()
+    report = await deliver(db, items(1), tg.send, pacer=pacer, owner="b")
+    assert report.sent == 1 and tg.copies() == Counter({1: 1})

@@ -52,5 +52,6 @@ async def test_closing_by_the_schedule_posts_the_summary_once(cluster: Cluster) 
     cluster.h.clock.now = datetime(2024, 1, 22, 1, 30, tzinfo=UTC)  # type: ignore[attr-defined]
     await get_scheduler(cluster.h.app).tick()
     await get_scheduler(cluster.h.app).tick()
+    await cluster.h.settled()
     posted = summaries_in_group(cluster)
     assert len(posted) == 1 and "1/7 đơn vị đã nộp" in posted[0]
