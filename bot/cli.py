@@ -194,7 +194,9 @@ async def _round(db: Database, args: argparse.Namespace, settings: Settings) -> 
             if row is None or row.state != "open":
                 print(render(lang, "cli.no_open_round", value=args.period), file=sys.stderr)
                 return 1
-            await round_store.close_round(session, row)
+            if not await round_store.close_round(session, row):
+                print(render(lang, "cli.no_open_round", value=args.period), file=sys.stderr)
+                return 1
             print(render(lang, "cli.round_closed", round=row))
             opened = row
         # The group hears of it as from the chat: queued with the change, sent by the running

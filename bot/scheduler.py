@@ -289,11 +289,8 @@ class Scheduler:
     async def _auto_close(self, cluster: Cluster, row: Round, now: datetime) -> bool:
         async with self.db.session() as session:
             current = await session.get(Round, row.id)
-            if current is None or current.state != "open":
-                return False
-            await rounds.close_round(session, current)
-            current.closed_at = now
-            session.add(current)
+            if current is None or not await rounds.close_round(session, current, now):
+                return False  # closed meanwhile (chat, CLI or another replica)
             if cluster.group_chat_id is not None:
                 assert current.id is not None
                 # With the close: the live progress shows it, and the compiled report follows.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -79,11 +80,33 @@ async def latest_round(session: AsyncSession, cluster_id: str) -> Round | None:
     return every[0] if every else None
 
 
-async def close_round(session: AsyncSession, row: Round) -> None:
-    row.state = "closed"
-    row.closed_at = utcnow()
-    session.add(row)
-    await session.flush()
+async def close_round(session: AsyncSession, row: Round, now: datetime | None = None) -> bool:
+    """Close it if it is still open: one conditional UPDATE, so of two closers (chat, CLI,
+    schedule) exactly one closes it. False when it was closed already."""
+    result = await session.exec(  # type: ignore[call-overload]
+        update(Round)
+        .where(col(Round.id) == row.id, col(Round.state) == "open")
+        .values(state="closed", closed_at=now or utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    await session.refresh(row)
+    return bool(result.rowcount)
+
+
+async def lock_round(session: AsyncSession, round_id: int) -> Round | None:
+    """The round, read fresh and locked until this transaction ends (PostgreSQL: FOR UPDATE).
+
+    A confirmation reads the round's state through this, so a close committing meanwhile is
+    either seen (and the report refused) or waits for the confirmation to commit first. On
+    SQLite the write transaction (BEGIN IMMEDIATE) already keeps writers apart.
+    """
+    query = (
+        select(Round)
+        .where(Round.id == round_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return (await session.exec(query)).first()
 
 
 async def reopen_for(session: AsyncSession, row: Round, department_id: int, by: int) -> None:

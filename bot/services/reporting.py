@@ -433,7 +433,8 @@ async def _submit(
     indicators: list[Indicator],
 ) -> Outcome:
     out = Outcome()
-    round_ = await rounds.get_round(session, draft.round_id)
+    # Locked: a close racing this confirmation is seen, or waits until this one is stored.
+    round_ = await rounds.lock_round(session, draft.round_id)
     assert round_ is not None and round_.id is not None
     reopened = None
     if round_.state != "open":

@@ -164,9 +164,8 @@ async def _close(session: AsyncSession, ctx: Context, period_text: str | None) -
         row = await rounds.round_by_period(session, ctx.cluster.id, code)
     if row is None:
         return out.add("rounds.no_such_round", value=period_text or "")
-    if row.state != "open":
+    if row.state != "open" or not await rounds.close_round(session, row, ctx.now):
         return out.add("rounds.already_closed", period=row.period)
-    await rounds.close_round(session, row)
     out.add("rounds.closed_for_you", period=row.period)
     out.progress_round_id = row.id
     return out
