@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from bot.domain.cluster_file import ClusterFileInvalid
-from bot.publishing.outbox import queue_compose, queue_group_screens, queue_live, wall_clock
+from bot.publishing.outbox import queue_group_screens, queue_live, queue_summary_post, wall_clock
 from bot.services import admin
 from bot.services import rounds as round_service
 from bot.services.screens import Screen
@@ -210,7 +210,7 @@ async def _round(db: Database, args: argparse.Namespace, settings: Settings) -> 
                 )
                 await queue_group_screens(session, group, lang, [screen], now=at)
             else:
-                await queue_compose(session, "summary", opened.id, "closed", group, lang, now=at)
+                await queue_summary_post(session, opened.id, "closed", group, lang, now=at)
             await queue_live(session, "progress", opened.id, group, lang, now=at)
     return 0
 

@@ -53,7 +53,7 @@ from bot.domain.reminders import (
     sending_allowed,
 )
 from bot.domain.schedule_file import DEFAULT_SCHEDULE, ScheduleSpec
-from bot.publishing.outbox import queue_compose, queue_live, wall_clock
+from bot.publishing.outbox import queue_live, queue_summary_post, wall_clock
 from messages.render import render
 from storage import clusters as cluster_store
 from storage import deliveries, rounds
@@ -296,7 +296,7 @@ class Scheduler:
                 # With the close: the live progress shows it, and the compiled report follows.
                 group, lang, at = cluster.group_chat_id, self.language, wall_clock()
                 await queue_live(session, "progress", current.id, group, lang, now=at)
-                await queue_compose(session, "summary", current.id, "closed", group, lang, now=at)
+                await queue_summary_post(session, current.id, "closed", group, lang, now=at)
                 departments = await cluster_store.list_departments(session, cluster.id)
                 firsts = await first_submissions(session, current.id)
                 on_time = [d for d in departments if d.id in firsts and not firsts[d.id].late]

@@ -1,8 +1,9 @@
 """/summary, /chart, /export, /template, and a filled template uploaded in the private chat.
 
-Files (charts, workbooks, templates) are built in the worker process (bot/reports/offload.py) so
-neither the event loop nor the interpreter serving updates is held, and everything is sent
-after the update's session has committed. Nothing an upload says is stored: it becomes
+Charts and workbooks are answered as compositions: made after the commit by the effects worker,
+in the worker process (bot/services/compositions.py), so no handler draws. The template is built
+in the worker process too (bot/reports/offload.py), and everything is sent after the update's
+session has committed. Nothing an upload says is stored: it becomes
 the officer's draft, and the reporting flow's own review card (or its confirmation of an
 ambiguous value) asks for confirmation, exactly as a report typed in chat.
 """
@@ -22,8 +23,7 @@ from bot.domain.roles import Action, may
 from bot.domain.summary import IndicatorSummary, Summary
 from bot.handlers.replying import gated, is_private
 from bot.reports import offload, summary_messages
-from bot.reports.charts import chartable, indicator_chart
-from bot.reports.csv_export import build_csv
+from bot.reports.charts import chartable
 from bot.reports.template_io import (
     MAX_UPLOAD_BYTES,
     TemplateTarget,
@@ -32,17 +32,15 @@ from bot.reports.template_io import (
     check_identity,
     read_template,
 )
-from bot.reports.workbook import build_workbook
 from bot.services import reporting
+from bot.services.compositions import file_name
 from bot.services.context import Context
-from bot.services.screens import Attachment, Outcome
-from bot.services.summary_post import file_name
+from bot.services.screens import Attachment, Composition, Outcome
 from messages.render import render
 from storage import clusters, submissions
 from storage.summaries import (
     department_info,
     indicator_info,
-    load_history,
     load_summary,
     previous_report,
 )
@@ -76,11 +74,17 @@ async def _summary_for(
     return summary
 
 
-async def _workbook(session: AsyncSession, summary: Summary, lang: str) -> bytes:
-    history = await load_history(
-        session, summary.cluster_id, summary.compiled_from or [summary.period]
+def _made_later(what: str, summary: Summary, ctx: Context, **params: object) -> Composition:
+    """A file or chart of this summary, made after the commit in the worker process."""
+    return Composition(
+        what,
+        {
+            "cluster": summary.cluster_id,
+            "period": summary.period,
+            "now": ctx.now.isoformat(),
+            **params,
+        },
     )
-    return await offload.run(build_workbook, summary, lang, history, summary.generated_at)
 
 
 # --------------------------------------------------------------------------- /summary
@@ -97,10 +101,7 @@ async def summary_command(
     text = summary_messages(summary, ctx.lang)
     out.texts.extend(text.messages)
     if not text.complete:
-        data = await _workbook(session, summary, ctx.lang)
-        name = file_name("bao-cao-tong-hop", summary.cluster_id, summary.period, "xlsx")
-        caption = render(ctx.lang, "summary.export_caption", s=summary)
-        out.attachments.append(Attachment("document", data, caption, name))
+        out.compositions.append(_made_later("export", summary, ctx, fmt="xlsx"))
     return out
 
 
@@ -139,9 +140,7 @@ async def chart_command(
     line = _find_indicator(summary, args[0])
     if line is None:
         return out.add("summary.unknown_indicator", text=args[0], indicators=indicators)
-    png = await offload.run(indicator_chart, line, summary.period, ctx.lang)
-    caption = render(ctx.lang, "summary.chart_caption", line=line, period=summary.period)
-    out.attachments.append(Attachment("photo", png, caption))
+    out.compositions.append(_made_later("chart", summary, ctx, indicator=line.indicator.slug))
     return out
 
 
@@ -160,13 +159,7 @@ async def export_command(
     summary = await _summary_for(session, ctx, args, out)
     if summary is None:
         return out
-    caption = render(ctx.lang, "summary.export_caption", s=summary)
-    name = file_name("bao-cao-tong-hop", summary.cluster_id, summary.period, fmt)
-    if fmt == "csv":
-        data = await offload.run(build_csv, summary, ctx.lang)
-    else:
-        data = await _workbook(session, summary, ctx.lang)
-    out.attachments.append(Attachment("document", data, caption, name))
+    out.compositions.append(_made_later("export", summary, ctx, fmt=fmt))
     return out
 
 

@@ -172,23 +172,36 @@ async def queue_live(
 async def queue_compose(
     session: AsyncSession,
     what: str,
-    ref: int,
-    occasion: str,
+    params: dict[str, Any],
     chat_id: int,
     lang: str,
     *,
     now: datetime,
+    once: str | None = None,
 ) -> None:
-    """Work that makes its posts later, off the event loop (the summary and its charts)."""
-    payload = json.dumps({"compose": what, "ref": ref, "occasion": occasion, "lang": lang})
-    await effects.touch(
+    """An answer made later, off the event loop (bot/services/compositions.py). ``once``: a
+    key that makes it happen once ever (the automatic summary of a round and occasion)."""
+    payload = json.dumps({"compose": what, "params": params, "lang": lang, "once": once})
+    if once is not None:
+        await effects.touch(
+            session, f"compose:{once}", "compose", chat_id, payload, now=now, bump=False
+        )
+    else:
+        await effects.add(session, "compose", chat_id, payload, now=now)
+
+
+async def queue_summary_post(
+    session: AsyncSession, round_id: int, occasion: str, group: int, lang: str, *, now: datetime
+) -> None:
+    """The compiled report, posted to the group once per round and occasion."""
+    await queue_compose(
         session,
-        f"compose:{what}:{ref}:{occasion}",
-        "compose",
-        chat_id,
-        payload,
+        "summary-post",
+        {"round_id": round_id},
+        group,
+        lang,
         now=now,
-        bump=False,
+        once=f"summary:{round_id}:{occasion}",
     )
 
 
@@ -236,6 +249,8 @@ async def queue_for_update(
                 session, "progress", round_id, group, group_lang, now=now, notify_chat_id=notify
             )
             await queue_summary_if_done(session, round_id, group, group_lang, now=now)
+    for composition in outcome.compositions:
+        await queue_compose(session, composition.what, composition.params, chat_id, lang, now=now)
     if outcome.refresh_menu:
         await queue_menu(session, ctx.user_id, now=now)
 
@@ -254,7 +269,7 @@ async def queue_summary_if_done(
         occasion = "complete"
     else:
         return
-    await queue_compose(session, "summary", round_id, occasion, group, lang, now=now)
+    await queue_summary_post(session, round_id, occasion, group, lang, now=now)
 
 
 def wall_clock() -> datetime:

@@ -34,7 +34,8 @@ from bot.publishing import live
 from bot.publishing.menus import set_user_menu
 from bot.publishing.outbox import extra_requests, queue_requests, wall_clock
 from bot.publishing.requests import Request
-from bot.services.summary_post import round_summary
+from bot.reports import offload
+from bot.services import compositions
 from messages.render import render
 from storage import clusters, deliveries, effects
 from storage.database import Database
@@ -256,27 +257,28 @@ class EffectWorker:
                 await live.remember(session, data["live"], int(data["ref"]), view.chat_id, posted)
 
     async def _compose(self, row: Effect) -> None:
+        """Read what the answer needs (a short session), build it in the worker process (no
+        session open), queue its messages (once, when the composition says so)."""
         data = json.loads(row.payload)
-        if data.get("compose") != "summary":
-            raise _Failed(f"unknown composition {data.get('compose')!r}")
-        round_id, occasion, lang = int(data["ref"]), data["occasion"], data["lang"]
+        lang, once = data["lang"], data.get("once")
         async with self.db.session() as session:
-            made = await round_summary(session, round_id, lang)
-        if made is None:
+            prepared = await compositions.prepare(session, data["compose"], data["params"], lang)
+        if prepared is None:
             return
-        group, outcome = made
+        target, job = prepared
+        chat = target if target is not None else row.chat_id
+        outcome = await offload.run(compositions.build, job)
         requests = extra_requests(outcome.texts, outcome.attachments)
         async with self.db.session() as session:
-            # Once per round and occasion, ever: the delivery log's key says it was posted.
-            claimed = await deliveries.claim(
-                session,
-                Claim(key=f"summary:{round_id}:{occasion}", kind="summary", chat_id=group),
-                owner="effects",
-            )
-            if claimed is None:
-                return
-            await deliveries.mark_sent(session, claimed, None)
-            await queue_requests(session, group, requests, now=self.clock())
+            if once is not None:
+                # Once ever: the delivery log's key says it was made (the effect row goes).
+                claimed = await deliveries.claim(
+                    session, Claim(key=once, kind="summary", chat_id=chat), owner="effects"
+                )
+                if claimed is None:
+                    return
+                await deliveries.mark_sent(session, claimed, None)
+            await queue_requests(session, chat, requests, now=self.clock())
 
     # ------------------------------------------------------------------ outcomes
 

@@ -36,6 +36,15 @@ class Attachment:
     filename: str = ""
 
 
+@dataclass(frozen=True)
+class Composition:
+    """An answer that costs CPU (a chart, a workbook): made after the commit, off the event
+    loop, by :mod:`bot.services.compositions` (``what`` names it there)."""
+
+    what: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
 @dataclass
 class Outcome:
     """Screens for the person who acted, plus what changed for others to see."""
@@ -47,6 +56,7 @@ class Outcome:
     refresh_menu: bool = False  # the user's command menu changes (after the commit)
     progress_round_id: int | None = None  # the group's progress message must be refreshed
     group_screens: list[Screen] = field(default_factory=list)  # to post in the cluster's group
+    compositions: list[Composition] = field(default_factory=list)  # made after the commit
 
     def add(self, message: str, **params: Any) -> Outcome:
         self.screens.append(Screen(message, params))

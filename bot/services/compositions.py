@@ -1,0 +1,149 @@
+"""Answers that cost CPU (charts, workbooks, the summary post): prepared from the database,
+built in the worker process.
+
+A handler never draws: it answers with a :class:`~bot.services.screens.Composition`, which is
+queued with its transaction; the effects worker then reads what it needs (:func:`prepare`, a
+short read), builds it in the worker process (:func:`build`, via :mod:`bot.reports.offload`, with
+no database session open and outside the interpreter that serves updates) and queues the
+resulting messages. Jobs are plain dataclasses so that they pickle.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.domain.summary import HistoryEntry, IndicatorSummary, Summary
+from bot.reports import summary_messages
+from bot.reports.charts import chartable, indicator_chart, summary_charts
+from bot.reports.csv_export import build_csv
+from bot.reports.workbook import build_workbook
+from bot.services.screens import Attachment, Outcome
+from messages.render import render
+from storage import clusters, rounds
+from storage.summaries import load_history, load_summary
+
+HEADLINE_CHARTS = 4
+"""Charts attached to the automatic summary when the cluster file marks no `headline = true`."""
+
+
+def file_name(kind: str, cluster_id: str, period: str, extension: str) -> str:
+    """ASCII file names ("bao-cao-tong-hop_cum_2023-Q4.xlsx"): they survive every mail system."""
+    slug = re.sub(r"[^a-z0-9-]+", "-", cluster_id.lower()).strip("-")
+    return f"{kind}_{slug}_{period}.{extension}"
+
+
+@dataclass(frozen=True)
+class SummaryPost:
+    summary: Summary
+    lang: str
+    charts: tuple[str, ...]  # the indicators charted (slugs)
+    history: tuple[HistoryEntry, ...] | None  # set when the text leaves tables out
+
+
+@dataclass(frozen=True)
+class Chart:
+    line: IndicatorSummary
+    period: str
+    lang: str
+
+
+@dataclass(frozen=True)
+class Export:
+    summary: Summary
+    lang: str
+    fmt: str  # xlsx | csv
+    history: tuple[HistoryEntry, ...]
+
+
+Job = SummaryPost | Chart | Export
+
+
+async def prepare(
+    session: AsyncSession, what: str, params: dict[str, Any], lang: str
+) -> tuple[int | None, Job] | None:
+    """(the chat it goes to, when not the asker's: the cluster's group; the job), or None when
+    there is nothing to make any more."""
+    if what == "summary-post":
+        return await _prepare_post(session, int(params["round_id"]), lang)
+    now = datetime.fromisoformat(params["now"]) if params.get("now") else None
+    summary = await load_summary(session, params["cluster"], params["period"], now=now)
+    if summary is None:
+        return None
+    if what == "chart":
+        for line in summary.indicators:
+            if line.indicator.slug == params["indicator"] and chartable(line):
+                return None, Chart(line, summary.period, lang)
+        return None
+    if what == "export":
+        history = await load_history(
+            session, summary.cluster_id, summary.compiled_from or [summary.period]
+        )
+        return None, Export(summary, lang, str(params["fmt"]), tuple(history))
+    raise ValueError(f"unknown composition {what!r}")
+
+
+async def _prepare_post(
+    session: AsyncSession, round_id: int, lang: str
+) -> tuple[int | None, Job] | None:
+    row = await rounds.get_round(session, round_id)
+    if row is None:
+        return None
+    cluster = await clusters.get_cluster(session, row.cluster_id)
+    if cluster is None or cluster.group_chat_id is None:
+        return None
+    summary = await load_summary(session, row.cluster_id, row.period)
+    if summary is None:
+        return None
+    history = None
+    if not summary_messages(summary, lang).complete:
+        history = tuple(
+            await load_history(
+                session, summary.cluster_id, summary.compiled_from or [summary.period]
+            )
+        )
+    chartable_slugs = [line.indicator.slug for line in summary.indicators if chartable(line)]
+    marked = [line.indicator.slug for line in summary.indicators if line.indicator.headline]
+    chosen = [s for s in marked if s in chartable_slugs] or chartable_slugs[:HEADLINE_CHARTS]
+    return cluster.group_chat_id, SummaryPost(summary, lang, tuple(chosen), history)
+
+
+def build(job: Job) -> Outcome:
+    """CPU only, no I/O: runs in the worker process."""
+    if isinstance(job, SummaryPost):
+        return _build_post(job)
+    if isinstance(job, Chart):
+        png = indicator_chart(job.line, job.period, job.lang)
+        caption = render(job.lang, "summary.chart_caption", line=job.line, period=job.period)
+        return Outcome(attachments=[Attachment("photo", png, caption)])
+    s, lang = job.summary, job.lang
+    caption = render(lang, "summary.export_caption", s=s)
+    name = file_name("bao-cao-tong-hop", s.cluster_id, s.period, job.fmt)
+    if job.fmt == "csv":
+        data = build_csv(s, lang)
+    else:
+        data = build_workbook(s, lang, list(job.history), s.generated_at)
+    return Outcome(attachments=[Attachment("document", data, caption, name)])
+
+
+def _build_post(job: SummaryPost) -> Outcome:
+    """The text, the headline indicators' charts as one media group, and the workbook when
+    the text had to leave tables out."""
+    summary, lang = job.summary, job.lang
+    text = summary_messages(summary, lang)
+    out = Outcome(texts=list(text.messages))
+    charts = summary_charts(summary, lang, list(job.charts))
+    caption = render(lang, "summary.charts_caption", period=summary.period)
+    out.attachments = [
+        Attachment("photo", png, caption if n == 0 else "") for n, (_, png) in enumerate(charts)
+    ]
+    if job.history is not None:
+        book = build_workbook(summary, lang, list(job.history), summary.generated_at)
+        name = file_name("bao-cao-tong-hop", summary.cluster_id, summary.period, "xlsx")
+        caption = render(lang, "summary.export_caption", s=summary)
+        out.attachments.append(Attachment("document", book, caption, name))
+    return out
