@@ -1,49 +1,175 @@
-"""The async engine and sessions: one session per update or job, never shared."""
+"""The async engine and sessions: one session per update or job, never shared.
+
+Transactions on SQLite
+======================
+pysqlite (and aiosqlite on top of it) runs in "legacy transaction control" on Python < 3.16:
+it emits BEGIN only before an INSERT/UPDATE/DELETE, never before a SELECT or a SAVEPOINT. A
+`session.begin_nested()` that held the first write of a unit of work therefore *opened* the
+transaction, and its RELEASE committed it: a later failure could no longer roll it back (a
+confirmed report was stored before its reopening was consumed and its draft deleted). Reads
+before the first write ran outside the transaction too.
+
+The fix is SQLAlchemy's documented recipe for aiosqlite ("Enabling Non-Legacy SQLite
+Transactional Modes"): a "connect" event sets the DBAPI connection's `isolation_level = None`
+(pysqlite stops emitting BEGIN; COMMIT and ROLLBACK still work), and a "begin" event emits our
+own BEGIN when SQLAlchemy starts a transaction. Every statement of a unit of work, SAVEPOINTs
+included, is then inside one real transaction. (`connect_args={"autocommit": False}`, the other
+documented way, needs Python 3.12; we support 3.11.)
+
+Which BEGIN: a unit of work that writes starts with BEGIN IMMEDIATE, which takes SQLite's write
+lock at once (waiting up to the busy timeout for another writer). A deferred BEGIN would read
+first and upgrade to a writer at its first write; in WAL mode, if another connection committed
+in between, that upgrade fails at once with SQLITE_BUSY ("database is locked", the busy handler
+is not called because waiting cannot help). `tests/storage/test_transactions.py` races such
+units of work. Readers are the other side: `Database.session(write=False)` starts a deferred
+BEGIN under `PRAGMA query_only`, so it never takes (or waits for) the write lock: in WAL mode it
+reads its snapshot while a writer works, and a write by mistake fails loudly instead of
+deadlocking. Sessions write by default (the safe choice for a caller that does not say).
+
+PostgreSQL is unchanged: its transactions were always real (asyncpg's BEGIN on first use) and
+SAVEPOINTs nest inside them; a read session there is a READ ONLY transaction.
+
+Erasing ballot history
+======================
+A unit of work that closed a secret ballot (or wrote one, on SQLite) asks, through
+`request_ballot_erasure`, that the engine forget the history of the ballot tables once it has
+committed: see `storage/elections.py` ("Secrecy at rest") for what that means on each engine.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+log = logging.getLogger(__name__)
+
+READ_ONLY = "clusterbot_read_only"  # engine execution option: deferred, query-only BEGIN
+NO_BEGIN = "clusterbot_no_begin"  # engine execution option: no BEGIN at all (maintenance)
+ERASE_BALLOTS = "clusterbot_erase_ballot_history"  # session.info key, see request_ballot_erasure
+# The table whose superseded row versions hold ballot history (PostgreSQL: VACUUM FULL). The
+# voter table is insert-only in secret mode and never holds a choice.
+BALLOT_TABLES = ("election_ballot",)
+
+
+def request_ballot_erasure(session: AsyncSession) -> None:
+    """Ask `Database.session` to erase the ballot tables' history after this unit of work
+    commits (nothing is erased if it rolls back)."""
+    session.info[ERASE_BALLOTS] = True
 
 
 class Database:
     def __init__(self, url: str, **engine_options: Any) -> None:
         self.url = url
+        self.is_sqlite = url.startswith("sqlite")
         # Error messages must never carry bound values (a ballot, a figure) into a log.
         engine_options.setdefault("hide_parameters", True)
-        if url.startswith("sqlite"):
+        if self.is_sqlite:
             engine_options.setdefault("connect_args", {"timeout": 30})
         else:
             engine_options.setdefault("pool_pre_ping", True)
         self.engine: AsyncEngine = create_async_engine(url, **engine_options)
-        if url.startswith("sqlite"):
-            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+        if self.is_sqlite:
+            event.listen(self.engine.sync_engine, "connect", _sqlite_connect)
+            event.listen(self.engine.sync_engine, "begin", _sqlite_begin)
+            reader = self.engine.execution_options(**{READ_ONLY: True})
+        else:
+            reader = self.engine.execution_options(postgresql_readonly=True)
         self._sessions = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False
         )
+        self._read_sessions = async_sessionmaker(
+            reader, class_=AsyncSession, expire_on_commit=False
+        )
 
     @asynccontextmanager
-    async def session(self) -> AsyncIterator[AsyncSession]:
-        """A unit of work: committed when the block ends cleanly, rolled back otherwise."""
-        async with self._sessions() as session:
+    async def session(self, write: bool = True) -> AsyncIterator[AsyncSession]:
+        """A unit of work: committed when the block ends cleanly, rolled back otherwise.
+
+        `write=False` for a unit of work that only reads: on SQLite it then never waits for a
+        writer (and cannot write).
+        """
+        factory = self._sessions if write else self._read_sessions
+        async with factory() as session:
             try:
                 yield session
                 await session.commit()
             except BaseException:
                 await session.rollback()
                 raise
+            erase = session.info.pop(ERASE_BALLOTS, False)
+        if erase:
+            await self.erase_ballot_history()
+
+    async def erase_ballot_history(self, attempts: int = 5) -> bool:
+        """Make the engine forget superseded versions of the ballot tables; True when done.
+
+        SQLite: checkpoint the WAL into the database file and truncate it to zero bytes (freed
+        pages and deleted cells are already zeroed: `PRAGMA secure_delete`). PostgreSQL:
+        VACUUM FULL of the ballot tables, which rewrites them into new files without their
+        dead row versions. Neither can run inside a transaction. Logs no ballot content.
+        """
+        for attempt in range(attempts):
+            try:
+                if self.is_sqlite:
+                    done = await self._checkpoint_truncate()
+                else:
+                    await self._vacuum_full()
+                    done = True
+            except Exception as exc:  # noqa: BLE001 - retried, then reported without content
+                log.warning("erasing ballot history failed (%s)", type(exc).__name__)
+                done = False
+            if done:
+                return True
+            await asyncio.sleep(0.05 * 2**attempt)
+        log.warning("ballot history not erased yet; the next erasure will include it")
+        return False
+
+    async def _checkpoint_truncate(self) -> bool:
+        async with self.engine.execution_options(**{NO_BEGIN: True}).connect() as connection:
+            row = (await connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")).one()
+        return bool(row[0] == 0)  # (busy, frames in the WAL, frames checkpointed)
+
+    async def _vacuum_full(self) -> None:
+        async with self.engine.connect() as connection:
+            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            # Never queue an ACCESS EXCLUSIVE lock behind a long reader for long: retried.
+            await autocommit.exec_driver_sql("SET lock_timeout = '5s'")
+            for table in BALLOT_TABLES:
+                await autocommit.exec_driver_sql(f'VACUUM (FULL) "{table}"')
+            await autocommit.exec_driver_sql("RESET lock_timeout")
 
     async def dispose(self) -> None:
         await self.engine.dispose()
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # Hand transaction control to SQLAlchemy (see the module docstring): no implicit BEGIN.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
+    # Deleted rows and freed pages are overwritten with zeros, so a superseded ballot (or a
+    # dropped row) leaves no bytes behind in the database file. The cost is a write of the
+    # freed space on deletes, which are rare here.
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    options = connection.get_execution_options()
+    if options.get(NO_BEGIN):
+        return
+    read_only = bool(options.get(READ_ONLY))
+    info = connection.connection.info
+    if info.get("query_only") != read_only:  # a connection flag: set only when it changes
+        connection.exec_driver_sql(f"PRAGMA query_only={'ON' if read_only else 'OFF'}")
+        info["query_only"] = read_only
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
