@@ -90,7 +90,7 @@ def parse_paste(text: str, order: list[str]) -> list[PasteEntry] | None:
     for number, line in enumerate(text.strip().splitlines(), start=1):
         key, value = _split_line(line)
         slug = resolve_key(key, order) if key is not None else None
-        if slug is not None or (key is not None and key.rstrip(".").isdigit()):
+        if slug is not None or (key is not None and _looks_numbered(key)):
             entries.append(PasteEntry(slug, key or "", value, number))
         elif entries:
             entries[-1].value = f"{entries[-1].value}\n{line.strip()}".strip()
@@ -107,10 +107,17 @@ def _split_line(line: str) -> tuple[str | None, str]:
     return None, line.strip()
 
 
+def _looks_numbered(key: str) -> bool:
+    """A key made of digits of any script ("7", "²", "٣"): meant as an item number, so a line
+    the officer meant as a figure is reported as an unknown item rather than read as text."""
+    cleaned = key.strip().rstrip(".").strip()
+    return bool(cleaned) and all(ch.isdigit() or ch.isdecimal() for ch in cleaned)
+
+
 def resolve_key(key: str, order: list[str]) -> str | None:
-    """`2`, `2.`, or the indicator id."""
+    """`2`, `2.`, or the indicator id. Item numbers are ASCII digits; anything else names none."""
     cleaned = key.strip().rstrip(".").strip().lower()
-    if cleaned.isdigit():
-        index = int(cleaned)
+    if cleaned.isascii() and cleaned.isdecimal():
+        index = int(cleaned[:6]) if len(cleaned) <= 6 else 0
         return order[index - 1] if 1 <= index <= len(order) else None
     return cleaned if cleaned in order else None

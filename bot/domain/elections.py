@@ -38,6 +38,7 @@ from html import unescape
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.domain import callback_data as callbacks
 from bot.domain.calendar import WorkingCalendar
 from bot.domain.file_errors import FileError
 from bot.domain.roles import Action, Actor, may
@@ -530,9 +531,7 @@ def key_hash(key: str) -> str:
 # --------------------------------------------------------------------------------------------
 # Button data (<= 64 bytes). It only names things; every press is checked against the database.
 
-_VOTE = re.compile(r"^ev:(\d{1,12}):(\d{1,12})$")
-_REPLACE_START = re.compile(r"^er:(\d{1,12}):([0-9A-Z]{16})$")
-_REPLACE_VOTE = re.compile(r"^ex:(\d{1,12}):(\d{1,12}):([0-9A-Z]{16})$")
+# The shapes are declared in bot.domain.callback_data (one codec for every button).
 
 
 @dataclass(frozen=True)
@@ -544,27 +543,30 @@ class ButtonData:
 
 
 def vote_data(round_id: int, choice: int) -> str:
-    return f"ev:{round_id}:{choice}"
+    return callbacks.Vote(round_id, choice).encode()
 
 
 def replace_start_data(round_id: int, key: str) -> str:
-    return f"er:{round_id}:{_canonical_key(key)}"
+    return callbacks.ReplaceStart(round_id, _canonical_key(key)).encode()
 
 
 def replace_vote_data(round_id: int, choice: int, key: str) -> str:
-    return f"ex:{round_id}:{choice}:{_canonical_key(key)}"
+    return callbacks.ReplaceVote(round_id, choice, _canonical_key(key)).encode()
 
 
-def parse_button(data: str) -> ButtonData | None:
+def parse_button(data: str | None) -> ButtonData | None:
     """None for anything that is not exactly one of our three shapes."""
-    if len(data.encode()) > 64:
-        return None
-    if m := _VOTE.match(data):
-        return ButtonData("vote", int(m[1]), int(m[2]))
-    if m := _REPLACE_START.match(data):
-        return ButtonData("replace_start", int(m[1]), key=m[2])
-    if m := _REPLACE_VOTE.match(data):
-        return ButtonData("replace_vote", int(m[1]), int(m[2]), m[3])
+    for family in (callbacks.VOTE, callbacks.REPLACE_START, callbacks.REPLACE_VOTE):
+        try:
+            decoded = family.decode(data)
+        except callbacks.CallbackDataError:
+            continue
+        if isinstance(decoded, callbacks.Vote):
+            return ButtonData("vote", decoded.round_id, decoded.choice)
+        if isinstance(decoded, callbacks.ReplaceStart):
+            return ButtonData("replace_start", decoded.round_id, key=decoded.key)
+        if isinstance(decoded, callbacks.ReplaceVote):
+            return ButtonData("replace_vote", decoded.round_id, decoded.choice, decoded.key)
     return None
 
 
@@ -681,29 +683,44 @@ def excerpt(html_text: str, limit: int = 120) -> str:
     return cut + "…"
 
 
-_ACK = re.compile(r"^an:(ack|send|pin|nudge|cancel):(\d{1,12})$")
+_ANNOUNCE_SHAPES: dict[str, type[callbacks.CallbackData]] = {
+    "ack": callbacks.AnnounceAck,
+    "send": callbacks.AnnounceSend,
+    "pin": callbacks.AnnouncePin,
+    "nudge": callbacks.AnnounceNudge,
+    "cancel": callbacks.AnnounceCancel,
+}
 
 
 def announcement_data(action: str, announcement_id: int) -> str:
-    return f"an:{action}:{announcement_id}"
+    return _ANNOUNCE_SHAPES[action](announcement_id).encode()  # type: ignore[call-arg]
 
 
-def parse_announcement_data(data: str) -> tuple[str, int] | None:
-    m = _ACK.match(data)
-    return (m[1], int(m[2])) if m else None
-
-
-_MANAGE = re.compile(
-    r"^el:(open|mode|dur|discard|close|closeok|keep|cancel|dec):(\d{1,12})(?::(\d{1,12}))?$"
-)
+def parse_announcement_data(data: str | None) -> tuple[str, int] | None:
+    try:
+        decoded = callbacks.ANNOUNCE.decode(data)
+    except callbacks.CallbackDataError:
+        return None
+    action = next(a for a, cls in _ANNOUNCE_SHAPES.items() if isinstance(decoded, cls))
+    return action, int(decoded.announcement_id)  # type: ignore[attr-defined]
 
 
 def manage_data(action: str, target: int, extra: int | None = None) -> str:
-    return f"el:{action}:{target}" + ("" if extra is None else f":{extra}")
+    if action == "dec":
+        if extra is None:
+            raise ValueError("el:dec needs the department")
+        return callbacks.ElectionDecide(target, extra).encode()
+    if extra is not None:
+        raise ValueError(f"el:{action} takes no extra field")
+    return callbacks.MANAGE_SHAPES[action](target).encode()
 
 
-def parse_manage_data(data: str) -> tuple[str, int, int | None] | None:
-    m = _MANAGE.match(data)
-    if not m:
+def parse_manage_data(data: str | None) -> tuple[str, int, int | None] | None:
+    try:
+        decoded = callbacks.ELECTION.decode(data)
+    except callbacks.CallbackDataError:
         return None
-    return m[1], int(m[2]), (int(m[3]) if m[3] else None)
+    if isinstance(decoded, callbacks.ElectionDecide):
+        return "dec", decoded.election_id, decoded.department_id
+    assert isinstance(decoded, callbacks.ElectionManage)
+    return decoded.action, decoded.target, None

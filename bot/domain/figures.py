@@ -124,9 +124,9 @@ _SPACE_RUN = re.compile(f"[{_SPACES}]+")
 _MINUS_SIGNS = "-\u2212\u2013"
 
 # The three readings; each maps a body (digits, "." and "," only) to a plain decimal string.
-_VN = re.compile(r"(?P<int>\d{1,3}(?:\.\d{3})+|\d*)(?:,(?P<frac>\d+))?")
-_PLAIN = re.compile(r"(?P<int>\d*)(?:\.(?P<frac>\d+))?")
-_EN = re.compile(r"(?P<int>\d{1,3}(?:,\d{3})+|\d*)(?:\.(?P<frac>\d+))?")
+_VN = re.compile(r"(?P<int>\d{1,3}(?:\.\d{3})+|\d*)(?:,(?P<frac>\d+))?", re.ASCII)
+_PLAIN = re.compile(r"(?P<int>\d*)(?:\.(?P<frac>\d+))?", re.ASCII)
+_EN = re.compile(r"(?P<int>\d{1,3}(?:,\d{3})+|\d*)(?:\.(?P<frac>\d+))?", re.ASCII)
 
 _Reading = Literal["vn", "plain", "en"]
 _READINGS: tuple[tuple[_Reading, re.Pattern[str]], ...] = (
@@ -135,7 +135,7 @@ _READINGS: tuple[tuple[_Reading, re.Pattern[str]], ...] = (
     ("en", _EN),
 )
 
-_CANONICAL_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+_CANONICAL_NUMBER = re.compile(r"-?\d+(?:\.\d+)?", re.ASCII)
 
 
 def canonical_decimal(value: Decimal) -> str:
@@ -176,11 +176,11 @@ def _join_space_groups(text: str) -> str | None:
     if len(groups) == 1:
         return text
     first, *middle, last = groups
-    if not re.fullmatch(r"\d{1,3}", first):
+    if not re.fullmatch(r"\d{1,3}", first, re.ASCII):
         return None
-    if any(not re.fullmatch(r"\d{3}", group) for group in middle):
+    if any(not re.fullmatch(r"\d{3}", group, re.ASCII) for group in middle):
         return None
-    if not re.fullmatch(r"\d{3}(?:[.,]\d+)?", last):
+    if not re.fullmatch(r"\d{3}(?:[.,]\d+)?", last, re.ASCII):
         return None
     return "".join(groups)
 
@@ -305,7 +305,7 @@ def _parse_choice(rule: IndicatorRule, text: str) -> ParseResult:
         return Accepted(matches[0])
     if len(matches) > 1:
         return Ambiguous(tuple(matches))
-    number = re.fullmatch(r"(\d{1,3})\.?", text)
+    number = re.fullmatch(r"(\d{1,3})\.?", text, re.ASCII)
     if number is not None and 1 <= int(number.group(1)) <= len(rule.choices):
         return Accepted(rule.choices[int(number.group(1)) - 1])
     return Rejected("not_a_choice", {"value": text} | _choices_param(rule))

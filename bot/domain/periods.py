@@ -208,19 +208,19 @@ _Y = r"(?P<year>\d{4})"
 _SEP = r"\s*(?:[/.\-]|\s|\bnam\b)\s*"
 
 _PATTERNS: tuple[tuple[PeriodKind | Literal["h1", "h2", "month_name"], re.Pattern[str]], ...] = (
-    ("year", re.compile(rf"(?:nam\s*)?{_Y}")),
-    ("year", re.compile(rf"year\s*{_Y}")),
-    ("half", re.compile(rf"{_Y}\s*-\s*h(?P<index>\d+)")),
-    ("half", re.compile(rf"h(?P<index>\d+){_SEP}{_Y}")),
-    ("h1", re.compile(rf"6\s*thang\s*dau(?:\s*nam)?\s*{_Y}")),
-    ("h2", re.compile(rf"6\s*thang\s*cuoi(?:\s*nam)?\s*{_Y}")),
-    ("h1", re.compile(rf"first\s+half(?:\s+of)?\s+{_Y}")),
-    ("h2", re.compile(rf"second\s+half(?:\s+of)?\s+{_Y}")),
-    ("quarter", re.compile(rf"{_Y}\s*-\s*q(?P<index>\d+)")),
-    ("quarter", re.compile(rf"(?:q|quy\s*)(?P<index>\d+|[ivx]+){_SEP}{_Y}")),
-    ("month", re.compile(rf"{_Y}\s*-\s*(?P<index>\d{{1,2}})")),
-    ("month", re.compile(rf"(?:t|thang\s*)?(?P<index>\d{{1,2}}){_SEP}{_Y}")),
-    ("month_name", re.compile(rf"(?P<index>[a-z]+)\.?\s*,?\s*{_Y}")),
+    ("year", re.compile(rf"(?:nam\s*)?{_Y}", re.ASCII)),
+    ("year", re.compile(rf"year\s*{_Y}", re.ASCII)),
+    ("half", re.compile(rf"{_Y}\s*-\s*h(?P<index>\d{{1,2}})", re.ASCII)),
+    ("half", re.compile(rf"h(?P<index>\d{{1,2}}){_SEP}{_Y}", re.ASCII)),
+    ("h1", re.compile(rf"6\s*thang\s*dau(?:\s*nam)?\s*{_Y}", re.ASCII)),
+    ("h2", re.compile(rf"6\s*thang\s*cuoi(?:\s*nam)?\s*{_Y}", re.ASCII)),
+    ("h1", re.compile(rf"first\s+half(?:\s+of)?\s+{_Y}", re.ASCII)),
+    ("h2", re.compile(rf"second\s+half(?:\s+of)?\s+{_Y}", re.ASCII)),
+    ("quarter", re.compile(rf"{_Y}\s*-\s*q(?P<index>\d{{1,2}})", re.ASCII)),
+    ("quarter", re.compile(rf"(?:q|quy\s*)(?P<index>\d{{1,2}}|[ivx]+){_SEP}{_Y}", re.ASCII)),
+    ("month", re.compile(rf"{_Y}\s*-\s*(?P<index>\d{{1,2}})", re.ASCII)),
+    ("month", re.compile(rf"(?:t|thang\s*)?(?P<index>\d{{1,2}}){_SEP}{_Y}", re.ASCII)),
+    ("month_name", re.compile(rf"(?P<index>[a-z]+)\.?\s*,?\s*{_Y}", re.ASCII)),
 )
 
 
@@ -259,7 +259,7 @@ def parse_period(text: str) -> Period:
             if month is None:
                 continue
             return Period("month", year, month)
-        if raw_index.isdigit():
+        if raw_index.isdecimal():  # ASCII only: the patterns are compiled with re.ASCII
             index = int(raw_index)
         else:
             roman_index = _from_roman(raw_index)

@@ -32,6 +32,7 @@ from telegram.ext import (
 
 from bot.delivery import Button, Outgoing, deliver
 from bot.domain import elections as rules
+from bot.domain.callback_data import ANNOUNCE
 from bot.domain.elections import may_announce
 from bot.handlers.replying import (
     context_for,
@@ -573,7 +574,7 @@ async def _tick_job(context: ContextTypes.DEFAULT_TYPE) -> None:
 def register(app: Application) -> None:
     app.add_handler(CommandHandler("announce", announce_command))
     app.add_handler(CommandHandler("acks", acks_command))
-    app.add_handler(CallbackQueryHandler(announce_button, pattern=r"^an:"))
+    app.add_handler(CallbackQueryHandler(announce_button, pattern=ANNOUNCE.pattern))
     app.add_handler(
         MessageHandler(
             filters.ChatType.PRIVATE

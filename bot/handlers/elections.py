@@ -21,6 +21,8 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 
 from bot.delivery import deliver_queued
 from bot.domain import elections as rules
+from bot.domain.callback_data import BALLOT_PATTERN, ELECTION
+from bot.domain.periods import MAX_YEAR, MIN_YEAR
 from bot.domain.elections import ABSTAIN, Mode, may_manage_elections, may_vote
 from bot.handlers.replying import (
     context_for,
@@ -436,8 +438,10 @@ async def election_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     args = [a.lower() for a in (context.args or [])]
     action = args[0] if args else ""
     term: int | None = None
-    if action.isdigit() and len(action) == 4:
-        term, action = int(action), ""
+    # A term is four ASCII digits within the years periods know; "²⁰²⁴" and "٢٠٢٤" are not.
+    if action.isascii() and action.isdecimal() and len(action) == 4:
+        if MIN_YEAR <= int(action) <= MAX_YEAR:
+            term, action = int(action), ""
     async with db_of(context).session() as session:
         ctx = await context_for(update, context, session)
         if ctx.actor is None or ctx.cluster is None:
@@ -920,8 +924,8 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler("election", election_command))
     app.add_handler(CommandHandler("vote", vote_command))
     app.add_handler(CommandHandler("minutes", minutes_command))
-    app.add_handler(CallbackQueryHandler(ballot_button, pattern=r"^e[vrx]:"))
-    app.add_handler(CallbackQueryHandler(manage_button, pattern=r"^el:"))
+    app.add_handler(CallbackQueryHandler(ballot_button, pattern=BALLOT_PATTERN))
+    app.add_handler(CallbackQueryHandler(manage_button, pattern=ELECTION.pattern))
     if app.job_queue is not None:
         app.job_queue.run_repeating(
             _tick_job,

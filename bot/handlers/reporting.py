@@ -13,6 +13,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.domain.callback_data import REPORT
 from bot.handlers.replying import adapter, gated, is_private
 from bot.services import reporting
 from bot.services.context import Context
@@ -70,7 +71,7 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler("report", report))
     app.add_handler(CommandHandler("skip", skip))
     app.add_handler(CommandHandler("cancel", cancel))
-    app.add_handler(CallbackQueryHandler(button, pattern=r"^rp:"))
+    app.add_handler(CallbackQueryHandler(button, pattern=REPORT.pattern))
     app.add_handler(
         MessageHandler(filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, text)
     )

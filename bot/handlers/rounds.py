@@ -6,6 +6,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
+from bot.domain.callback_data import ROUNDS
 from bot.handlers.replying import adapter, gated
 from bot.services import rounds
 from bot.services.context import Context
@@ -46,6 +47,6 @@ async def history(
 
 def register(app: Application) -> None:
     app.add_handler(CommandHandler("round", round_command))
-    app.add_handler(CallbackQueryHandler(round_button, pattern=r"^ro:"))
+    app.add_handler(CallbackQueryHandler(round_button, pattern=ROUNDS.pattern))
     app.add_handler(CommandHandler("status", status))
     app.add_handler(CommandHandler("history", history))

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.domain import callback_data as cb
 from bot.domain.drafts import DraftState, Step, next_step, parse_paste
 from bot.domain.figures import Ambiguous, IndicatorRule, Rejected, parse_answer
 from bot.domain.roles import Action, may
@@ -60,7 +61,7 @@ async def start(session: AsyncSession, ctx: Context, round_id: int | None = None
         return out.add("reporting.no_open_round")
     if len(candidates) > 1:
         buttons = [
-            [Button("reporting.btn_round", f"rp:r:{r.id}", {"period": r.period})]
+            [Button("reporting.btn_round", cb.ReportRound(r.id or 0).encode(), {"period": r.period})]
             for r in candidates
         ]
         out.screens.append(Screen("reporting.choose_round", {}, buttons))
@@ -149,13 +150,13 @@ async def next_screens(
             [
                 Button(
                     "reporting.btn_candidate",
-                    f"rp:c:{version}:{n}",
+                    cb.ReportCandidate(version, n).encode(),
                     {"type": indicator.type, "value": value},
                 )
             ]
             for n, value in enumerate(candidates)
         ]
-        buttons.append([Button("reporting.btn_retype", f"rp:n:{version}")])
+        buttons.append([Button("reporting.btn_retype", cb.ReportRetype(version).encode())])
         return [
             Screen(
                 "reporting.confirm_ambiguous",
@@ -178,13 +179,13 @@ async def next_screens(
         if indicator.type == "boolean":
             answer_buttons = [
                 [
-                    Button("reporting.btn_yes", f"rp:a:{version}:1"),
-                    Button("reporting.btn_no", f"rp:a:{version}:0"),
+                    Button("reporting.btn_yes", cb.ReportAnswer(version, 1).encode()),
+                    Button("reporting.btn_no", cb.ReportAnswer(version, 0).encode()),
                 ]
             ]
         elif indicator.type == "choice":
             answer_buttons = [
-                [Button("reporting.btn_choice", f"rp:a:{version}:{n}", {"label": c})]
+                [Button("reporting.btn_choice", cb.ReportAnswer(version, n).encode(), {"label": c})]
                 for n, c in enumerate(rule.choices)
             ]
         return [
@@ -210,10 +211,10 @@ def _review_screen(draft: Draft, state: DraftState, indicators: list[Indicator])
     version = draft.version
     rows = [(i, state.answers.get(i.slug)) for i in indicators]
     buttons: list[list[Button]] = [
-        [Button("reporting.btn_confirm", f"rp:ok:{version}")],
+        [Button("reporting.btn_confirm", cb.ReportConfirm(version).encode())],
         [
-            Button("reporting.btn_edit", f"rp:e:{version}"),
-            Button("reporting.btn_cancel", f"rp:x:{version}"),
+            Button("reporting.btn_edit", cb.ReportEdit(version).encode()),
+            Button("reporting.btn_cancel", cb.ReportCancel(version).encode()),
         ],
     ]
     return Screen("reporting.review", {"rows": rows}, buttons)
@@ -360,48 +361,49 @@ async def cancel(session: AsyncSession, ctx: Context) -> Outcome:
     return Outcome().add("reporting.cancelled" if had else "reporting.nothing_to_cancel")
 
 
-async def press(session: AsyncSession, ctx: Context, data: str) -> Outcome:
+async def press(session: AsyncSession, ctx: Context, data: str | None) -> Outcome:
     """A button of the report flow. The data is only a hint: everything is checked again here."""
     out = Outcome()
-    parts = data.split(":")
     if not may(ctx.actor, Action.REPORT):
         return out.add("common.not_allowed")
-    if len(parts) == 3 and parts[1] == "r" and parts[2].isdigit():
-        return await start(session, ctx, int(parts[2]))
+    try:
+        pressed = cb.REPORT.decode(data)
+    except cb.CallbackDataError:
+        return out.add("reporting.stale")  # not data we ever sent: nothing happens
+    if isinstance(pressed, cb.ReportRound):
+        return await start(session, ctx, pressed.round_id)
     loaded = await _load(session, ctx)
-    if loaded is None or len(parts) < 3 or not parts[2].isdigit():
+    if loaded is None:
         return out.add("reporting.stale")
     draft, state, indicators = loaded
-    if int(parts[2]) != draft.version:
+    if getattr(pressed, "version", None) != draft.version:
         return out.add("reporting.stale")
-    action = parts[1]
-    arg = parts[3] if len(parts) > 3 else None
     order = [i.slug for i in indicators]
     step = next_step(state, order)
     by_slug = {i.slug: i for i in indicators}
 
-    if action == "a" and step.kind == "ask" and arg is not None and arg.isdigit():
+    if isinstance(pressed, cb.ReportAnswer) and step.kind == "ask":
         indicator = by_slug[step.slug or ""]
         rule = rule_of(indicator)
-        if indicator.type == "boolean" and arg in ("0", "1"):
-            state.answer(indicator.slug, "true" if arg == "1" else "false")
-        elif indicator.type == "choice" and int(arg) < len(rule.choices):
-            state.answer(indicator.slug, rule.choices[int(arg)])
+        if indicator.type == "boolean" and pressed.index in (0, 1):
+            state.answer(indicator.slug, "true" if pressed.index == 1 else "false")
+        elif indicator.type == "choice" and pressed.index < len(rule.choices):
+            state.answer(indicator.slug, rule.choices[pressed.index])
         else:
             return out.add("reporting.stale")
-    elif action == "c" and step.kind == "confirm" and arg is not None and arg.isdigit():
+    elif isinstance(pressed, cb.ReportCandidate) and step.kind == "confirm":
         candidates = state.pending[step.slug or ""]
-        if int(arg) >= len(candidates):
+        if pressed.index >= len(candidates):
             return out.add("reporting.stale")
-        state.answer(step.slug or "", candidates[int(arg)])
-    elif action == "n" and step.kind == "confirm":
+        state.answer(step.slug or "", candidates[pressed.index])
+    elif isinstance(pressed, cb.ReportRetype) and step.kind == "confirm":
         state.reopen(step.slug or "")
-    elif action == "e" and step.kind == "review":
+    elif isinstance(pressed, cb.ReportEdit) and step.kind == "review":
         buttons = [
             [
                 Button(
                     "reporting.btn_item",
-                    f"rp:ei:{draft.version}:{n}",
+                    cb.ReportEditItem(draft.version, n).encode(),
                     {"number": n + 1, "indicator": i},
                 )
             ]
@@ -409,14 +411,14 @@ async def press(session: AsyncSession, ctx: Context, data: str) -> Outcome:
         ]
         out.screens.append(Screen("reporting.choose_item", {}, buttons))
         return out
-    elif action == "ei" and step.kind == "review" and arg is not None and arg.isdigit():
-        if int(arg) >= len(order):
+    elif isinstance(pressed, cb.ReportEditItem) and step.kind == "review":
+        if pressed.index >= len(order):
             return out.add("reporting.stale")
-        state.reopen(order[int(arg)])
-    elif action == "x":
+        state.reopen(order[pressed.index])
+    elif isinstance(pressed, cb.ReportCancel):
         await submissions.delete_draft(session, ctx.user_id)
         return out.add("reporting.cancelled")
-    elif action == "ok" and step.kind == "review":
+    elif isinstance(pressed, cb.ReportConfirm) and step.kind == "review":
         return await _submit(session, ctx, draft, state, indicators)
     else:
         return out.add("reporting.stale")

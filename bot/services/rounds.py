@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.domain import callback_data as cb
 from bot.domain.periods import PeriodError, latest_completed, parse_period
 from bot.domain.roles import Action, may
 from bot.services.context import Context
@@ -79,37 +80,43 @@ async def command(session: AsyncSession, ctx: Context, args: list[str]) -> Outco
 async def menu(session: AsyncSession, ctx: Context) -> Outcome:
     assert ctx.cluster is not None
     open_now = await rounds.open_rounds(session, ctx.cluster.id)
-    buttons: list[list[Button]] = [[Button("rounds.btn_open_new", "ro:new")]]
+    buttons: list[list[Button]] = [[Button("rounds.btn_open_new", cb.RoundNew().encode())]]
     for row in open_now:
-        buttons.append([Button("rounds.btn_close", f"ro:c:{row.id}", {"period": row.period})])
+        buttons.append(
+            [Button("rounds.btn_close", cb.RoundClose(row.id or 0).encode(), {"period": row.period})]
+        )
     return Outcome([Screen("rounds.menu", {"open_rounds": open_now}, buttons)])
 
 
-async def press(session: AsyncSession, ctx: Context, data: str) -> Outcome:
+async def press(session: AsyncSession, ctx: Context, data: str | None) -> Outcome:
     """The guided menu. Each step's data is re-checked: role, period, date, round state."""
     out = Outcome()
     if not may(ctx.actor, Action.MANAGE_ROUNDS):
         return out.add("common.not_allowed")
     assert ctx.cluster is not None
-    parts = data.split(":")
-    if parts[1:] == ["new"]:
+    try:
+        pressed = cb.ROUNDS.decode(data)
+    except cb.CallbackDataError:
+        return out.add("common.stale_button")  # not data we ever sent: nothing happens
+    if isinstance(pressed, cb.RoundNew):
         periods = [
             latest_completed(kind, ctx.today) for kind in ("year", "half", "quarter", "month")
         ]
         buttons = [
-            [Button("rounds.btn_period", f"ro:p:{p.code}", {"period": p.code})] for p in periods
+            [Button("rounds.btn_period", cb.RoundPeriod(p.code).encode(), {"period": p.code})]
+            for p in periods
         ]
         return Outcome([Screen("rounds.choose_period", {}, buttons, edit=True)])
-    if len(parts) == 3 and parts[1] == "p":
+    if isinstance(pressed, cb.RoundPeriod):
         try:
-            period = parse_period(parts[2])
+            period = parse_period(pressed.period)
         except PeriodError:
             return out.add("common.stale_button")
         buttons = [
             [
                 Button(
                     "rounds.btn_deadline",
-                    f"ro:o:{period.code}:{(ctx.today + timedelta(days=d)).strftime('%Y%m%d')}",
+                    cb.RoundOpen(period.code, ctx.today + timedelta(days=d)).encode(),
                     {"deadline": ctx.today + timedelta(days=d), "days": d},
                 )
             ]
@@ -118,18 +125,13 @@ async def press(session: AsyncSession, ctx: Context, data: str) -> Outcome:
         return Outcome(
             [Screen("rounds.choose_deadline", {"period": period.code}, buttons, edit=True)]
         )
-    if len(parts) == 4 and parts[1] == "o":
-        try:
-            deadline = date(int(parts[3][:4]), int(parts[3][4:6]), int(parts[3][6:8]))
-        except ValueError:
-            return out.add("common.stale_button")
-        return await _open(session, ctx, parts[2], deadline)
-    if len(parts) == 3 and parts[1] == "c" and parts[2].isdigit():
-        row = await rounds.get_round(session, int(parts[2]))
-        if row is None or row.cluster_id != ctx.cluster.id:
-            return out.add("common.stale_button")
-        return await _close(session, ctx, row.period)
-    return out.add("common.stale_button")
+    if isinstance(pressed, cb.RoundOpen):
+        return await _open(session, ctx, pressed.period, pressed.deadline)
+    assert isinstance(pressed, cb.RoundClose)
+    row = await rounds.get_round(session, pressed.round_id)
+    if row is None or row.cluster_id != ctx.cluster.id:
+        return out.add("common.stale_button")
+    return await _close(session, ctx, row.period)
 
 
 async def _open(session: AsyncSession, ctx: Context, period_text: str, deadline: date) -> Outcome:
