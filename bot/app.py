@@ -11,10 +11,11 @@ from telegram import Update
 from telegram.constants import ChatType, ParseMode
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
 
+from bot.clock import system_clock
 from bot.handlers.menus import set_default_menu
 from bot.processing import ChatOrderedProcessor
 from bot.settings import Settings
-from messages.render import render
+from messages.render import render, use_zone
 from storage import people
 from storage.database import Database
 
@@ -56,8 +57,8 @@ def build_application(
     app = builder.build()
     app.bot_data["settings"] = settings
     app.bot_data["db"] = db
-    if clock is not None:
-        app.bot_data["clock"] = clock
+    app.bot_data["clock"] = clock or system_clock  # the one clock (bot/clock.py)
+    use_zone(settings.tz)  # every rendered date in the cluster's time zone
     for name in HANDLER_MODULES:
         importlib.import_module(name).register(app)
     from bot.handlers import onboarding

@@ -6,14 +6,15 @@ import argparse
 import asyncio
 import re
 import sys
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
+from bot.clock import system_clock
 from bot.domain.cluster_file import ClusterFileInvalid
 from bot.services import admin
 from bot.services import rounds as round_service
 from bot.settings import Settings, SettingsError, load_settings
-from messages.render import render
+from messages.render import render, use_zone
 from storage import clusters, migrate
 from storage import rounds as round_store
 from storage.database import Database
@@ -62,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     lang = settings.language
+    use_zone(settings.tz)  # what the command prints is in the cluster's time zone
     try:
         if args.command == "run":
             return _run(settings)
@@ -175,7 +177,7 @@ async def _round(db: Database, args: argparse.Namespace, settings: Settings) -> 
             except ValueError:
                 print(render(lang, "cli.bad_deadline", value=args.deadline or ""), file=sys.stderr)
                 return 1
-            today = datetime.now(UTC).astimezone(settings.tz).date()
+            today = system_clock().astimezone(settings.tz).date()
             result = await round_service.open_round(
                 session, cluster.id, args.period, deadline, today, None
             )

@@ -25,12 +25,13 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
 
+from bot.clock import clock_of
 from bot.delivery import (
     Button,
     DeliveryReport,
@@ -613,7 +614,7 @@ def get_scheduler(application: Any) -> Scheduler:
     scheduler: Scheduler | None = data.get("scheduler")
     if scheduler is None:
         settings = data["settings"]
-        clock = data.get("clock") or (lambda: datetime.now(UTC))
+        clock = clock_of(data)
         scheduler = Scheduler(
             data["db"],
             telegram_sender(application.bot),

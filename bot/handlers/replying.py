@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import wraps
 from typing import Any
 
@@ -22,6 +22,7 @@ from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import ContextTypes
 
+from bot.clock import clock_of
 from bot.handlers.menus import set_user_menu
 from bot.services import rounds as round_service
 from bot.services.context import Context, load_context
@@ -48,8 +49,7 @@ def settings_of(context: ContextTypes.DEFAULT_TYPE) -> Settings:
 
 
 def now_of(context: ContextTypes.DEFAULT_TYPE) -> datetime:
-    clock = context.application.bot_data.get("clock")
-    return clock() if clock else datetime.now(UTC)
+    return clock_of(context.application.bot_data)()
 
 
 def is_private(update: Update) -> bool:
