@@ -137,7 +137,9 @@ async def _invite(db: Database, args: argparse.Namespace, settings: Settings) ->
         print(render(lang, "cli.bad_expires", value=args.expires), file=sys.stderr)
         return 1
     role = "admin" if args.admin else "observer" if args.observer else "officer"
-    invite = await admin.make_invite(db, args.cluster, args.department, role, valid_for)
+    invite = await admin.make_invite(
+        db, args.cluster, args.department, role, valid_for, now=system_clock()
+    )
     username = await _bot_username(settings)
     print(
         render(lang, "cli.invite", code=invite.code, username=username, expires=invite.expires_at)
@@ -194,7 +196,7 @@ async def _round(db: Database, args: argparse.Namespace, settings: Settings) -> 
             if row is None or row.state != "open":
                 print(render(lang, "cli.no_open_round", value=args.period), file=sys.stderr)
                 return 1
-            await round_store.close_round(session, row)
+            await round_store.close_round(session, row, system_clock())
             print(render(lang, "cli.round_closed", round=row))
             return 0
     if cluster.group_chat_id is not None and settings.telegram_bot_token:

@@ -255,11 +255,8 @@ class Scheduler:
         try:
             async with self.db.session() as session:
                 row = await rounds.open_round(
-                    session, cluster.id, period, period_start, deadline, opened_by=None
+                    session, cluster.id, period, period_start, deadline, None, opened_at=now
                 )
-                row.opened_at = now
-                session.add(row)
-                await session.flush()
                 assert row.id is not None
                 if cluster.group_chat_id is not None:
                     spec = await schedule_store.load_schedule(session, cluster.id)
@@ -292,9 +289,7 @@ class Scheduler:
             current = await session.get(Round, row.id)
             if current is None or current.state != "open":
                 return False
-            await rounds.close_round(session, current)
-            current.closed_at = now
-            session.add(current)
+            await rounds.close_round(session, current, now)
             if cluster.group_chat_id is not None:
                 assert current.id is not None
                 departments = await cluster_store.list_departments(session, cluster.id)

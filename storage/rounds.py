@@ -9,7 +9,6 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import Round, RoundReopening
-from storage.types import utcnow
 
 
 class RoundExists(Exception):
@@ -23,7 +22,7 @@ async def open_round(
     period_start: date,
     deadline: date,
     opened_by: int | None,
-    opened_at: datetime | None = None,
+    opened_at: datetime,
 ) -> Round:
     if await round_by_period(session, cluster_id, period) is not None:
         raise RoundExists(period)
@@ -33,7 +32,7 @@ async def open_round(
         period_start=period_start,
         deadline=deadline,
         opened_by=opened_by,
-        opened_at=opened_at or utcnow(),
+        opened_at=opened_at,
     )
     session.add(row)
     try:
@@ -79,26 +78,32 @@ async def latest_round(session: AsyncSession, cluster_id: str) -> Round | None:
     return every[0] if every else None
 
 
-async def close_round(session: AsyncSession, row: Round) -> None:
+async def close_round(session: AsyncSession, row: Round, now: datetime) -> None:
     row.state = "closed"
-    row.closed_at = utcnow()
+    row.closed_at = now
     session.add(row)
     await session.flush()
 
 
-async def reopen_for(session: AsyncSession, row: Round, department_id: int, by: int) -> None:
-    """Let one department submit once more after the round closed."""
+async def reopen_for(
+    session: AsyncSession, row: Round, department_id: int, by: int, now: datetime
+) -> None:
+    """Let one department submit once more after the round closed (at ``now``)."""
     assert row.id is not None
     query = select(RoundReopening).where(
         RoundReopening.round_id == row.id, RoundReopening.department_id == department_id
     )
     existing = (await session.exec(query)).first()
     if existing is None:
-        session.add(RoundReopening(round_id=row.id, department_id=department_id, reopened_by=by))
+        session.add(
+            RoundReopening(
+                round_id=row.id, department_id=department_id, reopened_by=by, reopened_at=now
+            )
+        )
     else:
         existing.used = False
         existing.reopened_by = by
-        existing.reopened_at = utcnow()
+        existing.reopened_at = now
     await session.flush()
 
 

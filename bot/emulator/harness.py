@@ -16,6 +16,7 @@ from typing import Any
 from telegram.ext import Application
 
 from bot.app import build_application
+from bot.clock import system_clock
 from bot.emulator.server import BotApiEmulator, EmuUser, SentMessage
 from bot.processing import ChatOrderedProcessor
 from bot.services.admin import init_cluster, make_invite
@@ -157,5 +158,6 @@ class Harness:
         valid_for: timedelta = timedelta(days=7),
     ) -> str:
         assert self.db is not None
-        invite = await make_invite(self.db, cluster_id, department, role, valid_for)
+        now = (self.clock or system_clock)()
+        invite = await make_invite(self.db, cluster_id, department, role, valid_for, now=now)
         return invite.code

@@ -166,7 +166,7 @@ async def _close(session: AsyncSession, ctx: Context, period_text: str | None) -
         return out.add("rounds.no_such_round", value=period_text or "")
     if row.state != "open":
         return out.add("rounds.already_closed", period=row.period)
-    await rounds.close_round(session, row)
+    await rounds.close_round(session, row, ctx.now)
     out.add("rounds.closed_for_you", period=row.period)
     out.progress_round_id = row.id
     return out
@@ -189,7 +189,7 @@ async def _reopen(session: AsyncSession, ctx: Context, period_text: str, slug: s
     if row.state == "open":
         return out.add("rounds.still_open", period=row.period)
     assert department.id is not None
-    await rounds.reopen_for(session, row, department.id, ctx.user_id)
+    await rounds.reopen_for(session, row, department.id, ctx.user_id, ctx.now)
     out.add("rounds.reopened_for_you", period=row.period, department=department)
     out.group_screens.append(
         Screen("rounds.reopened", {"period": row.period, "department": department})
