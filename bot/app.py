@@ -11,12 +11,13 @@ from telegram import Update
 from telegram.constants import ChatType, ParseMode
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 
+from bot.clock import system_clock
 from bot.delivery import Pacer
 from bot.processing import ChatOrderedProcessor
 from bot.publishing.menus import set_default_menu
 from bot.publishing.worker import EffectWorker
 from bot.settings import Settings
-from messages.render import render
+from messages.render import render, use_zone
 from storage import people
 from storage.database import Database
 
@@ -66,8 +67,8 @@ def build_application(
     app.bot_data["db"] = db
     app.bot_data["pacer"] = pacer
     app.bot_data["effects"] = EffectWorker(app, db, pacer, language=settings.language)
-    if clock is not None:
-        app.bot_data["clock"] = clock
+    app.bot_data["clock"] = clock or system_clock  # the one clock (bot/clock.py)
+    use_zone(settings.tz)  # every rendered date in the cluster's time zone
     for name in HANDLER_MODULES:
         importlib.import_module(name).register(app)
     from bot.handlers import onboarding

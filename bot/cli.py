@@ -6,16 +6,17 @@ import argparse
 import asyncio
 import re
 import sys
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
+from bot.clock import system_clock
 from bot.domain.cluster_file import ClusterFileInvalid
 from bot.publishing.outbox import queue_group_screens, queue_live, queue_summary_post, wall_clock
 from bot.services import admin
 from bot.services import rounds as round_service
 from bot.services.screens import Screen
 from bot.settings import Settings, SettingsError, load_settings
-from messages.render import render
+from messages.render import render, use_zone
 from storage import clusters, migrate
 from storage import rounds as round_store
 from storage.database import Database
@@ -64,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     lang = settings.language
+    use_zone(settings.tz)  # what the command prints is in the cluster's time zone
     try:
         if args.command == "run":
             return _run(settings)
@@ -137,7 +139,9 @@ async def _invite(db: Database, args: argparse.Namespace, settings: Settings) ->
         print(render(lang, "cli.bad_expires", value=args.expires), file=sys.stderr)
         return 1
     role = "admin" if args.admin else "observer" if args.observer else "officer"
-    invite = await admin.make_invite(db, args.cluster, args.department, role, valid_for)
+    invite = await admin.make_invite(
+        db, args.cluster, args.department, role, valid_for, now=system_clock()
+    )
     username = await _bot_username(settings)
     print(
         render(lang, "cli.invite", code=invite.code, username=username, expires=invite.expires_at)
@@ -177,7 +181,7 @@ async def _round(db: Database, args: argparse.Namespace, settings: Settings) -> 
             except ValueError:
                 print(render(lang, "cli.bad_deadline", value=args.deadline or ""), file=sys.stderr)
                 return 1
-            today = datetime.now(UTC).astimezone(settings.tz).date()
+            today = system_clock().astimezone(settings.tz).date()
             result = await round_service.open_round(
                 session, cluster.id, args.period, deadline, today, None
             )
@@ -194,7 +198,7 @@ async def _round(db: Database, args: argparse.Namespace, settings: Settings) -> 
             if row is None or row.state != "open":
                 print(render(lang, "cli.no_open_round", value=args.period), file=sys.stderr)
                 return 1
-            if not await round_store.close_round(session, row):
+            if not await round_store.close_round(session, row, system_clock()):
                 print(render(lang, "cli.no_open_round", value=args.period), file=sys.stderr)
                 return 1
             print(render(lang, "cli.round_closed", round=row))

@@ -25,12 +25,13 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
 
+from bot.clock import clock_of
 from bot.delivery import (
     Button,
     DeliveryReport,
@@ -254,11 +255,8 @@ class Scheduler:
         try:
             async with self.db.session() as session:
                 row = await rounds.open_round(
-                    session, cluster.id, period, period_start, deadline, opened_by=None
+                    session, cluster.id, period, period_start, deadline, None, opened_at=now
                 )
-                row.opened_at = now
-                session.add(row)
-                await session.flush()
                 assert row.id is not None
                 if cluster.group_chat_id is not None:
                     spec = await schedule_store.load_schedule(session, cluster.id)
@@ -596,7 +594,7 @@ def get_scheduler(application: Any) -> Scheduler:
     scheduler: Scheduler | None = data.get("scheduler")
     if scheduler is None:
         settings = data["settings"]
-        clock = data.get("clock") or (lambda: datetime.now(UTC))
+        clock = clock_of(data)
         scheduler = Scheduler(
             data["db"],
             telegram_sender(application.bot),

@@ -1,7 +1,8 @@
 """Numbers, dates and period names as Vietnamese (default) and English readers expect them.
 
 Vietnamese: "." groups thousands and "," marks decimals (1.203; 12,5%); dates are dd/mm/yyyy in
-Asia/Ho_Chi_Minh. English uses "," and "." the other way round, with the same date format.
+the cluster's time zone (``tz``; Asia/Ho_Chi_Minh unless told otherwise). English uses "," and
+"." the other way round, with the same date format.
 """
 
 from __future__ import annotations
@@ -114,21 +115,21 @@ def format_change(
     return "+" + text
 
 
-def _local(dt: datetime, tz: str) -> datetime:
+def _local(dt: datetime, tz: str | ZoneInfo) -> datetime:
     """``dt`` in ``tz``; a naive datetime is taken as UTC (how the database stores them)."""
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
-    return dt.astimezone(ZoneInfo(tz))
+    return dt.astimezone(tz if isinstance(tz, ZoneInfo) else ZoneInfo(tz))
 
 
-def format_date(d: date | datetime, tz: str = DEFAULT_TZ) -> str:
+def format_date(d: date | datetime, tz: str | ZoneInfo = DEFAULT_TZ) -> str:
     """dd/mm/yyyy. A datetime is first converted to ``tz`` (a naive one is taken as UTC)."""
     if isinstance(d, datetime):
         d = _local(d, tz).date()
     return f"{d.day:02d}/{d.month:02d}/{d.year:04d}"
 
 
-def format_datetime(dt: datetime, tz: str = DEFAULT_TZ) -> str:
+def format_datetime(dt: datetime, tz: str | ZoneInfo = DEFAULT_TZ) -> str:
     """Local time (``tz``) as "dd/mm/yyyy HH:MM"; a naive datetime is taken as UTC."""
     local = _local(dt, tz)
     return f"{format_date(local.date())} {local.hour:02d}:{local.minute:02d}"

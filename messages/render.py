@@ -3,13 +3,23 @@
 A message is named "<file>.<macro>", e.g. "onboarding.welcome": the macro `welcome` in
 `templates/<lang>/onboarding.html`. `.html` files are autoescaped Telegram HTML; `.txt`
 files (the command line) are plain text.
+
+Dates and times are shown in the cluster's time zone: the ``tz`` given to :func:`render`, or
+else the zone of the running process, set once from the settings (``CLUSTERBOT_TIMEZONE``) by
+:func:`use_zone` when the application or a command starts. The ``date`` and ``datetime`` filters
+read the zone of the render they are called in, so an imported macro formats the same way.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from jinja2 import (
     Environment,
@@ -23,6 +33,49 @@ from messages import formatting
 
 LANGUAGES = ("vi", "en")
 TEMPLATES = Path(__file__).parent / "templates"
+
+Zone = ZoneInfo | str
+
+# The zone of the render under way, else of the process (set by use_zone). A context variable,
+# not a global: each asyncio task (and each test) sees the zone of the context it was started in.
+_zone: ContextVar[ZoneInfo | None] = ContextVar("render_zone", default=None)
+_DEFAULT_ZONE = ZoneInfo(formatting.DEFAULT_TZ)
+
+
+def _as_zone(tz: Zone) -> ZoneInfo:
+    return tz if isinstance(tz, ZoneInfo) else ZoneInfo(tz)
+
+
+def use_zone(tz: Zone) -> None:
+    """Show dates in ``tz`` in every later render of this context and of the tasks it starts.
+
+    Called once where the settings are read (the application, the command line), so that a
+    caller that does not pass ``tz`` still shows the cluster's time zone.
+    """
+    _zone.set(_as_zone(tz))
+
+
+def current_zone() -> ZoneInfo:
+    """The zone dates are shown in by a render without its own ``tz``."""
+    return _zone.get() or _DEFAULT_ZONE
+
+
+@contextmanager
+def zone(tz: Zone) -> Iterator[ZoneInfo]:
+    """Render in ``tz`` within the block, and go back to the previous zone after it."""
+    token = _zone.set(_as_zone(tz))
+    try:
+        yield current_zone()
+    finally:
+        _zone.reset(token)
+
+
+def _format_date(value: date | datetime) -> str:
+    return formatting.format_date(value, current_zone())
+
+
+def _format_datetime(value: datetime) -> str:
+    return formatting.format_datetime(value, current_zone())
 
 
 def _localized(obj: Any, lang: str, attr: str = "name") -> str:
@@ -50,15 +103,26 @@ def environment(lang: str) -> Environment:
     env.filters["num"] = lambda v, d=2: formatting.format_number(v, lang, d)
     env.filters["pct"] = lambda v: formatting.format_percent(v, lang)
     env.filters["change"] = lambda v: formatting.format_change(v, lang)
-    env.filters["date"] = formatting.format_date
-    env.filters["datetime"] = formatting.format_datetime
+    env.filters["date"] = _format_date
+    env.filters["datetime"] = _format_datetime
     env.filters["period"] = lambda code: formatting.period_label(code, lang)
     env.filters["loc"] = lambda obj, attr="name": _localized(obj, lang, attr)
     return env
 
 
-def render(lang: str, name: str, /, **params: Any) -> str:
-    """Render the macro `name` ("file.macro") in `lang`; .html first, then .txt."""
+def render(lang: str, name: str, /, *, tz: Zone | None = None, **params: Any) -> str:
+    """Render the macro `name` ("file.macro") in `lang`; .html first, then .txt.
+
+    Dates and times are shown in ``tz`` (the cluster's zone); without it, in the zone the
+    process was given by :func:`use_zone`.
+    """
+    if tz is not None:
+        with zone(tz):
+            return _render(lang, name, params)
+    return _render(lang, name, params)
+
+
+def _render(lang: str, name: str, params: dict[str, Any]) -> str:
     file, _, macro = name.partition(".")
     env = environment(lang)
     for extension in ("html", "txt"):

@@ -13,7 +13,6 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import Department, Invite, Membership, Person
-from storage.types import utcnow
 
 RedeemOutcome = Literal["bound", "unknown", "used", "expired", "already_member"]
 
@@ -35,9 +34,12 @@ async def create_invite(
     role: str,
     department_id: int | None,
     valid_for: timedelta,
+    *,
+    now: datetime,
 ) -> NewInvite:
+    """A single-use code valid for ``valid_for`` from ``now``."""
     code = secrets.token_urlsafe(12)
-    expires_at = utcnow() + valid_for
+    expires_at = now + valid_for
     session.add(
         Invite(
             code_hash=hash_code(code),
@@ -58,9 +60,16 @@ class Redeemed:
 
 
 async def redeem_invite(
-    session: AsyncSession, code: str, person_id: int, full_name: str, username: str | None
+    session: AsyncSession,
+    code: str,
+    person_id: int,
+    full_name: str,
+    username: str | None,
+    *,
+    now: datetime,
 ) -> Redeemed:
-    """Bind a Telegram user with a code: single use, checked and consumed in one transaction."""
+    """Bind a Telegram user with a code: single use, checked (expired at ``now``?) and consumed
+    in one transaction."""
     if not code or len(code) > 64:
         return Redeemed("unknown")
     invite = (await session.exec(select(Invite).where(Invite.code_hash == hash_code(code)))).first()
@@ -68,7 +77,7 @@ async def redeem_invite(
         return Redeemed("unknown")
     if invite.used_at is not None:
         return Redeemed("used")
-    if invite.expires_at <= utcnow():
+    if invite.expires_at <= now:
         return Redeemed("expired")
     existing = await membership_in(session, person_id, invite.cluster_id)
     if existing is not None:
@@ -77,7 +86,7 @@ async def redeem_invite(
     claimed = await session.exec(  # type: ignore[call-overload]
         update(Invite)
         .where(col(Invite.id) == invite.id, col(Invite.used_at).is_(None))
-        .values(used_at=utcnow(), used_by=person_id)
+        .values(used_at=now, used_by=person_id)
     )
     if claimed.rowcount != 1:
         return Redeemed("used")

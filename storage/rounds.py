@@ -10,7 +10,6 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import Round, RoundReopening
-from storage.types import utcnow
 
 
 class RoundExists(Exception):
@@ -24,7 +23,7 @@ async def open_round(
     period_start: date,
     deadline: date,
     opened_by: int | None,
-    opened_at: datetime | None = None,
+    opened_at: datetime,
 ) -> Round:
     if await round_by_period(session, cluster_id, period) is not None:
         raise RoundExists(period)
@@ -34,7 +33,7 @@ async def open_round(
         period_start=period_start,
         deadline=deadline,
         opened_by=opened_by,
-        opened_at=opened_at or utcnow(),
+        opened_at=opened_at,
     )
     session.add(row)
     try:
@@ -80,13 +79,13 @@ async def latest_round(session: AsyncSession, cluster_id: str) -> Round | None:
     return every[0] if every else None
 
 
-async def close_round(session: AsyncSession, row: Round, now: datetime | None = None) -> bool:
+async def close_round(session: AsyncSession, row: Round, now: datetime) -> bool:
     """Close it if it is still open: one conditional UPDATE, so of two closers (chat, CLI,
     schedule) exactly one closes it. False when it was closed already."""
     result = await session.exec(  # type: ignore[call-overload]
         update(Round)
         .where(col(Round.id) == row.id, col(Round.state) == "open")
-        .values(state="closed", closed_at=now or utcnow())
+        .values(state="closed", closed_at=now)
         .execution_options(synchronize_session=False)
     )
     await session.refresh(row)
@@ -109,19 +108,25 @@ async def lock_round(session: AsyncSession, round_id: int) -> Round | None:
     return (await session.exec(query)).first()
 
 
-async def reopen_for(session: AsyncSession, row: Round, department_id: int, by: int) -> None:
-    """Let one department submit once more after the round closed."""
+async def reopen_for(
+    session: AsyncSession, row: Round, department_id: int, by: int, now: datetime
+) -> None:
+    """Let one department submit once more after the round closed (at ``now``)."""
     assert row.id is not None
     query = select(RoundReopening).where(
         RoundReopening.round_id == row.id, RoundReopening.department_id == department_id
     )
     existing = (await session.exec(query)).first()
     if existing is None:
-        session.add(RoundReopening(round_id=row.id, department_id=department_id, reopened_by=by))
+        session.add(
+            RoundReopening(
+                round_id=row.id, department_id=department_id, reopened_by=by, reopened_at=now
+            )
+        )
     else:
         existing.used = False
         existing.reopened_by = by
-        existing.reopened_at = utcnow()
+        existing.reopened_at = now
     await session.flush()
 
 

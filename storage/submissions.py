@@ -66,16 +66,17 @@ async def save_revision(
     by: int,
     late: bool,
     expected_revision: int,
-    at: datetime | None = None,
+    at: datetime,
 ) -> Submission:
-    """Store all values or none. `expected_revision` is the revision the officer reviewed on top of:
-    if someone else submitted meanwhile, the unique key refuses this one."""
+    """Store all values or none, submitted ``at`` (the caller's clock). `expected_revision` is the
+    revision the officer reviewed on top of: if someone else submitted meanwhile, the unique key
+    refuses this one."""
     submission = Submission(
         round_id=round_id,
         department_id=department_id,
         revision=expected_revision + 1,
         submitted_by=by,
-        submitted_at=at or utcnow(),
+        submitted_at=at,
         late=late,
     )
     try:

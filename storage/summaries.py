@@ -312,6 +312,8 @@ async def load_summary(
         current=inputs.current,
         previous=inputs.previous,
         year_ago=inputs.year_ago,
+        # Only the "generated at" line of the report: nothing is decided by it, and the posts
+        # made after a commit (post_round_summary) have no clock of their own to pass yet.
         generated_at=now or utcnow(),
     )
 

@@ -22,6 +22,7 @@ from typing import Any
 from telegram.ext import Application
 
 from bot.app import build_application
+from bot.clock import system_clock
 from bot.emulator.faults import Faults
 from bot.emulator.server import BotApiEmulator, EmuChat, EmuUser, SentMessage
 from bot.processing import ChatOrderedProcessor
@@ -190,7 +191,8 @@ class Harness:
         valid_for: timedelta = timedelta(days=7),
     ) -> str:
         assert self.db is not None
-        invite = await make_invite(self.db, cluster_id, department, role, valid_for)
+        now = (self.clock or system_clock)()
+        invite = await make_invite(self.db, cluster_id, department, role, valid_for, now=now)
         return invite.code
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from markupsafe import Markup
@@ -30,6 +30,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.clock import clock_of
 from bot.delivery import Button, Outgoing, deliver
 from bot.domain import elections as rules
 from bot.domain.callback_data import ANNOUNCE
@@ -312,7 +313,7 @@ async def fan_out(app: Application, announcement_id: int) -> tuple[bool, int, in
         )
     await deliver(db, items, send, pacer=scheduler.pacer, owner=scheduler.owner)
     sent_rows = await _delivered(db, [i.key for i in items])
-    now = app.bot_data.get("clock", lambda: datetime.now(app.bot_data["settings"].tz))()
+    now = clock_of(app.bot_data)()
     async with db.session() as session:
         for person, department in recipients:
             delivered = sent_rows.get(f"ann:{announcement_id}:copy:{person}")
@@ -507,8 +508,7 @@ async def acks_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 async def tick(app: Application) -> None:
     db: Database = app.bot_data["db"]
-    clock = app.bot_data.get("clock")
-    now = clock() if clock else datetime.now(app.bot_data["settings"].tz)
+    now = clock_of(app.bot_data)()
     async with db.session() as session:
         recent = await session.exec(  # type: ignore[call-overload]
             select(Announcement.id).where(
@@ -559,7 +559,7 @@ async def nudge(app: Application, announcement_id: int) -> int:
         await store.mark_nudged(
             session,
             announcement_id,
-            app.bot_data.get("clock", lambda: datetime.now(app.bot_data["settings"].tz))(),
+            clock_of(app.bot_data)(),
         )
     return report.sent
 

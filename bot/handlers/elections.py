@@ -19,11 +19,12 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
+from bot.clock import clock_of
 from bot.delivery import deliver_queued
 from bot.domain import elections as rules
 from bot.domain.callback_data import BALLOT_PATTERN, ELECTION
-from bot.domain.periods import MAX_YEAR, MIN_YEAR
 from bot.domain.elections import ABSTAIN, Mode, may_manage_elections, may_vote
+from bot.domain.periods import MAX_YEAR, MIN_YEAR
 from bot.handlers.replying import (
     context_for,
     db_of,
@@ -255,9 +256,7 @@ async def tick(app: Application) -> None:
     """What is due now: openings, closings, handovers. Safe to run twice (each step is claimed
     in the database first)."""
     db: Database = app.bot_data["db"]
-    clock = app.bot_data.get("clock")
-    settings = app.bot_data["settings"]
-    now = clock() if clock else datetime.now(settings.tz)
+    now = clock_of(app.bot_data)()
     async with db.session() as session:
         openings = await store.due_openings(session, now)
         closings = await store.due_rounds(session, now)

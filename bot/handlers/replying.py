@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import wraps
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -20,6 +20,7 @@ from telegram.constants import ChatType, ParseMode
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes
 
+from bot.clock import clock_of
 from bot.publishing.outbox import queue_for_update
 from bot.publishing.worker import EffectWorker
 from bot.services.context import Context, load_context
@@ -44,8 +45,7 @@ def settings_of(context: ContextTypes.DEFAULT_TYPE) -> Settings:
 
 
 def now_of(context: ContextTypes.DEFAULT_TYPE) -> datetime:
-    clock = context.application.bot_data.get("clock")
-    return clock() if clock else datetime.now(UTC)
+    return clock_of(context.application.bot_data)()
 
 
 def effects_of(app: Application) -> EffectWorker:

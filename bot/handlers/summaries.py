@@ -115,7 +115,12 @@ def _find_indicator(summary: Summary, text: str) -> IndicatorSummary | None:
         if line.indicator.slug.lower() == key:
             return line
     # The number shown in the summary: ASCII digits only ("²" passes isdigit() but not int()).
-    if key.isascii() and key.isdecimal() and len(key) <= 4 and 1 <= int(key) <= len(summary.indicators):
+    if (
+        key.isascii()
+        and key.isdecimal()
+        and len(key) <= 4
+        and 1 <= int(key) <= len(summary.indicators)
+    ):
         line = summary.indicators[int(key) - 1]  # the number shown in the summary
         return line if chartable(line) else None
     return None

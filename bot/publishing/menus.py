@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from telegram import BotCommand, BotCommandScopeChat
 from telegram.error import TelegramError
 from telegram.ext import Application
 
+from bot.clock import clock_of
 from bot.domain.roles import allowed_commands
 from bot.services.context import load_context
 from bot.settings import Settings
@@ -20,8 +19,7 @@ async def set_user_menu(app: Application, user_id: int) -> None:
     Call it after the change (binding, language, handover) is committed: it reads the database.
     """
     settings: Settings = app.bot_data["settings"]
-    clock = app.bot_data.get("clock")
-    now = clock() if clock else datetime.now(UTC)
+    now = clock_of(app.bot_data)()
     async with app.bot_data["db"].session() as session:
         ctx = await load_context(session, user_id, None, settings.language, settings.tz, now)
     commands = [

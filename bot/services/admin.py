@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from bot.domain.cluster_file import load_cluster_file
@@ -27,7 +27,13 @@ async def init_cluster(db: Database, path: Path) -> ApplyReport:
 
 
 async def make_invite(
-    db: Database, cluster_id: str, department: str | None, role: str, valid_for: timedelta
+    db: Database,
+    cluster_id: str,
+    department: str | None,
+    role: str,
+    valid_for: timedelta,
+    *,
+    now: datetime,
 ) -> NewInvite:
     async with db.session() as session:
         cluster = await clusters.get_cluster(session, cluster_id)
@@ -42,4 +48,6 @@ async def make_invite(
                 known = [d.slug for d in await clusters.list_departments(session, cluster_id)]
                 raise AdminError("unknown_department", value=department, known=", ".join(known))
             department_id = row.id
-        return await people.create_invite(session, cluster_id, role, department_id, valid_for)
+        return await people.create_invite(
+            session, cluster_id, role, department_id, valid_for, now=now
+        )

@@ -13,7 +13,9 @@ from storage import clusters, people
 async def redeem(
     session: AsyncSession, ctx: Context, code: str, full_name: str, username: str | None
 ) -> Outcome:
-    result = await people.redeem_invite(session, code, ctx.user_id, full_name, username)
+    result = await people.redeem_invite(
+        session, code, ctx.user_id, full_name, username, now=ctx.now
+    )
     out = Outcome()
     if result.outcome in ("unknown", "used", "expired"):
         return out.add(f"onboarding.code_{result.outcome}")

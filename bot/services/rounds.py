@@ -83,7 +83,11 @@ async def menu(session: AsyncSession, ctx: Context) -> Outcome:
     buttons: list[list[Button]] = [[Button("rounds.btn_open_new", cb.RoundNew().encode())]]
     for row in open_now:
         buttons.append(
-            [Button("rounds.btn_close", cb.RoundClose(row.id or 0).encode(), {"period": row.period})]
+            [
+                Button(
+                    "rounds.btn_close", cb.RoundClose(row.id or 0).encode(), {"period": row.period}
+                )
+            ]
         )
     return Outcome([Screen("rounds.menu", {"open_rounds": open_now}, buttons)])
 
@@ -190,7 +194,7 @@ async def _reopen(session: AsyncSession, ctx: Context, period_text: str, slug: s
     if row.state == "open":
         return out.add("rounds.still_open", period=row.period)
     assert department.id is not None
-    await rounds.reopen_for(session, row, department.id, ctx.user_id)
+    await rounds.reopen_for(session, row, department.id, ctx.user_id, ctx.now)
     out.add("rounds.reopened_for_you", period=row.period, department=department)
     out.group_screens.append(
         Screen("rounds.reopened", {"period": row.period, "department": department})

@@ -91,9 +91,8 @@ async def open_round(
     db: Database, cluster_id: str, period: str, start: date, deadline: date, opened_at: datetime
 ) -> int:
     async with db.session() as session:
-        row = await rounds.open_round(session, cluster_id, period, start, deadline, opened_by=None)
-        row.opened_at = opened_at
-        session.add(row)
-        await session.flush()
+        row = await rounds.open_round(
+            session, cluster_id, period, start, deadline, None, opened_at=opened_at
+        )
         assert row.id is not None
         return row.id

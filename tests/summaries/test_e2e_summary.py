@@ -36,8 +36,11 @@ async def stored_round(
     db = cluster.h.db
     assert db is not None
     p = parse_period(period)
+    at = datetime.combine(p.end, datetime.min.time(), UTC)
     async with db.session() as s:
-        row = await rounds.open_round(s, CLUSTER, period, p.start, p.end + timedelta(days=15), None)
+        row = await rounds.open_round(
+            s, CLUSTER, period, p.start, p.end + timedelta(days=15), None, opened_at=at
+        )
         departments = {d.slug: d.id for d in await clusters.list_departments(s, CLUSTER)}
         indicators = [i.id for i in await clusters.list_indicators(s, CLUSTER)]
         assert row.id is not None
@@ -49,7 +52,7 @@ async def stored_round(
                 s, row.id, departments[slug], stored, by=1001 + n, late=False, expected_revision=0,
                 at=datetime.combine(p.end, datetime.min.time(), UTC),
             )  # fmt: skip
-        await rounds.close_round(s, row)
+        await rounds.close_round(s, row, at)
 
 
 def texts(messages: list[SentMessage]) -> str:

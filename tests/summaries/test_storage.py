@@ -58,7 +58,9 @@ async def _round(
     ]
     p = parse_period(period)
     async with db.session() as s:
-        row = await rounds.open_round(s, cluster, period, p.start, p.end + timedelta(days=15), None)
+        row = await rounds.open_round(
+            s, cluster, period, p.start, p.end + timedelta(days=15), None, opened_at=T0
+        )
         assert row.id is not None
         for slug, spec in rows.items():
             values, late = spec[:5], spec[5] if len(spec) > 5 else False
@@ -72,7 +74,7 @@ async def _round(
                     at=T0 + timedelta(hours=n),
                 )  # fmt: skip
         if state == "closed":
-            await rounds.close_round(s, row)
+            await rounds.close_round(s, row, T0)
         return row.id
 
 
