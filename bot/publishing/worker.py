@@ -94,6 +94,7 @@ class EffectWorker:
         self._tasks: set[asyncio.Task[None]] = set()
         self._running_ids: set[int] = set()
         self._busy_chats: set[int] = set()
+        self._last_sweep: datetime | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -138,16 +139,22 @@ class EffectWorker:
     async def _dispatch(self) -> float:
         """Start what may go now; returns how long to sleep unless woken."""
         now = self.clock()
-        async with self.db.session() as session:
-            dropped = await effects.drop_expired(session, now)
+        if self._last_sweep is None or (now - self._last_sweep).total_seconds() > 10:
+            self._last_sweep = now
+            async with self.db.session() as session:
+                dropped = await effects.drop_expired(session, now)
+            if dropped:
+                log.info("dropped %d answers nobody waits for any more", dropped)
+        # A read: on SQLite it never waits for (or holds up) a writer.
+        async with self.db.session(write=False) as session:
             rows = await effects.pending(session)
-        if dropped:
-            log.info("dropped %d answers nobody waits for any more", dropped)
         next_due: datetime | None = None
         seen_send: set[int] = set()
         waiting = False
         for row in rows:
             assert row.id is not None
+            if row.expires_at is not None and row.expires_at < now:
+                continue  # nobody waits for it any more: the next sweep drops it
             if row.kind == "send":
                 if row.chat_id in seen_send:
                     continue  # order within a chat: only its oldest send may go
@@ -240,7 +247,7 @@ class EffectWorker:
 
     async def _live(self, row: Effect) -> None:
         data = json.loads(row.payload)
-        async with self.db.session() as session:
+        async with self.db.session(write=False) as session:
             view = await live.view(session, data["live"], int(data["ref"]), data["lang"])
         if view is None:
             return  # the round or the group is gone: nothing to show
@@ -261,7 +268,7 @@ class EffectWorker:
         session open), queue its messages (once, when the composition says so)."""
         data = json.loads(row.payload)
         lang, once = data["lang"], data.get("once")
-        async with self.db.session() as session:
+        async with self.db.session(write=False) as session:
             prepared = await compositions.prepare(session, data["compose"], data["params"], lang)
         if prepared is None:
             return
