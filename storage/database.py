@@ -59,10 +59,11 @@ ERASE_BALLOTS = "clusterbot_erase_ballot_history"  # session.info key, see reque
 BALLOT_TABLES = ("election_ballot",)
 
 
-def request_ballot_erasure(session: AsyncSession) -> None:
+def request_ballot_erasure(session: AsyncSession, closing: bool = False) -> None:
     """Ask `Database.session` to erase the ballot tables' history after this unit of work
-    commits (nothing is erased if it rolls back)."""
-    session.info[ERASE_BALLOTS] = True
+    commits (nothing is erased if it rolls back). After a vote (`closing=False`) only SQLite
+    erases (a checkpoint costs milliseconds); at a close (`closing=True`) both engines do."""
+    session.info[ERASE_BALLOTS] = closing or session.info.get(ERASE_BALLOTS, False)
 
 
 class Database:
@@ -104,8 +105,8 @@ class Database:
             except BaseException:
                 await session.rollback()
                 raise
-            erase = session.info.pop(ERASE_BALLOTS, False)
-        if erase:
+            erase = session.info.pop(ERASE_BALLOTS, None)
+        if erase or (erase is not None and self.is_sqlite):
             await self.erase_ballot_history()
 
     async def erase_ballot_history(self, attempts: int = 5) -> bool:

@@ -41,6 +41,39 @@ the key belongs to the presser's department without linking the two, so it check
 the presser's department has voted in this round.
 
 Open mode stores the choice on the voter row (`open_choice`); no ballot rows are made.
+
+Secrecy at rest
+---------------
+The tables are not the only thing on disk. Each vote's commit writes the new voter row and the
+filled ballot together, and the engines keep superseded versions: replaying SQLite's WAL commit
+by commit (or diffing each ballot page image against the previous one) linked 20 of 21 voters
+to their choices; on PostgreSQL the dead version of the filled ballot row carries, as xmax, the
+vote's transaction id, next to the voter row's xmin. No table layout can prevent that: whatever
+a vote stores must be written in the transaction that marks the voter (a ballot held back and
+written later would need to live somewhere in between: in memory it dies with a restart, on
+disk it is the same link; encrypting it needs a key the server holds, on the same disk). So
+the history itself is erased (`storage.database.Database.erase_ballot_history`, requested with
+`request_ballot_erasure`, run right after the unit of work commits):
+
+* SQLite: `PRAGMA secure_delete=ON` on every connection (deleted cells and freed pages are
+  zeroed in the file), and after every secret vote, replacement, close and cancellation
+  `PRAGMA wal_checkpoint(TRUNCATE)`: the WAL is copied into the database file (whose pages then
+  hold only the newest version) and truncated to zero bytes. At rest, between two votes, the
+  disk holds the current state only, which the layout above keeps unlinkable. We chose this
+  over VACUUM at close: VACUUM rewrites the whole database (through the WAL, which then needs
+  the same checkpoint) and takes time proportional to every cluster's data, while secure_delete
+  already leaves no freed content behind. A checkpoint that readers keep from finishing is
+  retried; if it still cannot finish, the next one (the next vote or close) includes it.
+* PostgreSQL: at every secret close or cancellation, `VACUUM (FULL) election_ballot` on an
+  autocommit connection: the table and its indexes are rewritten into new files without dead
+  versions (a plain VACUUM only marks their space free, the bytes stay). Not per vote: it takes
+  an ACCESS EXCLUSIVE lock. What remains is outside the database files: the server's WAL
+  (pg_wal, until its segments are recycled), WAL archives, base backups and replicas keep every
+  version; see the README's "Ballot secrecy".
+
+Neither engine erases what the file system or the storage device keeps (copy-on-write
+snapshots, SSD remapping); nor what a continuous reader saw while people voted (out of scope,
+above). `tests/elections/test_secrecy_at_rest.py` reads the files raw and runs the attacks.
 """
 
 from __future__ import annotations
@@ -70,6 +103,7 @@ from bot.domain.elections import (
     Tally,
 )
 from storage.clusters import current_offices, list_departments
+from storage.database import request_ballot_erasure
 from storage.models import Department, Office
 from storage.models_elections import (
     Election,
@@ -311,6 +345,8 @@ async def cancel_election(session: AsyncSession, election_id: int, now: datetime
     )
     if result.rowcount != 1:
         return False
+    if (await _election(session, election_id)).mode == Mode.SECRET.value:
+        request_ballot_erasure(session, closing=True)
     await session.exec(  # type: ignore[call-overload]
         update(ElectionRound)
         .where(col(ElectionRound.election_id) == election_id, col(ElectionRound.state) == "open")
@@ -525,6 +561,7 @@ async def cast_vote(
     if not empty:
         raise RuntimeError(f"round {round_id} has no empty ballot left")
     slot = secrets.choice(empty)
+    request_ballot_erasure(session)
     receipt = rules_.new_receipt()
     key = rules_.new_ballot_key()
     await _rewrite_ballots(
@@ -582,6 +619,7 @@ async def replace_vote(
     ).first()
     if found is None:
         return VoteResult("bad_key")
+    request_ballot_erasure(session)
     await _rewrite_ballots(
         session,
         round_id,
@@ -638,6 +676,8 @@ async def close_round(
     round_ = await _fresh(session, ElectionRound, round_id)
     election = await _fresh(session, Election, round_.election_id)
     assert election.id is not None
+    if election.mode == Mode.SECRET.value:
+        request_ballot_erasure(session, closing=True)
     result = await _count(session, election, round_)
     round_.outcome = result.outcome.value
     round_.cast = result.cast
