@@ -23,6 +23,7 @@ __all__ = [
     "format_percent",
     "parse_date",
     "period_label",
+    "period_part_label",
 ]
 
 DEFAULT_TZ = "Asia/Ho_Chi_Minh"
@@ -174,3 +175,22 @@ def period_label(code: str | Period, lang: str = "vi") -> str:
     if english:
         return f"{_EN_MONTHS[period.index - 1]} {year}"
     return f"Tháng {period.index}/{year}"
+
+
+def period_part_label(code: str | Period, lang: str = "vi") -> str:
+    """A period named within its year, for lists of a year's parts ("2023 (Q3, Q4)").
+
+    "2023-Q3" -> "Quý III" / "Q3"; "2023-11" -> "Tháng 11" / "November"; "2023-H1" -> "6 tháng
+    đầu năm" / "First half"; a year -> "cả năm" / "full year".
+    """
+    period = code if isinstance(code, Period) else parse_period(code)
+    english = _is_english(lang)
+    if period.kind == "year":
+        return "full year" if english else "cả năm"
+    if period.kind == "half":
+        if english:
+            return "First half" if period.index == 1 else "Second half"
+        return f"6 tháng {'đầu' if period.index == 1 else 'cuối'} năm"
+    if period.kind == "quarter":
+        return f"Q{period.index}" if english else f"Quý {roman(period.index)}"
+    return _EN_MONTHS[period.index - 1] if english else f"Tháng {period.index}"

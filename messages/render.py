@@ -106,6 +106,7 @@ def environment(lang: str) -> Environment:
     env.filters["date"] = _format_date
     env.filters["datetime"] = _format_datetime
     env.filters["period"] = lambda code: formatting.period_label(code, lang)
+    env.filters["part"] = lambda code: formatting.period_part_label(code, lang)
     env.filters["loc"] = lambda obj, attr="name": _localized(obj, lang, attr)
     return env
 

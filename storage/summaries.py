@@ -18,7 +18,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.domain.aggregation import year_sources
+from bot.domain.aggregation import YearBasis, previous_year_basis, year_sources
 from bot.domain.periods import Period, PeriodError, parse_period
 from bot.domain.summary import (
     DepartmentInfo,
@@ -87,6 +87,7 @@ class SummaryInputs:
     previous: PeriodData | None
     year_ago: PeriodData | None
     round: Round | None  # None for a compiled year
+    previous_basis: YearBasis | None = None  # for a year: the periods the year before must hold
 
 
 async def rounds_data(session: AsyncSession, rounds: Sequence[Round]) -> dict[int, PeriodData]:
@@ -200,6 +201,22 @@ async def _year_data(
     return compile_year(code, indicators, parts, sources.expected)
 
 
+async def _basis_data(
+    session: AsyncSession,
+    basis: YearBasis,
+    by_code: dict[str, Round],
+    indicators: Sequence[IndicatorInfo],
+) -> PeriodData:
+    """The previous year as ``basis`` says: its yearly round, or compiled from the periods
+    that match the current year's (those without a round listed as missing)."""
+    if basis.periods == (basis.code,):
+        return await period_data(session, by_code[basis.code])
+    parts_rounds = [by_code[c] for c in basis.periods]
+    data = await rounds_data(session, parts_rounds)
+    parts = [data[r.id] for r in parts_rounds if r.id is not None]
+    return compile_year(basis.code, indicators, parts, basis.expected)
+
+
 async def previous_report(
     session: AsyncSession, current: Round, department_id: int
 ) -> tuple[str, dict[int, str | None]] | None:
@@ -259,8 +276,12 @@ async def load_summary_inputs(
 
     previous: PeriodData | None = None
     year_ago: PeriodData | None = None
+    basis: YearBasis | None = None
     if target.kind == "year":
-        previous = await _year_data(session, target.year - 1, by_code, all_indicators)
+        # Like with like: the year before made of the same periods as this one.
+        basis = previous_year_basis(target.year, current.compiled_from, by_code)
+        if basis is not None:
+            previous = await _basis_data(session, basis, by_code, all_indicators)
     else:
         earlier = [
             r
@@ -290,6 +311,7 @@ async def load_summary_inputs(
         previous=previous,
         year_ago=year_ago,
         round=current_round,
+        previous_basis=basis,
     )
 
 
@@ -312,6 +334,7 @@ async def load_summary(
         current=inputs.current,
         previous=inputs.previous,
         year_ago=inputs.year_ago,
+        previous_basis=inputs.previous_basis,
         # Only the "generated at" line of the report: nothing is decided by it, and the posts
         # made after a commit (post_round_summary) have no clock of their own to pass yet.
         generated_at=now or utcnow(),

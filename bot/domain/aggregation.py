@@ -25,11 +25,13 @@ __all__ = [
     "NUMERIC_TYPES",
     "Change",
     "Figure",
+    "YearBasis",
     "YearSources",
     "aggregate",
     "change",
     "compile_values",
     "numeric_value",
+    "previous_year_basis",
     "year_sources",
 ]
 
@@ -225,6 +227,80 @@ def year_sources(year: int, available: Iterable[str]) -> YearSources | None:
             used = tuple(p.code for p in sorted(set(periods[kind]), key=lambda p: p.sort_key))
             return YearSources(year, kind, expected, used)
     return None
+
+
+@dataclass(frozen=True)
+class YearBasis:
+    """What a year is compared with: the year before, made of the same periods.
+
+    ``periods`` are the previous year's periods to load: its yearly round (``("2022",)``) or
+    the counterparts of the periods the current year is compiled from. ``missing`` are the
+    counterparts that have no round: then the two years hold unlike periods and no change is
+    computed. ``expected`` lists both, in calendar order.
+    """
+
+    year: int
+    periods: tuple[str, ...]
+    missing: tuple[str, ...] = ()
+
+    @property
+    def code(self) -> str:
+        return Period.of_year(self.year).code
+
+    @property
+    def comparable(self) -> bool:
+        return bool(self.periods) and not self.missing
+
+    @property
+    def expected(self) -> tuple[str, ...]:
+        return tuple(sorted(self.periods + self.missing, key=lambda c: parse_period(c).sort_key))
+
+
+_PARTS = {"quarter": 4, "month": 12, "half": 2}
+
+
+def previous_year_basis(
+    year: int, current_parts: Sequence[str], available: Iterable[str]
+) -> YearBasis | None:
+    """What ``year`` is compared with: the previous year held by the same periods.
+
+    ``current_parts`` are the periods the current year is compiled from (empty: its own yearly
+    round, the whole year). ``available`` are the period codes that have a round. Like is
+    compared with like:
+
+    - the whole year (a yearly round, or every quarter/month/half) against the previous year's
+      yearly round, else against that year compiled from all its periods of one kind;
+    - a year compiled from some periods (Q3 and Q4) against the same periods a year earlier
+      (Q3 and Q4 of the year before).
+
+    When the previous year lacks some of those periods, the basis lists them as ``missing`` (no
+    change is shown, and the summary says why). None when the previous year has no round at all.
+    """
+    have = set(available)
+    previous = year - 1
+    previous_code = Period.of_year(previous).code
+    sources = year_sources(previous, have)
+    if previous_code not in have and sources is None:
+        return None
+    parts = [parse_period(code) for code in current_parts]
+    whole = not parts or (
+        len({p.kind for p in parts}) == 1
+        and len(set(parts)) == _PARTS.get(parts[0].kind, 0)
+        and all(p.year == year for p in parts)
+    )
+    if not parts:
+        if previous_code in have:
+            return YearBasis(previous, (previous_code,))
+        assert sources is not None
+        return YearBasis(previous, sources.used, sources.missing)
+    ordered = sorted(set(parts), key=lambda p: p.sort_key)
+    counterparts = tuple(p.same_period_last_year().code for p in ordered)
+    present = tuple(c for c in counterparts if c in have)
+    if len(present) == len(counterparts):
+        return YearBasis(previous, counterparts)
+    if whole and previous_code in have:
+        return YearBasis(previous, (previous_code,))
+    return YearBasis(previous, present, tuple(c for c in counterparts if c not in have))
 
 
 def compile_values(rule: str, indicator_type: str, values: Sequence[str | None]) -> str | None:

@@ -19,12 +19,16 @@ from bot.domain.aggregation import (
     NUMERIC_TYPES,
     Change,
     Figure,
+    YearBasis,
     aggregate,
     change,
     compile_values,
+    previous_year_basis,
 )
+from bot.domain.periods import PeriodError, parse_period
 
 __all__ = [
+    "Comparison",
     "DepartmentInfo",
     "DepartmentStatus",
     "HistoryEntry",
@@ -150,6 +154,26 @@ class Narrative:
 
 
 @dataclass(frozen=True)
+class Comparison:
+    """What a year's changes compare: the periods each side holds.
+
+    ``parts`` and ``other_parts`` are the periods each year is compiled from (empty: the
+    year's own round). ``missing`` are the periods the earlier year would need to hold the
+    same periods as this one: when there are any, no change is computed.
+    """
+
+    period: str
+    parts: tuple[str, ...]
+    other: str
+    other_parts: tuple[str, ...]
+    missing: tuple[str, ...] = ()
+
+    @property
+    def comparable(self) -> bool:
+        return not self.missing
+
+
+@dataclass(frozen=True)
 class Summary:
     cluster_id: str
     cluster_name: str
@@ -174,6 +198,8 @@ class Summary:
     parts_expected: int = 1
     text_indicators: tuple[IndicatorInfo, ...] = ()
     """The narrative (text) indicators, answered or not."""
+    comparison: Comparison | None = None
+    """For a year: which periods it and the year before hold (and whether they match)."""
 
     @property
     def expected(self) -> int:
@@ -219,6 +245,43 @@ def _distribution(
     return tuple(counts.items())
 
 
+def _is_year(code: str) -> bool:
+    try:
+        return parse_period(code).kind == "year"
+    except PeriodError:
+        return False
+
+
+def year_comparison(
+    current: PeriodData, previous: PeriodData, basis: YearBasis | None = None
+) -> Comparison:
+    """How a year compares with the year before: like with like, or not and why.
+
+    ``basis`` (from :func:`~bot.domain.aggregation.previous_year_basis`, over the rounds that
+    exist) says which periods the earlier year must hold; without it, it is worked out from
+    what ``previous`` holds. A period of the basis nobody reported in is missing too.
+    """
+    if previous.compiled:
+        held = set(previous.compiled_from)
+    else:
+        held = {previous.period} if previous.reports else set()
+    year = parse_period(current.period).year
+    if basis is None:
+        basis = previous_year_basis(year, current.compiled_from, held)
+    if basis is None:  # the earlier year holds nothing
+        missing: tuple[str, ...] = (previous.period,)
+    else:
+        missing = basis.missing + tuple(c for c in basis.periods if c not in held)
+        missing = tuple(c for c in basis.expected if c in missing)
+    return Comparison(
+        period=current.period,
+        parts=current.compiled_from,
+        other=previous.period,
+        other_parts=previous.compiled_from,
+        missing=missing,
+    )
+
+
 def build_summary(
     *,
     cluster_id: str,
@@ -230,12 +293,16 @@ def build_summary(
     previous: PeriodData | None = None,
     year_ago: PeriodData | None = None,
     generated_at: datetime | None = None,
+    previous_basis: YearBasis | None = None,
 ) -> Summary:
     """The summary of ``current`` for the expected ``departments`` (in display order).
 
     A report from a department that is not expected (merged since) is left out of the
     current figures. The earlier periods' figures cover whoever reported then, and each
-    change says whether the coverage matches.
+    change says whether the coverage matches. A year is compared with the year before only
+    when both hold the same periods (``previous_basis``: which periods the earlier year was
+    built from); otherwise the summary's ``comparison`` says which are missing and no change
+    is computed.
     """
     expected_ids = [d.id for d in departments]
     expected_set = set(expected_ids)
@@ -245,6 +312,11 @@ def build_summary(
     # is shown once, as the previous period.
     if previous is not None and year_ago is not None and previous.period == year_ago.period:
         year_ago = None
+    comparison: Comparison | None = None
+    if previous is not None and _is_year(current.period) and _is_year(previous.period):
+        comparison = year_comparison(current, previous, previous_basis)
+        if not comparison.comparable:
+            previous = None  # unlike periods: no change at all, the comparison says why
 
     lines: list[IndicatorSummary] = []
     narratives: dict[int, list[tuple[IndicatorInfo, str]]] = {}
@@ -317,6 +389,7 @@ def build_summary(
         missing_periods=current.missing_periods,
         parts_expected=parts_expected,
         text_indicators=tuple(i for i in indicators if i.narrative),
+        comparison=comparison,
     )
 
 

@@ -22,7 +22,6 @@ from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -33,7 +32,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 from bot.domain.aggregation import numeric_value
 from bot.domain.summary import HistoryEntry, IndicatorInfo, IndicatorSummary, Summary
 from bot.reports import plain
-from messages.formatting import DEFAULT_TZ, format_number, period_label
+from messages.formatting import format_number, period_label
+from messages.render import current_zone
 
 __all__ = ["build_workbook", "display_value", "excel_number_format", "words"]
 
@@ -98,8 +98,8 @@ def _text(ws: Worksheet, row: int, column: int, value: str, **style: Any) -> Non
 
 
 def _local(dt: datetime) -> datetime:
-    """Excel has no time zones: local time in Asia/Ho_Chi_Minh, naive."""
-    return dt.astimezone(ZoneInfo(DEFAULT_TZ)).replace(tzinfo=None)
+    """Excel has no time zones: local time in the cluster's zone (the render zone), naive."""
+    return dt.astimezone(current_zone()).replace(tzinfo=None)
 
 
 def _decimals(values: Sequence[Decimal]) -> int:

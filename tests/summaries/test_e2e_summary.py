@@ -246,3 +246,27 @@ async def test_round_summary_posted_to_the_group_with_charts(cluster: Cluster) -
     assert len(album) == 3 and len({m.media_group_id for m in album}) == 1
     assert all(m.photo is not None and m.photo.startswith(b"\x89PNG") for m in album)
     assert album[0].text == "Biểu đồ các chỉ tiêu chính — Năm 2023"
+
+
+async def test_a_year_is_compared_with_the_same_quarters_a_year_earlier(cluster: Cluster) -> None:
+    await stored_round(cluster, "2022-Q4")
+    for q in (3, 4):
+        await stored_round(cluster, f"2023-Q{q}", scale=2)
+    replies = await cluster.h.say(cluster.head, GROUP, "/summary 2023")
+    assert_valid(replies)
+    text = texts(replies)
+    assert "Tổng cụm: 4.812 trường hợp" in text
+    # 2022 holds Q4 only: Q3+Q4 against it would be "+300%", an unlike comparison.
+    assert "So với Năm 2022" not in text
+    assert (
+        "Không so sánh với Năm 2022: Năm 2022 chưa có số liệu Quý III/2022, nên không cùng kỳ"
+        " với Năm 2023 (Quý III, Quý IV)." in text
+    )
+
+    await stored_round(cluster, "2022-Q3")
+    text = texts(await cluster.h.say(cluster.head, GROUP, "/summary 2023"))
+    assert "So sánh: Năm 2023 (Quý III, Quý IV) so với Năm 2022 (Quý III, Quý IV)" in text
+    assert "So với Năm 2022: +2.406 (+100%)" in text
+    await cluster.h.say(cluster.head, cluster.head.id, "/language en")
+    english = texts(await cluster.h.say(cluster.head, GROUP, "/summary 2023"))
+    assert "Compared: Year 2023 (Q3, Q4) against Year 2022 (Q3, Q4)" in english

@@ -149,8 +149,27 @@ async def test_year_compiled_from_quarters(db: Database) -> None:
     assert staff.figure.value == 3 * 1203
     average = _line(summary, "csdl-can-bo")
     assert average.figure.coverage == "6/7"  # Tuyên Quang never reported it
-    assert staff.previous is not None and staff.previous.period == "2022"
-    assert staff.previous.previous_coverage == "1/7" and not staff.previous.comparable
+    # Three quarters are not a whole year: 2022's yearly round is not the same periods.
+    assert staff.previous is None
+    assert summary.comparison is not None and not summary.comparison.comparable
+    assert summary.comparison.missing == ("2022-Q1", "2022-Q2", "2022-Q3")
+
+
+async def test_a_compiled_year_is_compared_with_the_same_periods_a_year_earlier(
+    db: Database,
+) -> None:
+    half = {slug: ("100",) + values[1:] for slug, values in FULL.items()}
+    for code in ("2022-Q2", "2022-Q3", "2022-Q4", "2023-Q3", "2023-Q4"):
+        await _round(db, CLUSTER, code, FULL if code.startswith("2023") else half)
+    async with db.session() as s:
+        summary = await load_summary(s, CLUSTER, "2023", now=T0)
+    assert summary is not None and summary.comparison is not None
+    assert summary.comparison.comparable
+    assert summary.comparison.parts == ("2023-Q3", "2023-Q4")
+    assert summary.comparison.other_parts == ("2022-Q3", "2022-Q4")  # not 2022-Q2
+    staff = _line(summary, "tinh-gian-bien-che")
+    assert staff.previous is not None and staff.previous.previous == 2 * 7 * 100
+    assert staff.figure.value == 2 * 1203
 
 
 async def test_nothing_to_summarise(db: Database) -> None:

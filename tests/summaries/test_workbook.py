@@ -10,6 +10,7 @@ from openpyxl import load_workbook
 
 from bot.domain.summary import PeriodData, RevisionInfo, build_summary, revision_history
 from bot.reports.workbook import build_workbook
+from messages.render import zone
 from tests.summaries import (
     DEPARTMENTS,
     INDICATORS,
@@ -176,3 +177,10 @@ def test_average_with_many_decimals_is_a_number() -> None:
     figure = ws.cell(row=8, column=4)
     assert figure.value == pytest.approx(50 / 300)
     assert figure.number_format == "0.00%"
+
+
+def test_history_times_are_in_the_cluster_zone() -> None:
+    with zone("Asia/Tokyo"):
+        data = build_workbook(sample_summary(), "vi", history())
+    ws = open_book(data)["Lịch sử sửa đổi"]
+    assert ws["E2"].value == datetime(2024, 1, 10, 12, 0)  # 03:00 UTC; 10:00 in Hà Nội
