@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -13,6 +13,8 @@ from storage import clusters, migrate, rounds
 from storage.database import Database
 from tests.conftest import CLUSTER, EXAMPLE
 
+NOW = datetime(2024, 1, 5, 1, 0, tzinfo=UTC)
+
 
 @pytest.fixture
 async def two(database_url: str):  # noqa: ANN201
@@ -20,7 +22,9 @@ async def two(database_url: str):  # noqa: ANN201
     one, other = Database(database_url), Database(database_url)
     async with one.session() as s:
         await clusters.apply_cluster_spec(s, load_cluster_file(EXAMPLE))
-        row = await rounds.open_round(s, CLUSTER, "2023", date(2023, 1, 1), date(2024, 1, 15), None)
+        row = await rounds.open_round(
+            s, CLUSTER, "2023", date(2023, 1, 1), date(2024, 1, 15), None, NOW
+        )
     yield one, other, row.id
     await one.dispose()
     await other.dispose()
@@ -35,7 +39,7 @@ async def test_a_confirmation_during_a_close_sees_it_closed(two) -> None:  # noq
         async with one.session() as s:
             row = await rounds.get_round(s, round_id)
             assert row is not None
-            assert await rounds.close_round(s, row)
+            assert await rounds.close_round(s, row, NOW)
             closing.set()
             await release.wait()  # the close is written, not committed yet
 
@@ -48,12 +52,12 @@ async def test_a_confirmation_during_a_close_sees_it_closed(two) -> None:  # noq
 
     closer = asyncio.create_task(close())
     confirmer = asyncio.create_task(confirm())
-    await closing.wait()
+    await asyncio.wait_for(closing.wait(), 10)
     await asyncio.sleep(0.3)
     assert not confirmer.done()  # it waits for the close to commit ...
     release.set()
-    await closer
-    assert await confirmer == "closed"  # ... and then sees it
+    await asyncio.wait_for(closer, 10)
+    assert await asyncio.wait_for(confirmer, 40) == "closed"  # ... and then sees it
 
 
 async def test_of_two_closers_exactly_one_closes(two) -> None:  # noqa: ANN001
@@ -63,7 +67,7 @@ async def test_of_two_closers_exactly_one_closes(two) -> None:  # noqa: ANN001
         async with db.session() as s:
             row = await rounds.get_round(s, round_id)
             assert row is not None
-            return await rounds.close_round(s, row)
+            return await rounds.close_round(s, row, NOW)
 
     results = await asyncio.gather(close(one), close(other))
     assert sorted(results) == [False, True]

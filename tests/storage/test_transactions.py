@@ -49,7 +49,9 @@ async def _round_and_department(db: Database) -> tuple[int, int, list[int]]:
     async with db.session() as s:
         department = (await clusters.list_departments(s, CLUSTER))[0]
         indicators = [i.id for i in await clusters.list_indicators(s, CLUSTER) if i.id]
-        row = await rounds.open_round(s, CLUSTER, "2023", date(2023, 1, 1), date(2024, 1, 15), None)
+        row = await rounds.open_round(
+            s, CLUSTER, "2023", date(2023, 1, 1), date(2024, 1, 15), None, NOW
+        )
     assert row.id is not None and department.id is not None
     return row.id, department.id, indicators
 
@@ -69,7 +71,7 @@ async def test_a_first_write_inside_a_savepoint_is_rolled_back_with_the_unit_of_
         async with db.session() as s:
             # save_revision's writes are the first of this unit of work, in begin_nested().
             await submissions.save_revision(
-                s, round_id, department_id, {i: "5" for i in indicators}, 1, False, 0
+                s, round_id, department_id, {i: "5" for i in indicators}, 1, False, 0, NOW
             )
             raise Boom
     assert await _stored(db) == (0, 0)
@@ -91,12 +93,12 @@ async def test_every_savepoint_of_storage_stays_inside_the_transaction(db: Datab
     assert acks == 0
     # A savepoint rolled back (the unique key refusing a second revision) keeps the rest.
     async with db.session() as s:
-        await submissions.save_revision(s, round_id, department_id, {}, 1, False, 0)
+        await submissions.save_revision(s, round_id, department_id, {}, 1, False, 0, NOW)
     async with db.session() as s:
         await s.exec(text("UPDATE round SET deadline = deadline"))  # type: ignore[call-overload]
         with pytest.raises(submissions.RevisionConflict):
-            await submissions.save_revision(s, round_id, department_id, {}, 2, False, 0)
-        await submissions.save_revision(s, round_id, department_id, {}, 2, False, 1)
+            await submissions.save_revision(s, round_id, department_id, {}, 2, False, 0, NOW)
+        await submissions.save_revision(s, round_id, department_id, {}, 2, False, 1, NOW)
     assert (await _stored(db))[0] == 2
 
 
@@ -115,7 +117,7 @@ async def test_writers_that_read_first_never_fail_with_database_is_locked(db: Da
                     await asyncio.sleep(0)  # let the others read too
                     current = latest.submission.revision if latest else 0
                     await submissions.save_revision(
-                        s, round_id, department_id, {}, by, False, current
+                        s, round_id, department_id, {}, by, False, current, NOW
                     )
                 return
             except submissions.RevisionConflict:
@@ -132,7 +134,7 @@ async def test_a_reader_does_not_wait_for_a_writer(db: Database) -> None:
 
     async def writer() -> None:
         async with db.session() as s:
-            await submissions.save_revision(s, round_id, department_id, {}, 1, False, 0)
+            await submissions.save_revision(s, round_id, department_id, {}, 1, False, 0, NOW)
             writing.set()
             await release.wait()
 
@@ -186,5 +188,5 @@ async def test_kill_9_after_the_first_write_leaves_nothing_stored(
             await child.wait()
     assert await _stored(db) == (0, 0)
     async with db.session() as s:  # and the database is usable: the lock died with the child
-        await submissions.save_revision(s, round_id, department_id, {}, 1, False, 0)
+        await submissions.save_revision(s, round_id, department_id, {}, 1, False, 0, NOW)
     assert (await _stored(db))[0] == 1
