@@ -380,6 +380,7 @@ class RoundClose(CallbackData):
 
 ANNOUNCE = Family("an")
 
+
 @ANNOUNCE.shape("ack")
 @dataclass(frozen=True)
 class AnnounceAck(CallbackData):
@@ -470,6 +471,7 @@ class ReplaceVote(CallbackData):
     round_id: int = typed(ID)
     choice: int = typed(ID)
     key: str = typed(BALLOT_KEY)
+
 
 BALLOT_PATTERN = "^(?:" + "|".join(f.prefix for f in (VOTE, REPLACE_START, REPLACE_VOTE)) + "):"
 """One CallbackQueryHandler takes the three ballot families."""

@@ -22,8 +22,8 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 from bot.delivery import deliver_queued
 from bot.domain import elections as rules
 from bot.domain.callback_data import BALLOT_PATTERN, ELECTION
-from bot.domain.periods import MAX_YEAR, MIN_YEAR
 from bot.domain.elections import ABSTAIN, Mode, may_manage_elections, may_vote
+from bot.domain.periods import MAX_YEAR, MIN_YEAR
 from bot.handlers.menus import set_user_menu
 from bot.handlers.replying import (
     context_for,
@@ -533,8 +533,11 @@ async def manage_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     assert query is not None
     parsed = rules.parse_manage_data(query.data or "")
     app = context.application
-    if parsed is None:
+    if parsed is None:  # not data we ever sent: said so, nothing changes
         await _answer(update)
+        async with db_of(context).session() as session:
+            ctx = await context_for(update, context, session)
+        await reply_html(update, render(ctx.lang, "common.stale_button"))
         return
     action, target, extra = parsed
     after: tuple[str, int] | None = None

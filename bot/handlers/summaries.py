@@ -128,7 +128,12 @@ def _find_indicator(summary: Summary, text: str) -> IndicatorSummary | None:
         if line.indicator.slug.lower() == key:
             return line
     # The number shown in the summary: ASCII digits only ("²" passes isdigit() but not int()).
-    if key.isascii() and key.isdecimal() and len(key) <= 4 and 1 <= int(key) <= len(summary.indicators):
+    if (
+        key.isascii()
+        and key.isdecimal()
+        and len(key) <= 4
+        and 1 <= int(key) <= len(summary.indicators)
+    ):
         line = summary.indicators[int(key) - 1]  # the number shown in the summary
         return line if chartable(line) else None
     return None
@@ -394,7 +399,11 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler("chart", chart_command))
     app.add_handler(CommandHandler("export", export_command))
     app.add_handler(CommandHandler("template", template_command))
-    app.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.Document.ALL, upload))
+    app.add_handler(
+        MessageHandler(
+            filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE & filters.Document.ALL, upload
+        )
+    )
 
 
 __all__ = ["file_name", "post_round_summary", "post_summary_once", "register"]
