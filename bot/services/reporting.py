@@ -61,7 +61,11 @@ async def start(session: AsyncSession, ctx: Context, round_id: int | None = None
         return out.add("reporting.no_open_round")
     if len(candidates) > 1:
         buttons = [
-            [Button("reporting.btn_round", cb.ReportRound(r.id or 0).encode(), {"period": r.period})]
+            [
+                Button(
+                    "reporting.btn_round", cb.ReportRound(r.id or 0).encode(), {"period": r.period}
+                )
+            ]
             for r in candidates
         ]
         out.screens.append(Screen("reporting.choose_round", {}, buttons))

@@ -83,7 +83,11 @@ async def menu(session: AsyncSession, ctx: Context) -> Outcome:
     buttons: list[list[Button]] = [[Button("rounds.btn_open_new", cb.RoundNew().encode())]]
     for row in open_now:
         buttons.append(
-            [Button("rounds.btn_close", cb.RoundClose(row.id or 0).encode(), {"period": row.period})]
+            [
+                Button(
+                    "rounds.btn_close", cb.RoundClose(row.id or 0).encode(), {"period": row.period}
+                )
+            ]
         )
     return Outcome([Screen("rounds.menu", {"open_rounds": open_now}, buttons)])
 
