@@ -32,6 +32,9 @@ _JOINERS = {"\u200d", "\ufe0e", "\ufe0f"}
 
 _TEXT, _ENTITY, _OPEN, _CLOSE, _VOID = range(5)
 
+_MAX_BACKOFF = 32
+"""How far a hard cut may move back to avoid splitting a character from its marks."""
+
 
 @dataclass(frozen=True, slots=True)
 class _Token:
@@ -224,14 +227,20 @@ def _choose_cut(
             return c + 1, c + 1
 
     # 3. Hard cut between characters: not before a combining mark or a joiner, and not just
-    # after an opening tag (it would be left empty).
+    # after an opening tag (it would be left empty). A real grapheme cluster or run of tags is
+    # short: the search goes back at most _MAX_BACKOFF tokens, then cuts at the window's end.
+    # (Unbounded, "a" followed by thousands of combining marks gave one message per
+    # character, each after a scan of the whole window.)
     cut = end
-    while cut > pos + 1 and (
+    floor = max(pos + 1, end - _MAX_BACKOFF)
+    while cut > floor and (
         tokens[cut - 1].kind == _OPEN
         or tokens[cut - 1].raw == "\u200d"
         or (cut < n and _is_glued(tokens[cut]))
     ):
         cut -= 1
+    if cut == floor and floor > pos + 1:
+        cut = end
     if not has_content(pos, cut):
         cut = end if end > pos else pos + 1
     return cut, cut

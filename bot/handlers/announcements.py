@@ -368,8 +368,11 @@ async def announce_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     assert query is not None
     parsed = rules.parse_announcement_data(query.data or "")
     app = context.application
-    if parsed is None:
+    if parsed is None:  # not data we ever sent: said so, nothing changes
         await query.answer()
+        async with db_of(context).session() as session:
+            ctx = await context_for(update, context, session)
+        await reply_html(update, render(ctx.lang, "common.stale_button"))
         return
     action, announcement_id = parsed
     if action == "ack":
@@ -577,7 +580,8 @@ def register(app: Application) -> None:
     app.add_handler(CallbackQueryHandler(announce_button, pattern=ANNOUNCE.pattern))
     app.add_handler(
         MessageHandler(
-            filters.ChatType.PRIVATE
+            filters.UpdateType.MESSAGE  # an edit is never the announcement (bot/handlers/guards.py)
+            & filters.ChatType.PRIVATE
             & (
                 (filters.TEXT & ~filters.COMMAND)
                 | filters.PHOTO

@@ -513,8 +513,11 @@ async def manage_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     assert query is not None
     parsed = rules.parse_manage_data(query.data or "")
     app = context.application
-    if parsed is None:
+    if parsed is None:  # not data we ever sent: said so, nothing changes
         await _answer(update)
+        async with db_of(context).session() as session:
+            ctx = await context_for(update, context, session)
+        await reply_html(update, render(ctx.lang, "common.stale_button"))
         return
     action, target, extra = parsed
     after: tuple[str, int] | None = None

@@ -15,6 +15,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.handlers import guards
 from bot.handlers.replying import (
     adapter,
     gated,
@@ -121,6 +122,9 @@ async def added_to_group(
 
 
 def register(app: Application) -> None:
+    # Edited messages and message-less presses are stopped before any flow sees them. Registered
+    # from here because this module is registered first (bot/app.py lists the modules).
+    guards.register(app)
     app.add_handler(CommandHandler("start", start))
     app.add_handler(CommandHandler("help", help_command))
     app.add_handler(CommandHandler("whoami", whoami))
@@ -139,5 +143,7 @@ async def unknown_button(
 
 def register_fallback(app: Application) -> None:
     """Registered last in the default group, so every flow had its chance first."""
-    app.add_handler(MessageHandler(filters.ChatType.PRIVATE, fallback_private))
+    app.add_handler(
+        MessageHandler(filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE, fallback_private)
+    )
     app.add_handler(CallbackQueryHandler(unknown_button))

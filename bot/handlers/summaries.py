@@ -294,7 +294,11 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler("chart", chart_command))
     app.add_handler(CommandHandler("export", export_command))
     app.add_handler(CommandHandler("template", template_command))
-    app.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.Document.ALL, upload))
+    app.add_handler(
+        MessageHandler(
+            filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE & filters.Document.ALL, upload
+        )
+    )
 
 
 __all__ = ["register"]

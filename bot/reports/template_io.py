@@ -32,8 +32,10 @@ Nothing here stores anything: the caller shows the review card and saves on conf
 from __future__ import annotations
 
 import io
+import logging
 import re
 import zipfile
+import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -57,6 +59,8 @@ from bot.domain.figures import (
 from bot.domain.summary import DepartmentInfo, IndicatorInfo
 from bot.reports import plain
 from bot.reports.workbook import excel_number_format
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "MAX_UPLOAD_BYTES",
@@ -283,7 +287,7 @@ def check_container(data: bytes) -> None:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = archive.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, zlib.error):
         raise UploadRejected("corrupt") from None
     if len(infos) > MAX_ENTRIES:
         raise UploadRejected("too_large_inside")
@@ -314,7 +318,15 @@ def check_container(data: bytes) -> None:
                         raise UploadRejected("corrupt")
     except UploadRejected:
         raise
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError, KeyError, NotImplementedError):
+    except (
+        zipfile.BadZipFile,
+        OSError,
+        ValueError,
+        EOFError,
+        KeyError,
+        NotImplementedError,
+        zlib.error,
+    ):
         raise UploadRejected("corrupt") from None
 
 
@@ -480,10 +492,24 @@ def _read_value(
 def read_template(data: bytes, indicators: Sequence[IndicatorInfo]) -> FilledTemplate:
     """Read a filled template for ``indicators`` (the round's indicators, in order).
 
-    Raises :class:`UploadRejected` for a file that cannot be used at all; cell-level problems
-    are returned in :attr:`FilledTemplate.problems`. Identity is *not* compared here: call
-    :func:`check_identity` with the officer's cluster, department and round.
+    Raises :class:`UploadRejected` for a file that cannot be used at all, and nothing else;
+    cell-level problems are returned in :attr:`FilledTemplate.problems`. Identity is *not*
+    compared here: call :func:`check_identity` with the officer's cluster, department and round.
     """
+    try:
+        return _read_template(data, indicators)
+    except UploadRejected:
+        raise
+    except Exception as exc:  # noqa: BLE001 - see below
+        # openpyxl reads a read-only workbook lazily, so a damaged entry surfaces while rows are
+        # iterated, as whatever zipfile, zlib or the XML parser raise (zlib.error,
+        # NotImplementedError for an unknown zip version or method, BadZipFile for a bad CRC,
+        # IndexError, ...). None of them is ours to fix: the file is damaged.
+        log.info("damaged template upload: %s: %s", type(exc).__name__, exc)
+        raise UploadRejected("corrupt") from None
+
+
+def _read_template(data: bytes, indicators: Sequence[IndicatorInfo]) -> FilledTemplate:
     check_container(data)
     formulas_wb = _load(data, data_only=False)
     try:

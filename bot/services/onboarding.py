@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.domain.roles import Action, allowed_commands, may
@@ -9,14 +11,21 @@ from bot.services.context import Context
 from bot.services.screens import Outcome
 from storage import clusters, people
 
+INVITE_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,64}", re.ASCII)
+"""What a /start payload may be (Telegram allows these characters, up to 64)."""
+
 
 async def redeem(
     session: AsyncSession, ctx: Context, code: str, full_name: str, username: str | None
 ) -> Outcome:
+    out = Outcome()
+    if not INVITE_SHAPE.fullmatch(code):
+        # Telegram's deep-link alphabet; our codes are token_urlsafe. Anything else (lone
+        # surrogates, other scripts, 5 000 characters) is no invite, and is not even hashed.
+        return out.add("onboarding.code_unknown")
     result = await people.redeem_invite(
         session, code, ctx.user_id, full_name, username, now=ctx.now
     )
-    out = Outcome()
     if result.outcome in ("unknown", "used", "expired"):
         return out.add(f"onboarding.code_{result.outcome}")
     assert result.membership is not None
