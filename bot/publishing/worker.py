@@ -95,6 +95,8 @@ class EffectWorker:
         self._running_ids: set[int] = set()
         self._busy_chats: set[int] = set()
         self._last_sweep: datetime | None = None
+        self._composing = 0
+        self.compose_concurrency = max(1, offload.workers())
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -167,9 +169,15 @@ class EffectWorker:
             if row.due_at > now:
                 next_due = row.due_at if next_due is None else min(next_due, row.due_at)
                 continue
-            if len(self._tasks) >= self.concurrency:
+            # Compositions wait for the worker process (a second of CPU each): they have their
+            # own small limit, so twenty summaries never hold the slots answers need.
+            if row.kind == "compose":
+                if self._composing >= self.compose_concurrency:
+                    waiting = True
+                    continue
+            elif len(self._tasks) - self._composing >= self.concurrency:
                 waiting = True
-                break
+                continue
             self._start(row)
         soon = next_due is not None and (next_due - now).total_seconds() < self.settle_horizon
         if not self._tasks and not waiting and not soon:
@@ -183,10 +191,15 @@ class EffectWorker:
         self._running_ids.add(row.id)
         if row.kind in ("send", "live"):
             self._busy_chats.add(row.chat_id)
+        composing = row.kind == "compose"
+        if composing:
+            self._composing += 1
         task = asyncio.create_task(self._carry_out(row), name=f"effect-{row.id}")
         self._tasks.add(task)
 
         def done(t: asyncio.Task[None]) -> None:
+            if composing:
+                self._composing -= 1
             self._tasks.discard(t)
             self._running_ids.discard(row.id or 0)
             self._busy_chats.discard(row.chat_id)

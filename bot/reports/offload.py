@@ -22,7 +22,7 @@ T = TypeVar("T")
 _pool: ProcessPoolExecutor | None = None
 
 
-def _workers() -> int:
+def workers() -> int:
     return max(1, int(os.environ.get("CLUSTERBOT_CPU_WORKERS", "1")))
 
 
@@ -30,7 +30,7 @@ def _get_pool() -> ProcessPoolExecutor:
     global _pool
     if _pool is None:
         _pool = ProcessPoolExecutor(
-            max_workers=_workers(), mp_context=multiprocessing.get_context("spawn")
+            max_workers=workers(), mp_context=multiprocessing.get_context("spawn")
         )
     return _pool
 
