@@ -26,6 +26,7 @@ from bot.clock import system_clock
 from bot.emulator.faults import Faults
 from bot.emulator.server import BotApiEmulator, EmuChat, EmuUser, SentMessage
 from bot.processing import ChatOrderedProcessor
+from bot.publishing.after_commit import settled
 from bot.services.admin import init_cluster, make_invite
 from bot.settings import Settings, load_settings
 from storage import migrate
@@ -137,7 +138,7 @@ class Harness:
     async def settled(self, timeout: float = 30) -> None:
         """Until the effects worker has nothing due (what was queued has gone out)."""
         assert self.app is not None
-        await self.app.bot_data["effects"].settled(timeout)
+        await settled(self.app, timeout)
 
     async def say(self, user: EmuUser, chat_id: int, text: str) -> list[SentMessage]:
         before = len(self.emu.sent)

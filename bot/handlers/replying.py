@@ -21,6 +21,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes
 
 from bot.clock import clock_of
+from bot.publishing.after_commit import after_commit
 from bot.publishing.outbox import queue_for_update
 from bot.publishing.worker import EffectWorker
 from bot.services.context import Context, load_context
@@ -119,7 +120,7 @@ def adapter(
     body: Body, gate: bool = False
 ) -> Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]:
     """One session per update; what it shows is queued in that session and goes after the
-    commit, so what users see is stored."""
+    commit, so what users see is stored. Fan-outs and direct messages start after the commit."""
 
     @wraps(body)
     async def handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -146,6 +147,17 @@ def adapter(
                     group_lang=settings_of(context).language,
                 )
         wake_effects(context.application)
+        if outcome is not None:
+            # Committed: now what is not an effect row (fan-outs, messages kept off the disk).
+            later = after_commit(context.application)
+            later.fan_out(context.application, outcome.fanouts)
+            later.send_direct(
+                context.application,
+                chat.id,
+                outcome.lang or ctx.lang,
+                outcome.direct,
+                pressed_id,
+            )
         if query is not None:
             try:
                 await query.answer()

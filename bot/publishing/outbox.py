@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -47,10 +48,21 @@ def markup_of(lang: str, rows: Sequence[Sequence[Any]]) -> Markup | None:
     return out
 
 
+CAPTION_LIMIT = 1024  # Telegram's, for a photo's or a document's caption
+
+
 def screen_requests(lang: str, screen: Screen, pressed_message_id: int | None) -> list[Request]:
-    """A screen as requests: long texts in several messages, the buttons on the last one."""
+    """A screen as requests: long texts in several messages, the buttons on the last one. A
+    screen with media is the file with the text as its caption, or, when the text is longer
+    than a caption may be, the file and then the text (one request each)."""
     text = render(lang, screen.message, **screen.params)
     markup = markup_of(lang, screen.buttons)
+    if screen.media is not None:
+        method = screen.media.kind
+        if len(text) <= CAPTION_LIMIT:
+            return [Request(method, "", markup, files=[File(b"", "", text, screen.media.file_id)])]
+        lead = Request(method, files=[File(b"", "", "", screen.media.file_id)])
+        return [lead, *screen_requests(lang, replace(screen, media=None, edit=False), None)]
     if pressed_message_id is not None and screen.edit and len(text) <= 4096:
         return [Request("edit", text, markup, message_id=pressed_message_id)]
     chunks = split_html(text)
@@ -249,6 +261,9 @@ async def queue_for_update(
                 session, "progress", round_id, group, group_lang, now=now, notify_chat_id=notify
             )
             await queue_summary_if_done(session, round_id, group, group_lang, now=now)
+    if group is not None:
+        for live, ref in outcome.live:
+            await queue_live(session, live, ref, group, group_lang, now=now, notify_chat_id=notify)
     for composition in outcome.compositions:
         await queue_compose(session, composition.what, composition.params, chat_id, lang, now=now)
     if outcome.refresh_menu:

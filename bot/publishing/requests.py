@@ -28,12 +28,14 @@ class File:
     data: bytes
     filename: str = ""
     caption: str = ""  # rendered Telegram HTML
+    file_id: str = ""  # a file Telegram already has: sent by its id, ``data`` empty
 
 
 @dataclass(frozen=True)
 class Request:
     """``method`` is one of: text, edit (``message_id``; posts anew if the message is gone),
-    edit-only (never posts), photo, photos (a media group), document."""
+    edit-only (never posts), photo, photos (a media group), document, pin (``message_id``,
+    silently)."""
 
     method: str
     text: str = ""
@@ -55,6 +57,7 @@ class Request:
                     "data": base64.b64encode(f.data).decode("ascii"),
                     "filename": f.filename,
                     "caption": f.caption,
+                    **({"file_id": f.file_id} if f.file_id else {}),
                 }
                 for f in self.files
             ]
@@ -64,7 +67,12 @@ class Request:
     def from_json(cls, raw: str) -> Request:
         data = json.loads(raw)
         files = [
-            File(base64.b64decode(f["data"]), f.get("filename", ""), f.get("caption", ""))
+            File(
+                base64.b64decode(f["data"]),
+                f.get("filename", ""),
+                f.get("caption", ""),
+                f.get("file_id", ""),
+            )
             for f in data.get("files", [])
         ]
         return cls(
@@ -95,10 +103,17 @@ class Request:
                 chat_id, self.text, reply_markup=markup, parse_mode=ParseMode.HTML
             )
             return message.message_id
+        if self.method == "pin" and self.message_id is not None:
+            await bot.pin_chat_message(chat_id, self.message_id, disable_notification=True)
+            return self.message_id
         if self.method == "photo":
             f = self.files[0]
             message = await bot.send_photo(
-                chat_id, f.data, caption=f.caption or None, parse_mode=ParseMode.HTML
+                chat_id,
+                f.file_id or f.data,
+                caption=f.caption or None,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup,
             )
             return message.message_id
         if self.method == "photos":
@@ -112,9 +127,10 @@ class Request:
             f = self.files[0]
             message = await bot.send_document(
                 chat_id,
-                InputFile(f.data, filename=f.filename),
+                f.file_id or InputFile(f.data, filename=f.filename),
                 caption=f.caption or None,
                 parse_mode=ParseMode.HTML,
+                reply_markup=markup,
             )
             return message.message_id
         raise ValueError(f"unknown request method {self.method!r}")

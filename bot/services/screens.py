@@ -21,11 +21,44 @@ class UrlButton:
 
 
 @dataclass(frozen=True)
+class Media:
+    """A photo or document Telegram already has (``file_id``): the screen's text is its
+    caption (or follows it, when longer than a caption may be)."""
+
+    kind: Literal["document", "photo"]
+    file_id: str
+
+
+@dataclass(frozen=True)
 class Screen:
     message: str
     params: dict[str, Any] = field(default_factory=dict)
     buttons: list[list[Button | UrlButton]] = field(default_factory=list)
     edit: bool = False  # replace the message whose button was pressed, instead of a new one
+    media: Media | None = None
+
+
+@dataclass(frozen=True)
+class Direct:
+    """A message sent after the commit from memory only, never written to any table: what
+    must not sit on disk next to its recipient (a secret ballot's receipt, choice and key;
+    see bot/services/elections.py). ``chat_id`` None: the chat of the update; ``edit``: it
+    replaces the pressed message. Lost if the process stops before it goes."""
+
+    screen: Screen
+    chat_id: int | None = None
+    lang: str | None = None
+
+
+@dataclass(frozen=True)
+class FanOut:
+    """A fan-out through the delivery log (exactly once per key) to run after the commit:
+    ``what`` names it (bot/publishing/fanout.py), ``ref`` its subject; ``report_message_id``
+    the message whose text the fan-out's report replaces."""
+
+    what: str
+    ref: int = 0
+    report_message_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -57,6 +90,9 @@ class Outcome:
     progress_round_id: int | None = None  # the group's progress message must be refreshed
     group_screens: list[Screen] = field(default_factory=list)  # to post in the cluster's group
     compositions: list[Composition] = field(default_factory=list)  # made after the commit
+    live: list[tuple[str, int]] = field(default_factory=list)  # e.g. ("turnout", round_id)
+    direct: list[Direct] = field(default_factory=list)  # never through a table
+    fanouts: list[FanOut] = field(default_factory=list)  # delivery-log fan-outs to run
 
     def add(self, message: str, **params: Any) -> Outcome:
         self.screens.append(Screen(message, params))
