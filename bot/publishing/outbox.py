@@ -55,8 +55,12 @@ def screen_requests(lang: str, screen: Screen, pressed_message_id: int | None) -
     """A screen as requests: long texts in several messages, the buttons on the last one. A
     screen with media is the file with the text as its caption, or, when the text is longer
     than a caption may be, the file and then the text (one request each)."""
-    text = render(lang, screen.message, **screen.params)
     markup = markup_of(lang, screen.buttons)
+    if screen.buttons_only:
+        if pressed_message_id is None or not screen.edit:
+            return []
+        return [Request("markup", markup=markup, message_id=pressed_message_id)]
+    text = render(lang, screen.message, **screen.params)
     if screen.media is not None:
         method = screen.media.kind
         if len(text) <= CAPTION_LIMIT:

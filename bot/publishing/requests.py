@@ -34,8 +34,8 @@ class File:
 @dataclass(frozen=True)
 class Request:
     """``method`` is one of: text, edit (``message_id``; posts anew if the message is gone),
-    edit-only (never posts), photo, photos (a media group), document, pin (``message_id``,
-    silently)."""
+    edit-only (never posts), markup (``message_id``: its buttons only, never posts), photo,
+    photos (a media group), document, pin (``message_id``, silently)."""
 
     method: str
     text: str = ""
@@ -103,6 +103,15 @@ class Request:
                 chat_id, self.text, reply_markup=markup, parse_mode=ParseMode.HTML
             )
             return message.message_id
+        if self.method == "markup" and self.message_id is not None:
+            try:
+                await bot.edit_message_reply_markup(
+                    chat_id=chat_id, message_id=self.message_id, reply_markup=markup
+                )
+            except BadRequest as exc:
+                if "not modified" not in str(exc).lower():
+                    return None  # the message is gone: its buttons with it
+            return self.message_id
         if self.method == "pin" and self.message_id is not None:
             await bot.pin_chat_message(chat_id, self.message_id, disable_notification=True)
             return self.message_id

@@ -36,6 +36,7 @@ class Screen:
     buttons: list[list[Button | UrlButton]] = field(default_factory=list)
     edit: bool = False  # replace the message whose button was pressed, instead of a new one
     media: Media | None = None
+    buttons_only: bool = False  # with edit: replace only the pressed message's buttons
 
 
 @dataclass(frozen=True)
