@@ -30,9 +30,10 @@ async def vote(c: Cluster, slug: str, choice: str | None) -> SentMessage:
     """The officer of `slug` asks for the ballot and presses a candidate (None: blank).
     Returns the ballot message, which the bot turns into the receipt (or a refusal)."""
     user = c.officers[slug]
-    ballot = await c.h.say(user, user.id, "/vote")
+    # Only this officer's chat: another chat's answer may go out in the meantime.
+    ballot = [m for m in await c.h.say(user, user.id, "/vote") if m.chat_id == user.id]
     label = "Phiếu trắng" if choice is None else NAMES[choice]
-    replies = await c.h.press(user, ballot[-1], label)
+    replies = [m for m in await c.h.press(user, ballot[-1], label) if m.chat_id == user.id]
     return replies[-1] if replies else ballot[-1]
 
 
