@@ -84,6 +84,10 @@ def build_application(
 
 
 async def _post_init(app: Application) -> None:
+    # A crash between a secret vote's commit and the erasure of the ballot tables' history
+    # leaves that vote's traces on disk: erase them before anything else runs.
+    db: Database = app.bot_data["db"]
+    await db.erase_ballot_history()
     await set_default_menu(app)
     worker: EffectWorker = app.bot_data["effects"]
     worker.start()
