@@ -109,12 +109,10 @@ async def prepare(
 async def _prepare_post(
     session: AsyncSession, round_id: int, lang: str
 ) -> tuple[int | None, Job] | None:
-    row = await rounds.get_round(session, round_id)
-    if row is None:
+    found = await rounds.with_group(session, round_id)
+    if found is None:
         return None
-    cluster = await clusters.get_cluster(session, row.cluster_id)
-    if cluster is None or cluster.group_chat_id is None:
-        return None
+    row, group = found
     summary = await load_summary(session, row.cluster_id, row.period)
     if summary is None:
         return None
@@ -128,7 +126,7 @@ async def _prepare_post(
     chartable_slugs = [line.indicator.slug for line in summary.indicators if chartable(line)]
     marked = [line.indicator.slug for line in summary.indicators if line.indicator.headline]
     chosen = [s for s in marked if s in chartable_slugs] or chartable_slugs[:HEADLINE_CHARTS]
-    return cluster.group_chat_id, SummaryPost(summary, lang, tuple(chosen), history)
+    return group, SummaryPost(summary, lang, tuple(chosen), history)
 
 
 async def _prepare_template(
