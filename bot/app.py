@@ -45,6 +45,7 @@ def build_application(
     clock: Callable[[], datetime] | None = None,
     rate_limit: bool = True,
     processor: ChatOrderedProcessor | None = None,
+    request_timeout: float | None = None,
 ) -> Application:
     """``rate_limit=False`` paces nothing (the demo and most tests, against the emulator);
     otherwise one Pacer keeps every request of this process under Telegram's limits. It
@@ -61,6 +62,10 @@ def build_application(
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )
+    if request_timeout is not None:
+        # How long one Bot API request may take before the worker counts it as timed out and
+        # retries it (python-telegram-bot's default read timeout is 5 s).
+        builder = builder.read_timeout(request_timeout).write_timeout(request_timeout)
     app = builder.build()
     pacer = Pacer() if rate_limit else Pacer(rate=100_000, per_chat_interval=0, group_max=0)
     app.bot_data["settings"] = settings
@@ -79,6 +84,10 @@ def build_application(
 
 
 async def _post_init(app: Application) -> None:
+    # A crash between a secret vote's commit and the erasure of the ballot tables' history
+    # leaves that vote's traces on disk: erase them before anything else runs.
+    db: Database = app.bot_data["db"]
+    await db.erase_ballot_history()
     await set_default_menu(app)
     worker: EffectWorker = app.bot_data["effects"]
     worker.start()

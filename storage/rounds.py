@@ -148,3 +148,16 @@ async def set_progress_message(
     row.progress_message_id = message_id
     session.add(row)
     await session.flush()
+
+
+async def with_group(session: AsyncSession, round_id: int) -> tuple[Round, int] | None:
+    """The round and its cluster's group chat, when the cluster has one."""
+    from storage.models import Cluster
+
+    row = await get_round(session, round_id)
+    if row is None:
+        return None
+    cluster = await session.get(Cluster, row.cluster_id)
+    if cluster is None or cluster.group_chat_id is None:
+        return None
+    return row, cluster.group_chat_id

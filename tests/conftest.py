@@ -140,3 +140,14 @@ async def cluster(harness: Harness) -> Cluster:
     c = Cluster(harness)
     await c.setup()
     return c
+
+
+# Property tests explore the same examples on every run (CI must not fail at random on an old
+# commit); set CLUSTERBOT_HYPOTHESIS_RANDOM=1 to explore new ones while developing.
+from hypothesis import settings as _hypothesis_settings  # noqa: E402
+
+_hypothesis_settings.register_profile("clusterbot", derandomize=True, database=None)
+_hypothesis_settings.register_profile("explore")
+_hypothesis_settings.load_profile(
+    "explore" if os.environ.get("CLUSTERBOT_HYPOTHESIS_RANDOM") else "clusterbot"
+)

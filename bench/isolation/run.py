@@ -55,7 +55,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -373,7 +373,13 @@ async def seed(h: Harness, tmp: Path, finishing: int, probes: int) -> dict[int, 
             indicators = await clusters.list_indicators(session, cid)
             values = {i.id: v for i, v in zip(indicators, VALUES, strict=True)}
             round_ = await rounds.open_round(
-                session, cid, period.code, period.start, today + timedelta(days=30), None
+                session,
+                cid,
+                period.code,
+                period.start,
+                today + timedelta(days=30),
+                None,
+                datetime.now(UTC),
             )
             assert round_.id is not None
             for d, department in enumerate(departments):
@@ -389,7 +395,7 @@ async def seed(h: Harness, tmp: Path, finishing: int, probes: int) -> dict[int, 
                     assert department.id is not None
                     await submissions.save_revision(
                         session, round_.id, department.id, values, by=pid, late=False,
-                        expected_revision=0,
+                        expected_revision=0, at=datetime.now(UTC),
                     )  # fmt: skip
                 else:
                     last_officers[n] = emu.users[pid]

@@ -44,8 +44,10 @@ class Harness:
         rate_limit: bool = False,
         background_jobs: bool = False,
         faults: Faults | None = None,
+        request_timeout: float | None = None,
     ) -> None:
         self.database_url = database_url
+        self.request_timeout = request_timeout
         self.language = language
         self.clock = clock
         self.rate_limit = rate_limit
@@ -91,6 +93,7 @@ class Harness:
             clock=self.clock,
             rate_limit=self.rate_limit,
             processor=processor,
+            request_timeout=self.request_timeout,
         )
         if not self.background_jobs and self.app.job_queue is not None:
             for job in self.app.job_queue.jobs():

@@ -10,39 +10,36 @@ ambiguous value) asks for confirmation, exactly as a report typed in chat.
 
 from __future__ import annotations
 
-import asyncio
 import logging
+from dataclasses import dataclass
+from functools import partial
 
 from sqlmodel.ext.asyncio.session import AsyncSession
-from telegram import Update
+from telegram import Document, Update
 from telegram.ext import Application, CommandHandler, ContextTypes, MessageHandler, filters
 
 from bot.domain.drafts import DraftState
 from bot.domain.periods import PeriodError, parse_period
 from bot.domain.roles import Action, may
 from bot.domain.summary import IndicatorSummary, Summary
-from bot.handlers.replying import gated, is_private
+from bot.handlers.replying import context_for, db_of, gated, is_private
 from bot.reports import offload, summary_messages
 from bot.reports.charts import chartable
 from bot.reports.template_io import (
     MAX_UPLOAD_BYTES,
-    TemplateTarget,
+    FilledTemplate,
     UploadRejected,
-    build_template,
     check_identity,
     read_template,
 )
 from bot.services import reporting
-from bot.services.compositions import file_name
 from bot.services.context import Context
-from bot.services.screens import Attachment, Composition, Outcome
-from messages.render import render
+from bot.services.screens import Composition, Outcome
 from storage import clusters, submissions
 from storage.summaries import (
     department_info,
     indicator_info,
     load_summary,
-    previous_report,
 )
 
 log = logging.getLogger(__name__)
@@ -191,29 +188,9 @@ async def template_command(
         return out.add("summary.no_open_round")
     row = candidates[-1]
     assert row.id is not None
-    department = department_info(ctx.department)
-    indicators = [
-        indicator_info(i) for i in await clusters.list_indicators(session, row.cluster_id)
-    ]
-    previous = await previous_report(session, row, department.id)
-    latest = await submissions.latest_revision(session, row.id, department.id)
-    target = TemplateTarget(
-        cluster_id=row.cluster_id,
-        round_id=row.id,
-        period=row.period,
-        deadline=row.deadline,
-        department=department,
-        indicators=indicators,
-        previous_period=previous[0] if previous else None,
-        previous_values=previous[1] if previous else {},
-        current_values=latest.values if latest else {},
-    )
-    data = await offload.run(build_template, target, ctx.lang)
-    name = file_name(f"mau-nhap-so-lieu_{department.slug}", row.cluster_id, row.period, "xlsx")
-    caption = render(
-        ctx.lang, "summary.template_caption", period=row.period, department=ctx.department
-    )
-    out.attachments.append(Attachment("document", data, caption, name))
+    assert ctx.department.id is not None
+    params = {"round_id": row.id, "department_id": ctx.department.id}
+    out.compositions.append(Composition("template", params))
     return out
 
 
@@ -224,28 +201,68 @@ def _rejected(ctx: Context, error: UploadRejected) -> Outcome:
     return Outcome().add("summary.upload_rejected", code=error.code, params=error.params)
 
 
-@gated
-async def upload(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, session: AsyncSession, ctx: Context
-) -> Outcome | None:
+@dataclass(frozen=True)
+class _Fetched:
+    """An uploaded template, downloaded and read before the unit of work begins."""
+
+    filled: FilledTemplate | None = None
+    rejected: UploadRejected | None = None
+
+
+async def upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Downloading the file (Telegram) and reading it (CPU) happen first, with no transaction
+    open: on SQLite a unit of work holds the write lock, and every other chat would wait."""
     message = update.effective_message
     if message is None or message.document is None or not is_private(update):
-        return None
+        return
+    fetched = await _fetch(update, context, message.document)
+    await gated(partial(_use_upload, fetched=fetched))(update, context)
+
+
+async def _fetch(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, document: Document
+) -> _Fetched | None:
+    """None when this user may not upload (the unit of work then says so)."""
+    async with db_of(context).session(write=False) as session:
+        ctx = await context_for(update, context, session)
+        if not may(ctx.actor, Action.REPORT) or ctx.department is None or ctx.cluster is None:
+            return None
+        indicators = [
+            indicator_info(i) for i in await clusters.list_indicators(session, ctx.cluster.id)
+        ]
+    too_big = UploadRejected("too_big", max_mb=MAX_UPLOAD_BYTES // 2**20)
+    if document.file_size is not None and document.file_size > MAX_UPLOAD_BYTES:
+        return _Fetched(rejected=too_big)
+    telegram_file = await document.get_file()
+    if telegram_file.file_size is not None and telegram_file.file_size > MAX_UPLOAD_BYTES:
+        return _Fetched(rejected=too_big)
+    data = bytes(await telegram_file.download_as_bytearray())
+    try:
+        return _Fetched(filled=await offload.run(read_template, data, indicators))
+    except UploadRejected as error:
+        return _Fetched(rejected=error)
+
+
+async def _use_upload(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    session: AsyncSession,
+    ctx: Context,
+    *,
+    fetched: _Fetched | None,
+) -> Outcome | None:
     if not may(ctx.actor, Action.REPORT) or ctx.department is None or ctx.cluster is None:
         return Outcome().add("summary.template_officers_only")
     assert ctx.actor is not None and ctx.actor.department_id is not None
-    document = message.document
-    if document.file_size is not None and document.file_size > MAX_UPLOAD_BYTES:
-        return _rejected(ctx, UploadRejected("too_big", max_mb=MAX_UPLOAD_BYTES // 2**20))
-    telegram_file = await document.get_file()
-    if telegram_file.file_size is not None and telegram_file.file_size > MAX_UPLOAD_BYTES:
-        return _rejected(ctx, UploadRejected("too_big", max_mb=MAX_UPLOAD_BYTES // 2**20))
-    data = bytes(await telegram_file.download_as_bytearray())
+    if fetched is None:  # allowed now, not a moment ago: ask for the file again
+        return Outcome().add("summary.template_officers_only")
+    if fetched.rejected is not None:
+        return _rejected(ctx, fetched.rejected)
+    filled = fetched.filled
+    assert filled is not None
 
     indicator_rows = await clusters.list_indicators(session, ctx.cluster.id)
-    indicators = [indicator_info(i) for i in indicator_rows]
     try:
-        filled = await asyncio.to_thread(read_template, data, indicators)
         reportable = await reporting.reportable_rounds(session, ctx)
         target = next((r for r in reportable if r.id == filled.identity.round_id), None)
         if target is None and not reportable and filled.identity.cluster_id == ctx.cluster.id:

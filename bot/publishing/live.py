@@ -46,16 +46,11 @@ async def remember(
 
 
 async def _progress(session: AsyncSession, round_id: int, lang: str) -> LiveView | None:
-    row = await rounds.get_round(session, round_id)
-    if row is None:
+    found = await rounds.with_group(session, round_id)
+    screen = await round_service.progress(session, round_id) if found else None
+    if found is None or screen is None:
         return None
-    cluster = await clusters.get_cluster(session, row.cluster_id)
-    if cluster is None or cluster.group_chat_id is None:
-        return None
-    screen = await round_service.progress(session, round_id)
-    if screen is None:
-        return None
-    group = cluster.group_chat_id
+    row, group = found
     current = row.progress_message_id if row.progress_chat_id == group else None
     return LiveView(group, render(lang, screen.message, **screen.params), current)
 

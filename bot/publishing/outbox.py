@@ -22,7 +22,7 @@ from bot.services.context import Context
 from bot.services.screens import Attachment, Button, Outcome, Screen
 from messages.render import render
 from messages.splitting import split_html
-from storage import clusters, effects, rounds
+from storage import effects, rounds
 
 # An answer to a command in a group that could not go out within this time is useless (and
 # a flood's answers must not pile up in front of the group's live messages).
@@ -253,9 +253,8 @@ async def queue_for_update(
     group = ctx.cluster.group_chat_id if ctx.cluster is not None else None
     round_id = outcome.progress_round_id
     if round_id is not None:
-        row = await rounds.get_round(session, round_id)
-        cluster = await clusters.get_cluster(session, row.cluster_id) if row else None
-        group = cluster.group_chat_id if cluster is not None else None
+        found = await rounds.with_group(session, round_id)
+        group = found[1] if found else None
     if group is not None:
         await queue_group_screens(
             session, group, group_lang, outcome.group_screens, now=now, notify_chat_id=notify

@@ -93,6 +93,7 @@ class EffectWorker:
         self._task: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._running_ids: set[int] = set()
+        self._finished_now: set[int] = set()
         self._busy_chats: set[int] = set()
         self._last_sweep: datetime | None = None
         self._composing = 0
@@ -147,7 +148,9 @@ class EffectWorker:
                 dropped = await effects.drop_expired(session, now)
             if dropped:
                 log.info("dropped %d answers nobody waits for any more", dropped)
-        # A read: on SQLite it never waits for (or holds up) a writer.
+        # A read: on SQLite it never waits for (or holds up) a writer. Effects carried out
+        # while it reads may still be in its snapshot: they are skipped (finished_now).
+        self._finished_now.clear()
         async with self.db.session(write=False) as session:
             rows = await effects.pending(session)
         next_due: datetime | None = None
@@ -161,7 +164,7 @@ class EffectWorker:
                 if row.chat_id in seen_send:
                     continue  # order within a chat: only its oldest send may go
                 seen_send.add(row.chat_id)
-            if row.id in self._running_ids:
+            if row.id in self._running_ids or row.id in self._finished_now:
                 continue
             if row.kind in ("send", "live") and row.chat_id in self._busy_chats:
                 waiting = True
@@ -202,6 +205,7 @@ class EffectWorker:
                 self._composing -= 1
             self._tasks.discard(t)
             self._running_ids.discard(row.id or 0)
+            self._finished_now.add(row.id or 0)
             self._busy_chats.discard(row.chat_id)
             self.wake()
 

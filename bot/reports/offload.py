@@ -17,6 +17,8 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
+from messages.render import current_zone, use_zone
+
 T = TypeVar("T")
 
 _pool: ProcessPoolExecutor | None = None
@@ -35,16 +37,24 @@ def _get_pool() -> ProcessPoolExecutor:
     return _pool
 
 
+def _in_zone(zone: str, fn: Callable[..., T], *args: Any) -> T:
+    """In the worker process: render dates in the caller's time zone, then run ``fn``."""
+    use_zone(zone)
+    return fn(*args)
+
+
 async def run(fn: Callable[..., T], *args: Any) -> T:
-    """``fn(*args)`` in the worker process; ``fn`` and its arguments must pickle."""
+    """``fn(*args)`` in the worker process; ``fn`` and its arguments must pickle. Dates it
+    renders are in the caller's zone (a context variable does not cross processes)."""
     global _pool
     loop = asyncio.get_running_loop()
+    zone = current_zone().key
     try:
-        return await loop.run_in_executor(_get_pool(), fn, *args)
+        return await loop.run_in_executor(_get_pool(), _in_zone, zone, fn, *args)
     except BrokenProcessPool:
         # The worker died (killed, out of memory): start a new one and try once more.
         _pool = None
-        return await loop.run_in_executor(_get_pool(), fn, *args)
+        return await loop.run_in_executor(_get_pool(), _in_zone, zone, fn, *args)
 
 
 def shutdown() -> None:

@@ -21,11 +21,19 @@ from bot.domain.summary import HistoryEntry, IndicatorSummary, Summary
 from bot.reports import summary_messages
 from bot.reports.charts import chartable, indicator_chart, summary_charts
 from bot.reports.csv_export import build_csv
+from bot.reports.template_io import TemplateTarget, build_template
 from bot.reports.workbook import build_workbook
 from bot.services.screens import Attachment, Outcome
 from messages.render import render
-from storage import clusters, rounds
-from storage.summaries import load_history, load_summary
+from storage import clusters, people, rounds, submissions
+from storage.models import Department
+from storage.summaries import (
+    department_info,
+    indicator_info,
+    load_history,
+    load_summary,
+    previous_report,
+)
 
 HEADLINE_CHARTS = 4
 """Charts attached to the automatic summary when the cluster file marks no `headline = true`."""
@@ -60,7 +68,14 @@ class Export:
     history: tuple[HistoryEntry, ...]
 
 
-Job = SummaryPost | Chart | Export
+@dataclass(frozen=True)
+class Template:
+    target: TemplateTarget
+    lang: str
+    department: Department
+
+
+Job = SummaryPost | Chart | Export | Template
 
 
 async def prepare(
@@ -70,6 +85,10 @@ async def prepare(
     there is nothing to make any more."""
     if what == "summary-post":
         return await _prepare_post(session, int(params["round_id"]), lang)
+    if what == "template":
+        return await _prepare_template(
+            session, int(params["round_id"]), int(params["department_id"]), lang
+        )
     now = datetime.fromisoformat(params["now"]) if params.get("now") else None
     summary = await load_summary(session, params["cluster"], params["period"], now=now)
     if summary is None:
@@ -90,12 +109,10 @@ async def prepare(
 async def _prepare_post(
     session: AsyncSession, round_id: int, lang: str
 ) -> tuple[int | None, Job] | None:
-    row = await rounds.get_round(session, round_id)
-    if row is None:
+    found = await rounds.with_group(session, round_id)
+    if found is None:
         return None
-    cluster = await clusters.get_cluster(session, row.cluster_id)
-    if cluster is None or cluster.group_chat_id is None:
-        return None
+    row, group = found
     summary = await load_summary(session, row.cluster_id, row.period)
     if summary is None:
         return None
@@ -109,13 +126,49 @@ async def _prepare_post(
     chartable_slugs = [line.indicator.slug for line in summary.indicators if chartable(line)]
     marked = [line.indicator.slug for line in summary.indicators if line.indicator.headline]
     chosen = [s for s in marked if s in chartable_slugs] or chartable_slugs[:HEADLINE_CHARTS]
-    return cluster.group_chat_id, SummaryPost(summary, lang, tuple(chosen), history)
+    return group, SummaryPost(summary, lang, tuple(chosen), history)
+
+
+async def _prepare_template(
+    session: AsyncSession, round_id: int, department_id: int, lang: str
+) -> tuple[int | None, Job] | None:
+    """The department's Excel template for the round, prefilled with its latest figures."""
+    row = await rounds.get_round(session, round_id)
+    department = await people.department(session, department_id)
+    if row is None or row.id is None or department is None:
+        return None
+    info = department_info(department)
+    indicators = [
+        indicator_info(i) for i in await clusters.list_indicators(session, row.cluster_id)
+    ]
+    previous = await previous_report(session, row, info.id)
+    latest = await submissions.latest_revision(session, row.id, info.id)
+    target = TemplateTarget(
+        cluster_id=row.cluster_id,
+        round_id=row.id,
+        period=row.period,
+        deadline=row.deadline,
+        department=info,
+        indicators=indicators,
+        previous_period=previous[0] if previous else None,
+        previous_values=previous[1] if previous else {},
+        current_values=latest.values if latest else {},
+    )
+    return None, Template(target, lang, department)
 
 
 def build(job: Job) -> Outcome:
     """CPU only, no I/O: runs in the worker process."""
     if isinstance(job, SummaryPost):
         return _build_post(job)
+    if isinstance(job, Template):
+        t = job.target
+        data = build_template(t, job.lang)
+        name = file_name(f"mau-nhap-so-lieu_{t.department.slug}", t.cluster_id, t.period, "xlsx")
+        caption = render(
+            job.lang, "summary.template_caption", period=t.period, department=job.department
+        )
+        return Outcome(attachments=[Attachment("document", data, caption, name)])
     if isinstance(job, Chart):
         png = indicator_chart(job.line, job.period, job.lang)
         caption = render(job.lang, "summary.chart_caption", line=job.line, period=job.period)

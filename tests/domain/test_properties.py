@@ -80,7 +80,12 @@ def test_digits_of_other_scripts_are_not_numbers(raw: str) -> None:
 @given(value=st.integers(min_value=-(10**14), max_value=10**15 - 1))
 def test_an_integer_written_the_vietnamese_way_reads_back(value: int) -> None:
     rule = IndicatorRule("integer", min=Decimal(-(10**15)))
-    assert parse_answer(rule, format_number(value, "vi", 0)) == Accepted(str(value))
+    result = parse_answer(rule, format_number(value, "vi", 0))
+    # "1.000" may also be a decimal one: then the officer is asked, with the value offered.
+    if isinstance(result, Ambiguous):
+        assert str(value) in result.candidates
+    else:
+        assert result == Accepted(str(value))
 
 
 @FEW

@@ -38,3 +38,29 @@ async def test_submission_time_is_shown_in_the_configured_zone(
 
         status = "\n".join(m.text for m in await h.say(officer, GROUP, "/status"))
         assert f"đã nộp {shown}" in status, status
+
+
+async def test_a_workbook_drawn_in_the_worker_process_keeps_the_zone(
+    tmp_path: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The workbook is built in another process: the zone must travel with it."""
+    import io
+
+    from openpyxl import load_workbook
+
+    monkeypatch.setenv("CLUSTERBOT_TIMEZONE", "Asia/Tokyo")
+    async with Harness(f"sqlite+aiosqlite:///{tmp_path / 'tz.db'}", clock=clock) as h:
+        cluster = Cluster(h)
+        await cluster.setup()
+        await cluster.open_round("2023", "15/01/2024")
+        await cluster.submit("bac-kan", VALUES)
+        officer = cluster.officers["bac-kan"]
+        replies = await h.say(officer, officer.id, "/export 2023")
+        (document,) = [m for m in replies if m.document is not None]
+        assert document.document is not None
+        book = load_workbook(io.BytesIO(document.document.data))
+        history = book[book.sheetnames[-1]]
+        times = [
+            c.value for row in history.iter_rows(min_row=2) for c in row if hasattr(c.value, "hour")
+        ]
+        assert times and times[0].hour == 10  # 01:00 UTC is 10:00 in Tokyo

@@ -1,0 +1,140 @@
+"""The soak: fifty officers report at once while Telegram fails one call in ten, in each way
+(429 with retry_after, 500/502, timeouts, connection resets), and some officers have blocked the
+bot (403). Every confirmed report is stored exactly once, every officer who can be reached is
+told the truth exactly once, the group's progress ends at the right count in one message, no
+traceback is logged, and the bot still answers afterwards (issue 8, "Tests and measures").
+
+Timeouts and resets here never reach Telegram before failing (``timeout_executed`` and
+``reset_executed`` are 0): after one that did, Telegram may hold the message although we never
+heard so, and the worker, which prefers a rare duplicate answer to a lost one, sends it again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlmodel import func, select
+
+from bot.emulator.harness import Harness
+from bot.emulator.server import EmuUser
+from storage.models import Submission
+from tests.conftest import EXAMPLE, GROUP, Clock
+
+OFFICERS = 50
+CLUSTER_ID = "cum-noi-vu-tdmnpb"
+VALUES = ["165", "22", "52", "99,5", "Tốt"]
+SAVED = "✅ Đã nộp báo cáo Năm 2023"
+
+
+def cluster_file(tmp_path: Path) -> Path:
+    """The example cluster with 43 more departments: 50 in all."""
+    text = EXAMPLE.read_text(encoding="utf-8")
+    extra = "".join(
+        f'[[departments]]\nid = "don-vi-{n:02}"\nname = "Đơn vị thử {n:02}"\n'
+        f'name_en = "Test unit {n:02}"\n\n'
+        for n in range(OFFICERS - 7)
+    )
+    at = text.index("[[indicators]]")
+    path = tmp_path / "cluster.toml"
+    path.write_text(text[:at] + extra + text[at:], encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+async def soak(sqlite_url: str, clock: Clock, tmp_path: Path) -> AsyncIterator[Harness]:
+    async with Harness(sqlite_url, clock=clock, request_timeout=1.0) as h:
+        yield h
+
+
+async def test_fifty_officers_report_while_telegram_fails(
+    soak: Harness, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    h, emu = soak, soak.emu
+    await h.init_cluster(cluster_file(tmp_path))
+    admin = h.user(9000, "Quản trị")
+    await h.say(admin, admin.id, f"/start {await h.invite(CLUSTER_ID, None, 'admin')}")
+    assert h.db is not None
+    async with h.db.session() as s:
+        from storage import clusters
+
+        slugs = [d.slug for d in await clusters.list_departments(s, CLUSTER_ID)]
+    assert len(slugs) == OFFICERS
+    officers: list[EmuUser] = []
+    for n, slug in enumerate(slugs):
+        user = h.user(2000 + n, f"Cán bộ {slug}")
+        await h.say(user, user.id, f"/start {await h.invite(CLUSTER_ID, slug)}")
+        officers.append(user)
+    await h.add_to_group(admin, GROUP, "Cụm thi đua")
+    await h.say(admin, GROUP, "/link")
+    head = officers[0]  # Bắc Kạn holds the head's office in the example
+    opened = await h.say(head, head.id, "/round open 2023 15/01/2024")
+    assert "Đã mở kỳ báo cáo" in opened[0].text
+
+    blocked = {officers[5].id, officers[17].id}  # they blocked the bot: 403 for them
+    faults = emu.inject(
+        0.1,
+        seed=8,
+        retry_after=1,
+        timeout_delay=1.5,
+        timeout_executed=0.0,
+        reset_executed=0.0,
+        forbidden_chats=blocked,
+    )
+    caplog.set_level(logging.WARNING)
+
+    async def report(user: EmuUser) -> None:
+        text = "\n".join(f"{n}: {v}" for n, v in enumerate(VALUES, start=1))
+        await emu.send_text(user, user.id, text)
+        if user.id in blocked:
+            return  # the card never reaches them; nothing to confirm
+        await emu.wait_until(lambda: any(m.buttons for m in emu.messages(user)), timeout=60)
+        card = [m for m in emu.messages(user) if m.buttons][-1]
+        data = next(d for label, d in card.buttons if "Xác nhận" in label)
+        await emu.press(user, user.id, card.message_id, data)
+
+    await asyncio.wait_for(asyncio.gather(*(report(u) for u in officers)), 120)
+    reachable = [u for u in officers if u.id not in blocked]
+    await emu.wait_until(
+        lambda: all(any(SAVED in m.text for m in emu.messages(u)) for u in reachable), timeout=120
+    )
+    await emu.wait_until(
+        lambda: any(f"Đã nộp: {len(reachable)}/{OFFICERS}" in m.text for m in emu.messages(GROUP)),
+        timeout=120,
+    )
+    await h.settled(120)
+
+    assert faults.total > 20 and set(faults.injected) >= {
+        "retry_after",
+        "server_error",
+        "timeout",
+        "reset",
+        "forbidden",
+    }
+    async with h.db.session() as s:
+        stored = (await s.exec(select(func.count()).select_from(Submission))).one()
+        revisions = (await s.exec(select(func.max(Submission.revision)))).one()
+    assert stored == len(reachable) and revisions == 1  # each confirmed report once
+    for user in reachable:
+        mine = [m.text for m in emu.messages(user)]
+        calls = [
+            (c.method, c.fault, c.error_code, c.error)
+            for c in emu.calls
+            if str(c.params.get("chat_id")) == str(user.id)
+            and c.method in ("sendMessage", "editMessageText")
+        ]
+        assert sum(SAVED in t for t in mine) == 1, (user.id, mine, calls)  # told once
+        assert not any("không bị thay đổi" in t for t in mine)  # never "nothing was changed"
+    progress = [m for m in emu.messages(GROUP) if "Đã nộp:" in m.text]
+    assert len(progress) == 1
+    assert re.search(rf"Đã nộp: {len(reachable)}/{OFFICERS}\b", progress[0].text)
+    tracebacks = [r for r in caplog.records if r.exc_info and r.levelno >= logging.ERROR]
+    assert tracebacks == [], [r.getMessage() for r in tracebacks]
+
+    emu.faults = None
+    alive = await h.say(head, head.id, "/whoami")
+    assert alive and "Bắc Kạn" in alive[-1].text
