@@ -575,10 +575,13 @@ def telegram_sender(bot: Any) -> SendFn:
         except TimedOut as exc:
             return SendResult(Outcome.UNCERTAIN, error=f"timed out: {exc.message}")
         except NetworkError as exc:
-            # A refused connection or a 5xx: the message was not taken. Anything else (a
-            # connection dropped mid-response) may have been delivered.
+            # A refused connection or a 5xx (Telegram answered; PTB's message is then the
+            # answer's description, e.g. "Internal Server Error", or "Bad Gateway (502)"): the
+            # message was not taken. A transport error after connecting (PTB says
+            # "httpx.ReadError: ..."; a connection dropped mid-response) may have delivered it.
             text_ = exc.message
-            if "ConnectError" in text_ or "Bad Gateway" in text_ or "(5" in text_:
+            dropped = text_.startswith(("httpx.", "Unknown error in HTTP implementation"))
+            if "ConnectError" in text_ or not dropped:
                 return SendResult(Outcome.TRANSIENT, error=text_)
             return SendResult(Outcome.UNCERTAIN, error=text_)
         except TelegramError as exc:
