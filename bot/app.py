@@ -14,6 +14,7 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 from bot.clock import system_clock
 from bot.delivery import Pacer
 from bot.processing import ChatOrderedProcessor
+from bot.publishing.after_commit import after_commit
 from bot.publishing.menus import set_default_menu
 from bot.publishing.worker import EffectWorker
 from bot.settings import Settings
@@ -94,6 +95,7 @@ async def _post_init(app: Application) -> None:
 
 
 async def _post_shutdown(app: Application) -> None:
+    await after_commit(app).stop()
     worker: EffectWorker = app.bot_data["effects"]
     await worker.stop()
     db: Database = app.bot_data["db"]

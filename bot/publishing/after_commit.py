@@ -117,6 +117,13 @@ class AfterCommit:
                     self.lost += 1
                     log.warning("a direct message could not be sent after %d tries", attempt + 1)
 
+    async def stop(self) -> None:
+        """At shutdown: what is still running stops (fan-outs are finished by the next start's
+        tick; a direct message not yet sent is lost, see the module's doc)."""
+        for task in list(self.tasks):
+            task.cancel()
+        await asyncio.gather(*list(self.tasks), return_exceptions=True)
+
     async def settled(self, timeout: float = 30) -> None:
         """Until nothing started here is still running."""
         async with asyncio.timeout(timeout):
