@@ -20,8 +20,7 @@ from bot.delivery import deliver_queued
 from bot.domain.callback_data import BALLOT_PATTERN, ELECTION
 from bot.handlers.replying import adapter, gated, is_private, settings_of, wake_effects
 from bot.publishing.after_commit import after_commit
-from bot.publishing.menus import set_user_menu
-from bot.publishing.outbox import queue_live, wall_clock
+from bot.publishing.outbox import queue_live, queue_menu, wall_clock
 from bot.scheduler import get_scheduler
 from bot.services import elections as service
 from bot.services.context import Context
@@ -181,15 +180,14 @@ async def handovers(app: Application, now: datetime) -> None:
     year = now.astimezone(app.bot_data["settings"].tz).year
     async with db.session() as session:
         handed_over = await service.handovers(session, year, now, _group_lang(app))
+        # The new head's and deputy's officers get the head's commands in their menu (and the
+        # old ones lose them), as effects; permissions are worked out afresh on every update.
+        for cluster_id in handed_over:
+            for member in await people.members_of(session, cluster_id):
+                await queue_menu(session, member.person_id, now=wall_clock())
     if handed_over:
+        wake_effects(app)
         await flush_queue(app)
-    # The new head's and deputy's officers get the head's commands in their menu (and the old
-    # ones lose them); permissions themselves are worked out afresh on every update.
-    for cluster_id in handed_over:
-        async with db.session() as session:
-            members = await people.members_of(session, cluster_id)
-        for member in members:
-            await set_user_menu(app, member.person_id)
 
 
 async def _tick_job(context: ContextTypes.DEFAULT_TYPE) -> None:
