@@ -525,6 +525,7 @@ def _reason_code(error: str) -> str:
 def telegram_sender(bot: Any) -> SendFn:
     """``send`` for :mod:`bot.delivery` on python-telegram-bot: Telegram's errors become
     outcomes; 429s arrive as RETRY_AFTER and bot/delivery.py waits them out itself."""
+    import httpx
     from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
     from telegram.constants import ParseMode
     from telegram.error import (
@@ -573,6 +574,11 @@ def telegram_sender(bot: Any) -> SendFn:
         except BadRequest as exc:
             return SendResult(Outcome.PERMANENT, error=exc.message)
         except TimedOut as exc:
+            # Waiting for a pooled connection, or for the connection itself: the request never
+            # left, so it may go again. A read or write timeout may have delivered it.
+            cause = exc.__cause__
+            if isinstance(cause, httpx.ConnectTimeout) or "Pool timeout" in exc.message:
+                return SendResult(Outcome.TRANSIENT, error=f"not sent: {exc.message}")
             return SendResult(Outcome.UNCERTAIN, error=f"timed out: {exc.message}")
         except NetworkError as exc:
             # A refused connection or a 5xx (Telegram answered; PTB's message is then the
