@@ -143,7 +143,7 @@ class DeliveryReport:
     stale: int = 0  # `should_send` said no just before sending
     transient: int = 0
     uncertain: int = 0
-    retry_after: int = 0  # 429s seen here (PTB's rate limiter may have waited out others)
+    retry_after: int = 0  # 429s seen and waited out here
     permanent: list[Outgoing] = field(default_factory=list)
 
     def add(self, other: DeliveryReport) -> None:

@@ -10,20 +10,19 @@ changed" is then always true).
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from functools import wraps
 
 from sqlmodel.ext.asyncio.session import AsyncSession
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.constants import ChatType, ParseMode
+from telegram import Message, Update
+from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes
 
 from bot.clock import clock_of
 from bot.publishing.after_commit import after_commit
 from bot.publishing.outbox import queue_for_update
-from bot.publishing.worker import EffectWorker
 from bot.services.context import Context, load_context
 from bot.services.screens import Outcome
 from bot.settings import Settings
@@ -49,10 +48,6 @@ def now_of(context: ContextTypes.DEFAULT_TYPE) -> datetime:
     return clock_of(context.application.bot_data)()
 
 
-def effects_of(app: Application) -> EffectWorker:
-    return app.bot_data["effects"]
-
-
 def wake_effects(app: Application) -> None:
     """After a commit that queued effects: the worker looks now instead of at its next poll."""
     worker = app.bot_data.get("effects")
@@ -75,23 +70,6 @@ async def context_for(
     return await load_context(
         session, user.id, group_id, settings.language, settings.tz, now_of(context)
     )
-
-
-def inline_markup(rows: Sequence[Sequence[tuple[str, str]]]) -> InlineKeyboardMarkup | None:
-    """Rows of (label, callback data), labels already rendered."""
-    if not rows:
-        return None
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(text, callback_data=data) for text, data in row] for row in rows]
-    )
-
-
-async def reply_html(
-    update: Update, text: str, markup: InlineKeyboardMarkup | None = None
-) -> Message | None:
-    chat = update.effective_chat
-    assert chat is not None
-    return await chat.send_message(text, parse_mode=ParseMode.HTML, reply_markup=markup)
 
 
 async def group_gate(session: AsyncSession, update: Update, ctx: Context) -> Outcome | None:
