@@ -136,8 +136,11 @@ def format_datetime(dt: datetime, tz: str | ZoneInfo = DEFAULT_TZ) -> str:
     return f"{format_date(local.date())} {local.hour:02d}:{local.minute:02d}"
 
 
-_DMY = re.compile(r"(?P<d>\d{1,2})\s*(?P<sep>[/.\-])\s*(?P<m>\d{1,2})\s*(?P=sep)\s*(?P<y>\d{4})")
-_YMD = re.compile(r"(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})")
+# ASCII digits only: "١٥/٠١/٢٠٢٤" or "１５/０１/２０２４" is no date we understand.
+_DMY = re.compile(
+    r"(?P<d>\d{1,2})\s*(?P<sep>[/.\-])\s*(?P<m>\d{1,2})\s*(?P=sep)\s*(?P<y>\d{4})", re.ASCII
+)
+_YMD = re.compile(r"(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})", re.ASCII)
 
 
 def parse_date(text: str) -> date:

@@ -253,3 +253,11 @@ def test_period_label_accepts_a_period() -> None:
 def test_period_label_rejects_bad_code() -> None:
     with pytest.raises(PeriodError):
         period_label("2023-Q5", "vi")
+
+
+@pytest.mark.parametrize(
+    "raw", ["١٥/٠١/٢٠٢٤", "１５/０１/２０２４", "15/01/２０２４", "²⁵/01/2024"]
+)
+def test_dates_in_other_scripts_digits_are_refused(raw: str) -> None:
+    with pytest.raises(ValueError):
+        parse_date(raw)
