@@ -125,7 +125,7 @@ async def _admin_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _duration(text: str) -> timedelta | None:
-    match = re.fullmatch(r"(\d{1,4})\s*([dh])", text.strip().lower())
+    match = re.fullmatch(r"(\d{1,4})\s*([dh])", text.strip().lower(), re.ASCII)
     if not match:
         return None
     amount = int(match.group(1))

@@ -180,7 +180,7 @@ def parse_fraction(value: object) -> Fraction:
         return Fraction(value)
     if isinstance(value, float):
         return Fraction(str(value))
-    if isinstance(value, str) and re.fullmatch(r"\s*\d+(\.\d+)?\s*(/\s*\d+\s*)?", value):
+    if isinstance(value, str) and re.fullmatch(r"\s*\d+(\.\d+)?\s*(/\s*\d+\s*)?", value, re.ASCII):
         try:
             return Fraction(value.replace(" ", ""))
         except (ValueError, ZeroDivisionError):

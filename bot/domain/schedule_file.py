@@ -68,7 +68,7 @@ DEFAULT_REMINDERS: tuple[str, ...] = (
 )
 _REMINDER = re.compile(r"^(?:(before|after)-([1-9][0-9]?)|due)$")
 _HHMM = re.compile(r"^([01]?[0-9]|2[0-3]):([0-5][0-9])$")
-_DMY = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+_DMY = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$", re.ASCII)  # ASCII digits only
 _KEYS = (
     "auto_open",
     "open",
