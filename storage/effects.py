@@ -57,7 +57,8 @@ async def touch(
     bump: bool = True,
 ) -> None:
     """One pending row per key. An existing row gets a new version (``bump``: a live message
-    whose state changed again) or is left alone (a compose that must happen once)."""
+    whose state changed again) or is left alone (a compose that must happen once), unless it
+    had failed for good: then it is tried again."""
     values = {
         "kind": kind,
         "chat_id": chat_id,
@@ -71,13 +72,24 @@ async def touch(
         "due_at": now,
     }
     statement = _insert(session).values(**values)
+    # A row that failed for good (the bot was out of the group) is taken up again by the next
+    # change: the group may be reachable now.
+    again = {
+        "state": "pending",
+        "attempts": 0,
+        "error": None,
+        "due_at": now,
+        "payload": payload,
+        "notify_chat_id": notify_chat_id,
+    }
     if bump:
         statement = statement.on_conflict_do_update(
-            index_elements=["key"],
-            set_={"version": Effect.version + 1, "payload": payload},
+            index_elements=["key"], set_={"version": Effect.version + 1, **again}
         )
     else:
-        statement = statement.on_conflict_do_nothing(index_elements=["key"])
+        statement = statement.on_conflict_do_update(
+            index_elements=["key"], set_=again, where=col(Effect.state) == "failed"
+        )
     await session.exec(statement)  # type: ignore[call-overload]  # sqlmodel types only selects
 
 
