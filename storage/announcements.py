@@ -67,7 +67,7 @@ async def start_composing(
     session: AsyncSession, cluster_id: str, author_id: int, now: datetime
 ) -> Announcement:
     """/announce without text: the author's next private message is the announcement."""
-    await session.exec(  # type: ignore[call-overload]
+    await session.exec(
         update(Announcement)
         .where(col(Announcement.author_id) == author_id, col(Announcement.state) == "composing")
         .values(state="cancelled")
@@ -96,7 +96,7 @@ async def fill_draft(
     media_file_id: str | None = None,
 ) -> bool:
     """composing -> draft, with the content."""
-    result = await session.exec(  # type: ignore[call-overload]
+    result = await session.exec(
         update(Announcement)
         .where(col(Announcement.id) == announcement_id, col(Announcement.state) == "composing")
         .values(state="draft", text=text, media_kind=media_kind, media_file_id=media_file_id)
@@ -106,7 +106,7 @@ async def fill_draft(
 
 
 async def set_nudge_days(session: AsyncSession, announcement_id: int, days: int) -> bool:
-    result = await session.exec(  # type: ignore[call-overload]
+    result = await session.exec(
         update(Announcement)
         .where(col(Announcement.id) == announcement_id, col(Announcement.state) == "draft")
         .values(nudge_working_days=days)
@@ -120,7 +120,7 @@ async def get_announcement(session: AsyncSession, announcement_id: int) -> Annou
 
 
 async def set_pin(session: AsyncSession, announcement_id: int, pin: bool) -> bool:
-    result = await session.exec(  # type: ignore[call-overload]
+    result = await session.exec(
         update(Announcement)
         .where(col(Announcement.id) == announcement_id, col(Announcement.state) == "draft")
         .values(pin=pin)
@@ -133,7 +133,7 @@ async def claim_send(
     session: AsyncSession, announcement_id: int, now: datetime, nudge_at: datetime | None
 ) -> bool:
     """draft -> sent, once: of two presses of "Gửi", one sends."""
-    result = await session.exec(  # type: ignore[call-overload]
+    result = await session.exec(
         update(Announcement)
         .where(col(Announcement.id) == announcement_id, col(Announcement.state) == "draft")
         .values(state="sent", sent_at=now, nudge_at=nudge_at)
@@ -143,7 +143,7 @@ async def claim_send(
 
 
 async def cancel(session: AsyncSession, announcement_id: int) -> bool:
-    result = await session.exec(  # type: ignore[call-overload]
+    result = await session.exec(
         update(Announcement)
         .where(
             col(Announcement.id) == announcement_id,
@@ -158,7 +158,7 @@ async def cancel(session: AsyncSession, announcement_id: int) -> bool:
 async def set_group_message(
     session: AsyncSession, announcement_id: int, chat_id: int, message_id: int
 ) -> None:
-    await session.exec(  # type: ignore[call-overload]
+    await session.exec(
         update(Announcement)
         .where(col(Announcement.id) == announcement_id)
         .values(group_chat_id=chat_id, group_message_id=message_id)
@@ -298,7 +298,7 @@ async def due_nudges(session: AsyncSession, now: datetime) -> list[int]:
 
 async def mark_nudged(session: AsyncSession, announcement_id: int, now: datetime) -> bool:
     """Once: the nudge itself goes through the delivery log, keyed per department."""
-    result = await session.exec(  # type: ignore[call-overload]
+    result = await session.exec(
         update(Announcement)
         .where(col(Announcement.id) == announcement_id, col(Announcement.nudged_at).is_(None))
         .values(nudged_at=now)

@@ -232,13 +232,13 @@ async def move_group(session: AsyncSession, old_chat_id: int, new_chat_id: int) 
         return False
     cluster.group_chat_id = new_chat_id
     session.add(cluster)
-    await session.exec(  # type: ignore[call-overload]
+    await session.exec(
         update(Round)
         .where(col(Round.cluster_id) == cluster.id, col(Round.progress_chat_id) == old_chat_id)
         .values(progress_chat_id=None, progress_message_id=None)
     )
     elections = select(Election.id).where(Election.cluster_id == cluster.id)
-    await session.exec(  # type: ignore[call-overload]
+    await session.exec(
         update(ElectionRound)
         .where(col(ElectionRound.election_id).in_(elections))
         .values(turnout_message_id=None)

@@ -85,12 +85,12 @@ async def claim(
         _insert(dialect)
         .values(**values)
         .on_conflict_do_nothing(index_elements=["key"])
-        .returning(Delivery.id)  # type: ignore[arg-type]
+        .returning(Delivery.id)
     )
-    inserted = (await session.exec(statement)).first()  # type: ignore[call-overload]
+    inserted = (await session.exec(statement)).first()
     if inserted is not None:
         return int(inserted[0])
-    retaken = await session.exec(  # type: ignore[call-overload]
+    retaken = await session.exec(
         update(Delivery)
         .where(
             col(Delivery.key) == item.key,
@@ -135,9 +135,9 @@ async def enqueue(
             updated_at=at,
         )
         .on_conflict_do_nothing(index_elements=["key"])
-        .returning(Delivery.id)  # type: ignore[arg-type]
+        .returning(Delivery.id)
     )
-    return (await session.exec(statement)).first() is not None  # type: ignore[call-overload]
+    return (await session.exec(statement)).first() is not None
 
 
 async def claim_queued(
@@ -150,7 +150,7 @@ async def claim_queued(
 ) -> bool:
     """Take a queued row (or a queued row that failed transiently) for sending; False when
     another process took it first."""
-    result = await session.exec(  # type: ignore[call-overload]
+    result = await session.exec(
         update(Delivery)
         .where(
             col(Delivery.id) == row_id,
@@ -191,7 +191,7 @@ async def mark_sent(
     session: AsyncSession, row_id: int, message_id: int | None, *, now: datetime | None = None
 ) -> None:
     at = now or utcnow()
-    await session.exec(  # type: ignore[call-overload]
+    await session.exec(
         update(Delivery)
         .where(col(Delivery.id) == row_id)
         .values(state="sent", message_id=message_id, sent_at=at, updated_at=at, error=None)
@@ -207,7 +207,7 @@ async def mark_failed(
     now: datetime | None = None,
 ) -> None:
     """``permanent``: refused for good. Otherwise surely not delivered, and may be claimed again."""
-    await session.exec(  # type: ignore[call-overload]
+    await session.exec(
         update(Delivery)
         .where(col(Delivery.id) == row_id)
         .values(
@@ -221,7 +221,7 @@ async def mark_failed(
 async def mark_uncertain(
     session: AsyncSession, row_id: int, error: str, *, now: datetime | None = None
 ) -> None:
-    await session.exec(  # type: ignore[call-overload]
+    await session.exec(
         update(Delivery)
         .where(col(Delivery.id) == row_id)
         .values(state="uncertain", error=error[:500], updated_at=now or utcnow())
@@ -255,7 +255,7 @@ async def resolve_stale_claims(
     session: AsyncSession, older_than: datetime, *, now: datetime | None = None
 ) -> int:
     """Mark claims abandoned by a dead sender `uncertain` (never resent); returns how many."""
-    result = await session.exec(  # type: ignore[call-overload]
+    result = await session.exec(
         update(Delivery)
         .where(col(Delivery.state) == "claimed", col(Delivery.updated_at) < older_than)
         .values(

@@ -90,7 +90,7 @@ async def touch(
         statement = statement.on_conflict_do_update(
             index_elements=["key"], set_=again, where=col(Effect.state) == "failed"
         )
-    await session.exec(statement)  # type: ignore[call-overload]  # sqlmodel types only selects
+    await session.exec(statement)
 
 
 async def pending(session: AsyncSession, limit: int = 500) -> Sequence[Effect]:
@@ -114,7 +114,7 @@ async def pending_in_chat(session: AsyncSession, chat_id: int, kind: str = "send
 
 async def finish(session: AsyncSession, effect_id: int, version: int) -> bool:
     """Done: the row goes, unless it was bumped meanwhile (then it runs again, newer)."""
-    result = await session.exec(  # type: ignore[call-overload]
+    result = await session.exec(
         delete(Effect).where(col(Effect.id) == effect_id, col(Effect.version) == version)
     )
     return bool(result.rowcount)
@@ -126,13 +126,13 @@ async def later(
     values: dict[str, object] = {"due_at": due_at, "error": error[:500]}
     if attempt:
         values["attempts"] = Effect.attempts + 1
-    await session.exec(  # type: ignore[call-overload]
+    await session.exec(
         update(Effect).where(col(Effect.id) == effect_id).values(**values)
     )
 
 
 async def fail(session: AsyncSession, effect_id: int, error: str) -> None:
-    await session.exec(  # type: ignore[call-overload]
+    await session.exec(
         update(Effect)
         .where(col(Effect.id) == effect_id)
         .values(state="failed", error=error[:500], attempts=Effect.attempts + 1)
@@ -140,13 +140,13 @@ async def fail(session: AsyncSession, effect_id: int, error: str) -> None:
 
 
 async def forget_notify(session: AsyncSession, effect_id: int) -> None:
-    await session.exec(  # type: ignore[call-overload]
+    await session.exec(
         update(Effect).where(col(Effect.id) == effect_id).values(notify_chat_id=None)
     )
 
 
 async def drop_expired(session: AsyncSession, now: datetime) -> int:
-    result = await session.exec(  # type: ignore[call-overload]
+    result = await session.exec(
         delete(Effect).where(
             Effect.state == "pending",
             col(Effect.expires_at).is_not(None),
@@ -158,6 +158,6 @@ async def drop_expired(session: AsyncSession, now: datetime) -> int:
 
 async def move_chat(session: AsyncSession, old_chat_id: int, new_chat_id: int) -> None:
     """A group became a supergroup: what was going to the old id goes to the new one."""
-    await session.exec(  # type: ignore[call-overload]
+    await session.exec(
         update(Effect).where(col(Effect.chat_id) == old_chat_id).values(chat_id=new_chat_id)
     )

@@ -269,7 +269,7 @@ async def update_draft(
 
 
 async def discard_draft(session: AsyncSession, election_id: int) -> bool:
-    result = await session.exec(  # type: ignore[call-overload]
+    result = await session.exec(
         update(Election)
         .where(col(Election.id) == election_id, col(Election.state) == "draft")
         .values(state="cancelled")
@@ -283,7 +283,7 @@ async def open_election(session: AsyncSession, election_id: int, now: datetime) 
     if await active_election_id(session, election_id) is not None:
         raise ElectionError("already_running")
     previous = (await _election(session, election_id)).state
-    claimed = await session.exec(  # type: ignore[call-overload]
+    claimed = await session.exec(
         update(Election)
         .where(col(Election.id) == election_id, col(Election.state).in_(("draft", "scheduled")))
         .values(state="open", opened_at=now)
@@ -337,7 +337,7 @@ async def active_election_id(session: AsyncSession, election_id: int) -> int | N
 
 
 async def cancel_election(session: AsyncSession, election_id: int, now: datetime) -> bool:
-    result = await session.exec(  # type: ignore[call-overload]
+    result = await session.exec(
         update(Election)
         .where(col(Election.id) == election_id, col(Election.state).in_(ACTIVE_STATES))
         .values(state="cancelled", closed_at=now)
@@ -347,7 +347,7 @@ async def cancel_election(session: AsyncSession, election_id: int, now: datetime
         return False
     if (await _election(session, election_id)).mode == Mode.SECRET.value:
         request_ballot_erasure(session, closing=True)
-    await session.exec(  # type: ignore[call-overload]
+    await session.exec(
         update(ElectionRound)
         .where(col(ElectionRound.election_id) == election_id, col(ElectionRound.state) == "open")
         .values(state="closed", closed_at=now)
@@ -479,7 +479,7 @@ async def _lock_round(session: AsyncSession, round_id: int) -> bool:
     taken before any read of this transaction (no stale snapshot to upgrade). Either way, the
     votes and the close of one round run one after the other.
     """
-    result = await session.exec(  # type: ignore[call-overload]
+    result = await session.exec(
         update(ElectionRound)
         .where(col(ElectionRound.id) == round_id)
         .values(state=ElectionRound.state)
@@ -594,7 +594,7 @@ async def replace_vote(
     if reason is not None:
         return VoteResult(reason)
     if election.mode == Mode.OPEN.value:
-        await session.exec(  # type: ignore[call-overload]
+        await session.exec(
             update(ElectionVoter)
             .where(
                 col(ElectionVoter.round_id) == round_id,
@@ -642,7 +642,7 @@ async def _rewrite_ballots(
 ) -> None:
     """Fill or change the one ballot matching `target`, rewriting every ballot row of the round
     in the same statement (see the module docstring: no row version stands out)."""
-    await session.exec(  # type: ignore[call-overload]
+    await session.exec(
         update(ElectionBallot)
         .where(col(ElectionBallot.round_id) == round_id)
         .values(
@@ -665,7 +665,7 @@ async def close_round(
     """Count the round and take the next step. None when it was not open (closed already)."""
     if not await _lock_round(session, round_id):
         return None
-    claimed = await session.exec(  # type: ignore[call-overload]
+    claimed = await session.exec(
         update(ElectionRound)
         .where(col(ElectionRound.id) == round_id, col(ElectionRound.state) == "open")
         .values(state="closed", closed_at=now, closed_by=closed_by)
@@ -916,7 +916,7 @@ async def due_handovers(session: AsyncSession, year: int) -> list[Election]:
 
 async def mark_handover_announced(session: AsyncSession, election_id: int, now: datetime) -> bool:
     """True for the one caller that gets to announce it."""
-    result = await session.exec(  # type: ignore[call-overload]
+    result = await session.exec(
         update(Election)
         .where(col(Election.id) == election_id, col(Election.handover_announced_at).is_(None))
         .values(handover_announced_at=now)
@@ -926,7 +926,7 @@ async def mark_handover_announced(session: AsyncSession, election_id: int, now: 
 
 
 async def set_turnout_message(session: AsyncSession, round_id: int, message_id: int) -> None:
-    await session.exec(  # type: ignore[call-overload]
+    await session.exec(
         update(ElectionRound)
         .where(col(ElectionRound.id) == round_id)
         .values(turnout_message_id=message_id)
@@ -1008,7 +1008,7 @@ async def load_minutes(session: AsyncSession, election_id: int) -> Minutes:
 # --------------------------------------------------------------------------------------------
 
 
-async def _fresh(session: AsyncSession, model: type, key: object):  # type: ignore[no-untyped-def]
+async def _fresh(session: AsyncSession, model: type, key: object):
     """The row as the database has it now (bulk UPDATEs above bypass the identity map)."""
     row = await session.get(model, key, populate_existing=True)
     if row is None:

@@ -83,7 +83,7 @@ async def redeem_invite(
     if existing is not None:
         return Redeemed("already_member", existing)
     # Consume with a conditional UPDATE: of two people racing for one code, only one wins.
-    claimed = await session.exec(  # type: ignore[call-overload]
+    claimed = await session.exec(
         update(Invite)
         .where(col(Invite.id) == invite.id, col(Invite.used_at).is_(None))
         .values(used_at=now, used_by=person_id)

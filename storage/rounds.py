@@ -82,7 +82,7 @@ async def latest_round(session: AsyncSession, cluster_id: str) -> Round | None:
 async def close_round(session: AsyncSession, row: Round, now: datetime) -> bool:
     """Close it if it is still open: one conditional UPDATE, so of two closers (chat, CLI,
     schedule) exactly one closes it. False when it was closed already."""
-    result = await session.exec(  # type: ignore[call-overload]
+    result = await session.exec(
         update(Round)
         .where(col(Round.id) == row.id, col(Round.state) == "open")
         .values(state="closed", closed_at=now)

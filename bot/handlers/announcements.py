@@ -217,7 +217,7 @@ async def _delivered(db: Database, keys: list[str]) -> dict[str, int]:
     """key -> Telegram message id (0 when unknown) for the keys that were delivered."""
     found: dict[str, int] = {}
     async with db.session(write=False) as session:
-        rows = await session.exec(  # type: ignore[call-overload]
+        rows = await session.exec(
             select(Delivery.key, Delivery.message_id, Delivery.state).where(
                 col(Delivery.key).in_(keys)
             )
@@ -236,7 +236,7 @@ async def tick(app: Application) -> None:
     db: Database = app.bot_data["db"]
     now = clock_of(app.bot_data)()
     async with db.session() as session:
-        recent = await session.exec(  # type: ignore[call-overload]
+        recent = await session.exec(
             select(Announcement.id).where(
                 col(Announcement.state) == "sent",
                 col(Announcement.sent_at) >= now - timedelta(hours=1),

@@ -10,8 +10,9 @@ changed" is then always true).
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import datetime
+from typing import Any
 from functools import wraps
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -89,14 +90,14 @@ async def group_gate(session: AsyncSession, update: Update, ctx: Context) -> Out
     return None
 
 
-def gated(body: Body) -> Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]:
+def gated(body: Body) -> Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]:
     """A command for registered users of the chat's cluster: everyone else meets `group_gate`."""
     return adapter(body, gate=True)
 
 
 def adapter(
     body: Body, gate: bool = False
-) -> Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]:
+) -> Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]:
     """One session per update; what it shows is queued in that session and goes after the
     commit, so what users see is stored. Fan-outs and direct messages start after the commit."""
 

@@ -255,7 +255,7 @@ async def status(session: AsyncSession, ctx: Context, period_text: str | None) -
         total=len(lines),
         late=[
             line for line in lines if line.submission is not None and first[line.department.id].late
-        ],  # type: ignore[attr-defined]
+        ],
     )
     return out
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -33,7 +34,7 @@ class Media:
 class Screen:
     message: str
     params: dict[str, Any] = field(default_factory=dict)
-    buttons: list[list[Button | UrlButton]] = field(default_factory=list)
+    buttons: Sequence[Sequence[Button | UrlButton]] = field(default_factory=list)
     edit: bool = False  # replace the message whose button was pressed, instead of a new one
     media: Media | None = None
     buttons_only: bool = False  # with edit: replace only the pressed message's buttons

@@ -8,7 +8,7 @@ Create Date: 2026-11-27 12:38:35.496653
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel  # noqa: F401  (autogenerate renders sqlmodel.sql.sqltypes.AutoString)
+import sqlmodel.sql.sqltypes  # noqa: F401  (autogenerate renders sqlmodel.sql.sqltypes.AutoString)
 from alembic import op
 
 import storage.types  # noqa: F401  (autogenerate renders storage.types.UTCDateTime)
