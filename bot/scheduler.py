@@ -345,7 +345,7 @@ class Scheduler:
             officers = await deliveries.officers(session, [d.id for d in pending if d.id])
         by_id = {d.id: d for d in pending}
         left = days_left(plan, now)
-        common = {
+        common: dict[str, Any] = {
             "period": row.period,
             "deadline": row.deadline,
             "days_left": left,

@@ -126,9 +126,7 @@ async def later(
     values: dict[str, object] = {"due_at": due_at, "error": error[:500]}
     if attempt:
         values["attempts"] = Effect.attempts + 1
-    await session.exec(
-        update(Effect).where(col(Effect.id) == effect_id).values(**values)
-    )
+    await session.exec(update(Effect).where(col(Effect.id) == effect_id).values(**values))
 
 
 async def fail(session: AsyncSession, effect_id: int, error: str) -> None:

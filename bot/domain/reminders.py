@@ -309,15 +309,15 @@ def upcoming_rounds(
     limit = today + timedelta(days=horizon_days)
     taken = set(existing) | {e.period for e in entries}
     for kind in schedule.auto_open:
-        period = _candidates(kind, today)[0]
+        upcoming = _candidates(kind, today)[0]
         for _ in range(30):
-            candidate = auto_round(period, schedule, cal, tz)
+            candidate = auto_round(upcoming, schedule, cal, tz)
             open_day = candidate.opens_at.astimezone(tz).date()
             if open_day > limit:
                 break
-            if period.code not in taken and candidate.deadline_end > now:
+            if upcoming.code not in taken and candidate.deadline_end > now:
                 plan = plan_round(
-                    period,
+                    upcoming,
                     candidate.deadline,
                     schedule,
                     tz,
@@ -326,7 +326,7 @@ def upcoming_rounds(
                     auto_opened=True,
                 )
                 entries.append(_entry(plan, "planned", open_day))
-            period = period.next()
+            upcoming = upcoming.next()
     entries = [
         replace(e, reminder_days=tuple(d for d in e.reminder_days if d >= today)) for e in entries
     ]

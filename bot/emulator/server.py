@@ -1433,9 +1433,9 @@ class BotApiEmulator:
         self._confirm_offset(offset)
 
         # A new getUpdates request terminates a pending one, as on Telegram.
-        for waiter in self._poll_waiters:
-            if not waiter.done():
-                waiter.set_result("superseded")
+        for pending in self._poll_waiters:
+            if not pending.done():
+                pending.set_result("superseded")
 
         if not self._updates and timeout > 0 and not self._closing:
             waiter: asyncio.Future[str] = asyncio.get_running_loop().create_future()

@@ -12,8 +12,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import datetime
-from typing import Any
 from functools import wraps
+from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Message, Update

@@ -18,9 +18,12 @@ Markup = list[list[dict[str, str]]]
 def to_markup(rows: Markup | None) -> InlineKeyboardMarkup | None:
     if not rows:
         return None
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(**button) for button in row] for row in rows]
-    )
+    return InlineKeyboardMarkup([[_button(button) for button in row] for row in rows])
+
+
+def _button(fields: dict[str, Any]) -> InlineKeyboardButton:
+    # The stored strings are the button's keyword arguments (text and callback_data or url).
+    return InlineKeyboardButton(**fields)
 
 
 @dataclass(frozen=True)

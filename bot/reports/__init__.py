@@ -11,6 +11,7 @@ import html
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import Any
 
 from bot.domain.aggregation import numeric_value
 from bot.domain.summary import IndicatorInfo, Summary
@@ -158,6 +159,6 @@ def summary_messages(
     return SummaryText(chunks, complete=False)
 
 
-def plain(lang: str, name: str, /, **params: object) -> str:
+def plain(lang: str, name: str, /, **params: Any) -> str:
     """A plain-text word or phrase for files and charts (the ``reports.txt`` templates)."""
     return render(lang, f"reports.{name}", **params)

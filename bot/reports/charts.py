@@ -105,8 +105,8 @@ def indicator_chart(line: IndicatorSummary, period: str, lang: str, dpi: int = 1
     offset = largest * 0.01 or 0.01
     missing_word = plain(lang, "chart_missing")
     skipped_word = plain(lang, "chart_skipped")
-    submitted = [submitted for _, _, submitted in line.rows]
-    for position, value, ok, sent in zip(positions, values, present, submitted, strict=True):
+    sent_flags = [sent for _, _, sent in line.rows]
+    for position, value, ok, sent in zip(positions, values, present, sent_flags, strict=True):
         if ok:
             text = _fmt(line, Decimal(repr(value)), lang)
             ax.text(value + (offset if value >= 0 else -offset), position, text,

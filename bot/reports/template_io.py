@@ -45,6 +45,7 @@ from typing import Any
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
 
 from bot.domain.aggregation import numeric_value
 from bot.domain.figures import (
@@ -157,6 +158,7 @@ def build_template(target: TemplateTarget, lang: str) -> bytes:
     """The .xlsx bytes of the department's template for the round."""
     wb = Workbook()
     ws = wb.active
+    assert isinstance(ws, Worksheet)  # a new workbook's one sheet
     ws.title = plain(lang, "template_sheet")
     bold = Font(bold=True)
     thin = Side(style="thin", color="999999")
@@ -194,7 +196,7 @@ def build_template(target: TemplateTarget, lang: str) -> bytes:
 
     meta = wb.create_sheet(META_SHEET)
     meta.sheet_state = "veryHidden"
-    for row in (
+    for meta_row in (
         (MAGIC, VERSION),
         ("cluster", target.cluster_id),
         ("round", target.round_id),
@@ -203,7 +205,7 @@ def build_template(target: TemplateTarget, lang: str) -> bytes:
         ("sheet", ws.title),
         ("column", VALUE_LETTER),
     ):
-        meta.append(list(row))
+        meta.append(list(meta_row))
 
     for offset, indicator in enumerate(target.indicators):
         row = FIRST_ROW + offset
@@ -265,6 +267,7 @@ def build_template(target: TemplateTarget, lang: str) -> bytes:
     ws.page_setup.orientation = "landscape"
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
+    assert ws.sheet_properties.pageSetUpPr is not None  # openpyxl always creates it
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.print_title_rows = "6:6"
     wb.properties.creator = "clusterbot"

@@ -163,6 +163,7 @@ def _print_setup(
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
+    assert ws.sheet_properties.pageSetUpPr is not None  # openpyxl always creates it
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.print_options.horizontalCentered = True
     ws.page_margins.left = ws.page_margins.right = 0.4
@@ -171,6 +172,7 @@ def _print_setup(
         ws.print_title_rows = title_rows
     if title_cols:
         ws.print_title_cols = title_cols
+    assert ws.oddFooter is not None  # openpyxl always creates it
     ws.oddFooter.center.text = "&P/&N"
 
 
@@ -334,11 +336,11 @@ def _data(ws: Worksheet, s: Summary, lang: str) -> None:
             boxed = {"fill": _TOTAL_FILL, "border": _BORDER, "alignment": _RIGHT_WRAP}
             if step == 1:
                 value = _figure_value(line, lang)
-                cell = ws.cell(row=r, column=column)
+                figure_cell = ws.cell(row=r, column=column)
                 if isinstance(value, str):
                     _text(ws, r, column, value, font=_BOLD, **boxed)
                     continue
-                cell.value = value
+                figure_cell.value = value
                 number_format = "General"
                 if value is not None and line.figure.rule == "count":
                     number_format = "#,##0"
@@ -348,7 +350,7 @@ def _data(ws: Worksheet, s: Summary, lang: str) -> None:
                     number_format = excel_number_format(
                         line.indicator.type, max(places[offset], own)
                     )
-                _style(cell, number_format=number_format, font=_BOLD, **boxed)
+                _style(figure_cell, number_format=number_format, font=_BOLD, **boxed)
             elif step == 2:
                 rule = plain(lang, "rule", r=line.figure.rule, type=line.indicator.type)
                 _text(ws, r, column, rule, **boxed)
@@ -358,7 +360,7 @@ def _data(ws: Worksheet, s: Summary, lang: str) -> None:
     ws.column_dimensions["A"].width = 6
     ws.column_dimensions["B"].width = 30
     ws.column_dimensions["C"].width = 14
-    ws.freeze_panes = ws.cell(row=header_row + 1, column=first_col)
+    ws.freeze_panes = ws.cell(row=header_row + 1, column=first_col).coordinate
     _print_setup(ws, title_rows=f"{header_row}:{header_row}", title_cols="A:C")
 
 
@@ -431,7 +433,9 @@ def build_workbook(
 ) -> bytes:
     """The .xlsx bytes of the summary (cover, figures, narrative, revision history)."""
     wb = Workbook()
-    _cover(wb.active, summary, lang, generated_at or summary.generated_at)
+    cover = wb.active
+    assert isinstance(cover, Worksheet)  # a new workbook's one sheet
+    _cover(cover, summary, lang, generated_at or summary.generated_at)
     _data(wb.create_sheet(), summary, lang)
     _narrative(wb.create_sheet(), summary, lang)
     _history(wb.create_sheet(), history, lang)

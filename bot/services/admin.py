@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from bot.domain.cluster_file import load_cluster_file
 from storage import clusters, people
@@ -13,7 +14,7 @@ from storage.people import NewInvite
 
 
 class AdminError(Exception):
-    def __init__(self, code: str, **params: object) -> None:
+    def __init__(self, code: str, **params: Any) -> None:
         super().__init__(code)
         self.code = code
         self.params = params

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -23,7 +24,7 @@ DEADLINE_CHOICES = (7, 15, 30)
 class OpenResult:
     round: Round | None
     problem: str | None = None
-    params: dict[str, object] | None = None
+    params: dict[str, Any] | None = None
 
 
 async def open_round(
