@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import update
 from sqlmodel import col, select
@@ -27,7 +29,7 @@ class ApplyReport:
         return bool(self.created or self.updated or self.deactivated)
 
 
-def _sync(row: object, values: dict[str, object]) -> bool:
+def _sync(row: object, values: Mapping[str, object]) -> bool:
     changed = False
     for key, value in values.items():
         if getattr(row, key) != value:
@@ -55,24 +57,24 @@ async def apply_cluster_spec(session: AsyncSession, spec: ClusterSpec) -> ApplyR
 
     departments = {d.slug: d for d in await list_departments(session, spec.id, include_merged=True)}
     for position, d in enumerate(spec.departments):
-        values = {
+        department_values: dict[str, Any] = {
             "name": d.name,
             "name_en": d.name_en,
             "merged_into": d.merged_into,
             "position": position,
         }
-        row = departments.get(d.slug)
-        if row is None:
-            row = Department(cluster_id=spec.id, slug=d.slug, **values)  # type: ignore[arg-type]
-            session.add(row)
-            departments[d.slug] = row
+        department = departments.get(d.slug)
+        if department is None:
+            department = Department(cluster_id=spec.id, slug=d.slug, **department_values)
+            session.add(department)
+            departments[d.slug] = department
             report.created.append(f"department {d.slug}")
-        elif _sync(row, values):
+        elif _sync(department, department_values):
             report.updated.append(f"department {d.slug}")
 
     indicators = {i.slug: i for i in await list_indicators(session, spec.id, include_inactive=True)}
     for position, i in enumerate(spec.indicators):
-        values = {
+        indicator_values: dict[str, Any] = {
             "position": position,
             "label": i.label,
             "label_en": i.label_en,
@@ -87,21 +89,21 @@ async def apply_cluster_spec(session: AsyncSession, spec: ClusterSpec) -> ApplyR
             "headline": i.headline,
             "active": True,
         }
-        row = indicators.get(i.slug)
-        if row is None:
-            session.add(Indicator(cluster_id=spec.id, slug=i.slug, **values))  # type: ignore[arg-type]
+        indicator = indicators.get(i.slug)
+        if indicator is None:
+            session.add(Indicator(cluster_id=spec.id, slug=i.slug, **indicator_values))
             report.created.append(f"indicator {i.slug}")
-        elif _sync(row, values):
+        elif _sync(indicator, indicator_values):
             report.updated.append(f"indicator {i.slug}")
     kept = {i.slug for i in spec.indicators}
-    for slug, row in indicators.items():
-        if slug not in kept and row.active:
-            row.active = False
+    for slug, indicator in indicators.items():
+        if slug not in kept and indicator.active:
+            indicator.active = False
             report.deactivated.append(f"indicator {slug}")
     await session.flush()
 
     if spec.offices is not None:
-        for role, slug in (("head", spec.offices.head), ("deputy", spec.offices.deputy)):
+        for role, office_slug in (("head", spec.offices.head), ("deputy", spec.offices.deputy)):
             existing = (
                 await session.exec(
                     select(Office).where(
@@ -111,12 +113,12 @@ async def apply_cluster_spec(session: AsyncSession, spec: ClusterSpec) -> ApplyR
                     )
                 )
             ).first()
-            if slug is None:
+            if office_slug is None:
                 if existing is not None:
                     await session.delete(existing)
                     report.updated.append(f"office {role} {spec.offices.term}")
                 continue
-            department_id = departments[slug].id
+            department_id = departments[office_slug].id
             assert department_id is not None
             if existing is None:
                 session.add(
@@ -168,7 +170,7 @@ async def list_departments(
     query = select(Department).where(Department.cluster_id == cluster_id)
     if not include_merged:
         query = query.where(col(Department.merged_into).is_(None))
-    return list((await session.exec(query.order_by(Department.position))).all())
+    return list((await session.exec(query.order_by(col(Department.position)))).all())
 
 
 async def department_by_slug(
@@ -184,7 +186,7 @@ async def list_indicators(
     query = select(Indicator).where(Indicator.cluster_id == cluster_id)
     if not include_inactive:
         query = query.where(Indicator.active == True)  # noqa: E712
-    return list((await session.exec(query.order_by(Indicator.position))).all())
+    return list((await session.exec(query.order_by(col(Indicator.position)))).all())
 
 
 async def current_offices(session: AsyncSession, cluster_id: str, year: int) -> dict[str, int]:

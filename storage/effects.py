@@ -146,7 +146,7 @@ async def forget_notify(session: AsyncSession, effect_id: int) -> None:
 async def drop_expired(session: AsyncSession, now: datetime) -> int:
     result = await session.exec(
         delete(Effect).where(
-            Effect.state == "pending",
+            col(Effect.state) == "pending",
             col(Effect.expires_at).is_not(None),
             col(Effect.expires_at) < now,
         )

@@ -82,6 +82,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy import case, func, update
 from sqlalchemy.exc import IntegrityError
@@ -118,6 +119,7 @@ from storage.models_elections import (
 
 ACTIVE_STATES = ("scheduled", "open")
 HANDOVER_ROLES = ("head", "deputy")
+_Row = TypeVar("_Row")
 
 
 class ElectionError(Exception):
@@ -988,7 +990,7 @@ async def load_minutes(session: AsyncSession, election_id: int) -> Minutes:
             RoundRecord(round_.office_position, role, result, receipts, open_choices)
         )
     for office in offices:
-        result = deciding.get(office.position)
+        decision = deciding.get(office.position)
         elected = office.department_id
         minutes.offices.append(
             OfficeRecord(
@@ -998,8 +1000,8 @@ async def load_minutes(session: AsyncSession, election_id: int) -> Minutes:
                 label_en=office.label_en,
                 elected=elected,
                 decided_by_head=office.state == "decided",
-                votes=result.counts.get(elected, 0) if result and elected else None,
-                cast=result.cast if result else None,
+                votes=decision.counts.get(elected, 0) if decision and elected else None,
+                cast=decision.cast if decision else None,
             )
         )
     return minutes
@@ -1008,7 +1010,7 @@ async def load_minutes(session: AsyncSession, election_id: int) -> Minutes:
 # --------------------------------------------------------------------------------------------
 
 
-async def _fresh(session: AsyncSession, model: type, key: object):
+async def _fresh(session: AsyncSession, model: type[_Row], key: object) -> _Row:
     """The row as the database has it now (bulk UPDATEs above bypass the identity map)."""
     row = await session.get(model, key, populate_existing=True)
     if row is None:

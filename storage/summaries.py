@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func
+from sqlalchemy import select as core_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -109,7 +110,7 @@ async def rounds_data(session: AsyncSession, rounds: Sequence[Round]) -> dict[in
     conn = await session.connection()
     newest = (
         await conn.execute(
-            select(
+            core_select(  # more columns than sqlmodel's select() types
                 col(Submission.id),
                 col(Submission.round_id),
                 col(Submission.department_id),
@@ -348,7 +349,7 @@ async def load_revisions(session: AsyncSession, rounds: Sequence[Round]) -> list
         return []
     conn = await session.connection()
     query = (
-        select(
+        core_select(  # more columns than sqlmodel's select() types
             col(Submission.id),
             col(Submission.round_id),
             col(Submission.department_id),
