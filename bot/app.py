@@ -111,7 +111,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not isinstance(update, Update) or update.effective_chat is None:
         return
     settings: Settings = context.application.bot_data["settings"]
-    lang = settings.language
+    lang: str = settings.language
     user = update.effective_user
     try:
         if user is not None:

@@ -316,5 +316,8 @@ async def officer_recipients(session: AsyncSession, cluster_id: str) -> list[tup
         Membership.role == "officer",
         col(Membership.department_id).in_(list(order)),
     )
-    rows = [(int(p), int(d)) for p, d in (await session.exec(query)).all()]
+    rows: list[tuple[int, int]] = []
+    for p, d in (await session.exec(query)).all():
+        assert d is not None  # selected by department
+        rows.append((int(p), int(d)))
     return sorted(rows, key=lambda pd: (order[pd[1]], pd[0]))

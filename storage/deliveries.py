@@ -98,7 +98,7 @@ async def claim(
             col(Delivery.attempts) < max_attempts,
         )
         .values(state="claimed", owner=owner, attempts=Delivery.attempts + 1, updated_at=at)
-        .returning(Delivery.id)
+        .returning(col(Delivery.id))
     )
     row = retaken.first()
     return int(row[0]) if row is not None else None
@@ -333,5 +333,6 @@ async def officers(session: AsyncSession, department_ids: Iterable[int]) -> list
             .order_by(col(Membership.department_id), col(Membership.person_id))
         )
         for person_id, department_id, language in (await session.exec(query)).all():
+            assert department_id is not None  # selected by department
             found.append(Recipient(int(person_id), int(department_id), language))
     return found

@@ -217,8 +217,8 @@ async def _delivered(db: Database, keys: list[str]) -> dict[str, int]:
     """key -> Telegram message id (0 when unknown) for the keys that were delivered."""
     found: dict[str, int] = {}
     async with db.session(write=False) as session:
-        rows = await session.exec(
-            select(Delivery.key, Delivery.message_id, Delivery.state).where(
+        rows = await session.exec(  # type: ignore[call-overload]  # sqlmodel types exec() for its own select() only
+            select(col(Delivery.key), col(Delivery.message_id), col(Delivery.state)).where(
                 col(Delivery.key).in_(keys)
             )
         )
@@ -236,8 +236,8 @@ async def tick(app: Application) -> None:
     db: Database = app.bot_data["db"]
     now = clock_of(app.bot_data)()
     async with db.session() as session:
-        recent = await session.exec(
-            select(Announcement.id).where(
+        recent = await session.exec(  # type: ignore[call-overload]  # sqlmodel types exec() for its own select() only
+            select(col(Announcement.id)).where(
                 col(Announcement.state) == "sent",
                 col(Announcement.sent_at) >= now - timedelta(hours=1),
             )

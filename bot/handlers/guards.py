@@ -69,7 +69,7 @@ class PressWithoutMessage(BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]):
 async def press_without_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     assert query is not None
-    lang = settings_of(context).language
+    lang: str = settings_of(context).language
     async with db_of(context).session() as session:
         person = await people.get_person(session, query.from_user.id)
         if person is not None and person.language:

@@ -69,7 +69,7 @@ async def whoami(
 async def language(
     update: Update, context: ContextTypes.DEFAULT_TYPE, session: AsyncSession, ctx: Context
 ) -> Outcome | None:
-    choice = (context.args or [None])[0]
+    choice = context.args[0] if context.args else None
     outcome = await onboarding.set_language(session, ctx, choice.lower() if choice else None)
     if choice and choice.lower() in LANGUAGES:
         outcome.lang = choice.lower()  # the confirmation speaks the language just chosen

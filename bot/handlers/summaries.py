@@ -269,7 +269,9 @@ async def _use_upload(
             if filled.identity.department_id == ctx.actor.department_id:
                 return Outcome().add("summary.no_open_round")
         names = {
-            d.id: d.name for d in await clusters.list_departments(session, ctx.cluster.id, True)
+            d.id: d.name
+            for d in await clusters.list_departments(session, ctx.cluster.id, True)
+            if d.id is not None
         }
         expected = target or (reportable[-1] if reportable else None)
         check_identity(

@@ -15,7 +15,7 @@ from bot.services.context import Context
 from bot.services.screens import Button, Outcome, Screen
 from messages.formatting import parse_date
 from storage import clusters, people, rounds, submissions
-from storage.models import Round
+from storage.models import Department, Round, Submission
 
 DEADLINE_CHOICES = (7, 15, 30)
 
@@ -205,9 +205,9 @@ async def _reopen(session: AsyncSession, ctx: Context, period_text: str, slug: s
 
 @dataclass(frozen=True)
 class DepartmentStatus:
-    department: object
-    submission: object | None
-    first_at: object | None
+    department: Department
+    submission: Submission | None
+    first_at: datetime | None
 
 
 async def progress(session: AsyncSession, round_id: int) -> Screen | None:
@@ -255,7 +255,9 @@ async def status(session: AsyncSession, ctx: Context, period_text: str | None) -
         done=sum(1 for line in lines if line.submission is not None),
         total=len(lines),
         late=[
-            line for line in lines if line.submission is not None and first[line.department.id].late
+            line
+            for line in lines
+            if line.submission is not None and first[line.department.id or 0].late
         ],
     )
     return out
