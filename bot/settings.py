@@ -90,7 +90,7 @@ _ENV_NAMES = {
 def load_settings(**overrides: object) -> Settings:
     """Read the settings, turning pydantic's report into one line naming the setting."""
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        return Settings(**overrides)  # type: ignore[arg-type]  # overrides are validated by pydantic at run time
     except ValidationError as exc:
         error = exc.errors()[0]
         field = str(error["loc"][0]) if error["loc"] else "?"

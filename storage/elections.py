@@ -648,10 +648,10 @@ async def _rewrite_ballots(
         update(ElectionBallot)
         .where(col(ElectionBallot.round_id) == round_id)
         .values(
-            filled=case((target, True), else_=col(ElectionBallot.filled)),  # type: ignore[arg-type]
-            choice=case((target, choice), else_=col(ElectionBallot.choice)),  # type: ignore[arg-type]
-            receipt=case((target, receipt), else_=col(ElectionBallot.receipt)),  # type: ignore[arg-type]
-            key_hash=case((target, key_hash), else_=col(ElectionBallot.key_hash)),  # type: ignore[arg-type]
+            filled=case((target, True), else_=col(ElectionBallot.filled)),  # type: ignore[arg-type]  # values() is typed for plain values, not CASE expressions
+            choice=case((target, choice), else_=col(ElectionBallot.choice)),  # type: ignore[arg-type]  # values() is typed for plain values, not CASE expressions
+            receipt=case((target, receipt), else_=col(ElectionBallot.receipt)),  # type: ignore[arg-type]  # values() is typed for plain values, not CASE expressions
+            key_hash=case((target, key_hash), else_=col(ElectionBallot.key_hash)),  # type: ignore[arg-type]  # values() is typed for plain values, not CASE expressions
         )
         .execution_options(synchronize_session=False)
     )

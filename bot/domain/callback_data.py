@@ -84,7 +84,7 @@ class Int(FieldType):
             raise ValueError("Int: min > max")
 
     @property
-    def max_length(self) -> int:  # type: ignore[override]
+    def max_length(self) -> int:  # type: ignore[override]  # a computed property where the base has a field
         return max(len(str(self.min)), len(str(self.max)))
 
     def encode(self, value: Any) -> str:
@@ -121,7 +121,7 @@ class Token(FieldType):
         )
 
     def _check(self, text: str) -> bool:
-        pattern: re.Pattern[str] = self._pattern  # type: ignore[attr-defined]
+        pattern: re.Pattern[str] = self._pattern  # type: ignore[attr-defined]  # set in __post_init__ on a frozen dataclass
         return text.isascii() and pattern.fullmatch(text) is not None
 
     def encode(self, value: Any) -> str:
@@ -148,7 +148,7 @@ class Choice(FieldType):
             raise ValueError("Choice options must be non-empty ASCII words")
 
     @property
-    def max_length(self) -> int:  # type: ignore[override]
+    def max_length(self) -> int:  # type: ignore[override]  # a computed property where the base has a field
         return max(len(o) for o in self.options)
 
     def encode(self, value: Any) -> str:
@@ -202,7 +202,7 @@ class CallbackData:
 
     def encode(self) -> str:
         """The callback_data string. Raises ValueError for a value its field does not allow."""
-        values = [getattr(self, f.name) for f in fields(self)]  # type: ignore[arg-type]
+        values = [getattr(self, f.name) for f in fields(self)]  # type: ignore[arg-type]  # a dataclass, but mypy cannot see it through the decorator
         parts = [self._family.prefix] + ([self._action] if self._action else [])
         parts += [kind.encode(value) for kind, value in zip(self._kinds, values, strict=True)]
         data = SEPARATOR.join(parts)
@@ -245,7 +245,7 @@ class Family:
             if "" in self.shapes or (not action and self.shapes):
                 raise ValueError(f"{self.prefix}: an action-less shape must be the only one")
             kinds = []
-            for f in fields(cls):  # type: ignore[arg-type]
+            for f in fields(cls):  # type: ignore[arg-type]  # a dataclass, but mypy cannot see it through the decorator
                 kind = f.metadata.get("callback")
                 if not isinstance(kind, FieldType):
                     raise TypeError(f"{cls.__name__}.{f.name} needs typed(...)")

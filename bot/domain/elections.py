@@ -693,7 +693,7 @@ _ANNOUNCE_SHAPES: dict[str, type[callbacks.CallbackData]] = {
 
 
 def announcement_data(action: str, announcement_id: int) -> str:
-    return _ANNOUNCE_SHAPES[action](announcement_id).encode()  # type: ignore[call-arg]
+    return _ANNOUNCE_SHAPES[action](announcement_id).encode()  # type: ignore[call-arg]  # each shape is a CallbackData subclass with one announcement_id field
 
 
 def parse_announcement_data(data: str | None) -> tuple[str, int] | None:
@@ -702,7 +702,7 @@ def parse_announcement_data(data: str | None) -> tuple[str, int] | None:
     except callbacks.CallbackDataError:
         return None
     action = next(a for a, cls in _ANNOUNCE_SHAPES.items() if isinstance(decoded, cls))
-    return action, int(decoded.announcement_id)  # type: ignore[attr-defined]
+    return action, int(decoded.announcement_id)  # type: ignore[attr-defined]  # decoded is one of the announcement shapes, all with announcement_id
 
 
 def manage_data(action: str, target: int, extra: int | None = None) -> str:

@@ -482,7 +482,7 @@ class _Reader:
                 )
             )
             return default
-        base: DayBase = bases[0]  # type: ignore[assignment]
+        base: DayBase = bases[0]  # type: ignore[assignment]  # the key was checked to be one of DayBase's values
         days = raw[base]
         low = 1 if base == "working_days_after_end" else -MAX_OFFSET
         if isinstance(days, bool) or not isinstance(days, int) or not low <= days <= MAX_OFFSET:

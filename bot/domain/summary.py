@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from bot.domain.aggregation import (
     NUMERIC_TYPES,
@@ -493,7 +494,7 @@ def revision_history(
         for dept in departments:
             before: Mapping[int, str | None] | None = None
             for rev in sorted(grouped.get((period, dept.id), []), key=lambda r: r.revision):
-                common = {
+                common: dict[str, Any] = {
                     "department": dept,
                     "revision": rev.revision,
                     "by": rev.submitted_by_name,
@@ -503,13 +504,13 @@ def revision_history(
                     "period": period,
                 }
                 if before is None:
-                    entries.append(HistoryEntry(**common))  # type: ignore[arg-type]
+                    entries.append(HistoryEntry(**common))
                 else:
                     for indicator in indicators:
                         old, new = before.get(indicator.id), rev.values.get(indicator.id)
                         if old != new:
                             entries.append(
-                                HistoryEntry(**common, indicator=indicator, old=old, new=new)  # type: ignore[arg-type]
+                                HistoryEntry(**common, indicator=indicator, old=old, new=new)
                             )
                 before = rev.values
     return entries

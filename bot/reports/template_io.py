@@ -109,7 +109,7 @@ class UploadRejected(Exception):
 def rule_for(indicator: IndicatorInfo) -> IndicatorRule:
     """The parser's rule for an indicator (as the chat flow builds it)."""
     return IndicatorRule(
-        type=indicator.type,  # type: ignore[arg-type]
+        type=indicator.type,  # type: ignore[arg-type]  # a str holding one of IndicatorRule's Literal types
         required=indicator.required,
         min=Decimal(indicator.min_value) if indicator.min_value is not None else None,
         max=Decimal(indicator.max_value) if indicator.max_value is not None else None,

@@ -98,7 +98,7 @@ async def _show_preview(session: AsyncSession, ctx: Context, row: Announcement) 
     body = copy_text(ctx.lang, row, office_of(ctx), private=False)
     media = None
     if row.media_kind in ("photo", "document") and row.media_file_id:
-        media = Media(row.media_kind, row.media_file_id)  # type: ignore[arg-type]
+        media = Media(row.media_kind, row.media_file_id)  # type: ignore[arg-type]  # the `in` test does not narrow str to Media's Literal
     shown = Screen("common.rendered", {"text": Markup(body)}, media=media)
     return Outcome([shown, await _preview(session, ctx, row, edit=False)])
 

@@ -24,7 +24,7 @@ from storage.models import Draft, Indicator, Round
 
 def rule_of(indicator: Indicator) -> IndicatorRule:
     return IndicatorRule(
-        type=indicator.type,  # type: ignore[arg-type]
+        type=indicator.type,  # type: ignore[arg-type]  # the column is a str holding one of IndicatorRule's Literal types
         required=indicator.required,
         min=Decimal(indicator.min_value) if indicator.min_value is not None else None,
         max=Decimal(indicator.max_value) if indicator.max_value is not None else None,
