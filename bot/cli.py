@@ -183,7 +183,7 @@ async def _round(db: Database, args: argparse.Namespace, settings: Settings) -> 
                 return 1
             today = system_clock().astimezone(settings.tz).date()
             result = await round_service.open_round(
-                session, cluster.id, args.period, deadline, today, None
+                session, cluster.id, args.period, deadline, today, None, system_clock()
             )
             if result.round is None:
                 print(

@@ -23,7 +23,7 @@ async def open_round(
     period_start: date,
     deadline: date,
     opened_by: int | None,
-    opened_at: datetime | None,  # None: the model's default, utcnow()
+    opened_at: datetime,
 ) -> Round:
     if await round_by_period(session, cluster_id, period) is not None:
         raise RoundExists(period)
@@ -33,9 +33,8 @@ async def open_round(
         period_start=period_start,
         deadline=deadline,
         opened_by=opened_by,
+        opened_at=opened_at,
     )
-    if opened_at is not None:
-        row.opened_at = opened_at
     session.add(row)
     try:
         await session.flush()

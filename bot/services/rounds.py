@@ -34,9 +34,9 @@ async def open_round(
     deadline: date,
     today: date,
     by: int | None,
-    now: datetime | None = None,
+    now: datetime,
 ) -> OpenResult:
-    """Shared by the chat command and the CLI."""
+    """Shared by the chat command and the CLI; ``now`` from the caller's clock."""
     try:
         period = parse_period(period_text)
     except PeriodError:
