@@ -11,7 +11,7 @@ from pathlib import Path
 
 from bot.clock import system_clock
 from bot.domain.cluster_file import ClusterFileInvalid
-from bot.publishing.outbox import queue_group_screens, queue_live, queue_summary_post, wall_clock
+from bot.publishing.outbox import queue_group_screens, queue_live, queue_summary_post
 from bot.services import admin
 from bot.services import rounds as round_service
 from bot.services.screens import Screen
@@ -207,7 +207,7 @@ async def _round(db: Database, args: argparse.Namespace, settings: Settings) -> 
         # bot's effects worker (now, or when it next runs).
         group = cluster.group_chat_id
         if group is not None and opened.id is not None:
-            at = wall_clock()
+            at = system_clock()
             if opened.state == "open":
                 screen = Screen(
                     "rounds.opened", {"period": opened.period, "deadline": opened.deadline}

@@ -31,7 +31,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
 
-from bot.clock import clock_of
+from bot.clock import clock_of, system_clock
 from bot.delivery import (
     Button,
     DeliveryReport,
@@ -54,7 +54,8 @@ from bot.domain.reminders import (
     sending_allowed,
 )
 from bot.domain.schedule_file import DEFAULT_SCHEDULE, ScheduleSpec
-from bot.publishing.outbox import queue_live, queue_summary_post, wall_clock
+from bot.publishing.outbox import queue_live, queue_summary_post
+from bot.publishing.requests import retry_seconds
 from messages.render import render
 from storage import clusters as cluster_store
 from storage import deliveries, rounds
@@ -292,7 +293,7 @@ class Scheduler:
             if cluster.group_chat_id is not None:
                 assert current.id is not None
                 # With the close: the live progress shows it, and the compiled report follows.
-                group, lang, at = cluster.group_chat_id, self.language, wall_clock()
+                group, lang, at = cluster.group_chat_id, self.language, system_clock()
                 await queue_live(session, "progress", current.id, group, lang, now=at)
                 await queue_summary_post(session, current.id, "closed", group, lang, now=at)
                 departments = await cluster_store.list_departments(session, cluster.id)
@@ -563,10 +564,7 @@ def telegram_sender(bot: Any) -> SendFn:
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         except RetryAfter as exc:
-            # PTB 22 keeps a timedelta here; the public int attribute is deprecated.
-            wait = getattr(exc, "_retry_after", None) or exc.retry_after
-            seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
-            return SendResult(Outcome.RETRY_AFTER, retry_after=seconds, error=str(exc))
+            return SendResult(Outcome.RETRY_AFTER, retry_after=retry_seconds(exc), error=str(exc))
         except Forbidden as exc:
             return SendResult(Outcome.PERMANENT, error=f"blocked: {exc.message}")
         except ChatMigrated as exc:

@@ -30,12 +30,12 @@ from telegram.ext import (
     filters,
 )
 
-from bot.clock import clock_of
+from bot.clock import clock_of, system_clock
 from bot.delivery import SendFn, deliver
 from bot.domain.callback_data import ANNOUNCE
 from bot.handlers.replying import adapter, db_of, gated, is_private, wake_effects
 from bot.publishing.after_commit import after_commit
-from bot.publishing.outbox import queue_requests, wall_clock
+from bot.publishing.outbox import queue_requests
 from bot.publishing.requests import Request
 from bot.scheduler import get_scheduler, telegram_sender
 from bot.services import announcements as service
@@ -190,7 +190,7 @@ async def fan_out(
     posted = service.group_key(announcement_id) in delivered
     async with db.session() as session:
         reached = await service.record(session, fan, delivered, lang, clock_of(app.bot_data)())
-        now = wall_clock()
+        now = system_clock()
         if reached.pin and fan.group is not None and reached.group_message_id:
             pin = Request("pin", message_id=reached.group_message_id)
             await queue_requests(session, fan.group, [pin], now=now)

@@ -15,12 +15,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
-from bot.clock import clock_of
+from bot.clock import clock_of, system_clock
 from bot.delivery import deliver_queued
 from bot.domain.callback_data import BALLOT_PATTERN, ELECTION
 from bot.handlers.replying import adapter, gated, is_private, settings_of, wake_effects
 from bot.publishing.after_commit import after_commit
-from bot.publishing.outbox import queue_live, queue_menu, wall_clock
+from bot.publishing.outbox import queue_live, queue_menu
 from bot.scheduler import get_scheduler
 from bot.services import elections as service
 from bot.services.context import Context
@@ -120,7 +120,7 @@ async def _queue_turnout(session: AsyncSession, app: Application, *round_ids: in
                 round_id,
                 cluster.group_chat_id,
                 _group_lang(app),
-                now=wall_clock(),
+                now=system_clock(),
             )
 
 
@@ -184,7 +184,7 @@ async def handovers(app: Application, now: datetime) -> None:
         # old ones lose them), as effects; permissions are worked out afresh on every update.
         for cluster_id in handed_over:
             for member in await people.members_of(session, cluster_id):
-                await queue_menu(session, member.person_id, now=wall_clock())
+                await queue_menu(session, member.person_id, now=system_clock())
     if handed_over:
         wake_effects(app)
         await flush_queue(app)

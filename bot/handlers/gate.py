@@ -24,8 +24,9 @@ from telegram.ext import (
     filters,
 )
 
+from bot.clock import system_clock
 from bot.handlers.replying import db_of, settings_of, wake_effects
-from bot.publishing.outbox import queue_outcome, wall_clock
+from bot.publishing.outbox import queue_outcome
 from bot.services.screens import Outcome
 from storage import clusters, effects, people
 
@@ -82,7 +83,7 @@ async def foreign_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
                 chat.id,
                 settings_of(context).language,
                 Outcome().add("onboarding.foreign_group"),
-                now=wall_clock(),
+                now=system_clock(),
                 is_group=True,
             )
     wake_effects(context.application)

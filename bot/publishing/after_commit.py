@@ -19,15 +19,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import timedelta
 
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 from telegram.ext import Application
 
 from bot.delivery import Pacer
 from bot.publishing.outbox import screen_requests
+from bot.publishing.requests import backoff, retry_seconds
 from bot.services.screens import Direct, FanOut
 
 log = logging.getLogger(__name__)
@@ -99,17 +98,15 @@ class AfterCommit:
                         await request.perform(app.bot, target)
                         break
                     except RetryAfter as exc:
-                        wait = getattr(exc, "_retry_after", None) or exc.retry_after
-                        seconds = wait.total_seconds() if isinstance(wait, timedelta) else wait
-                        pacer.pause(float(seconds))
-                        delay = float(seconds)
+                        delay = retry_seconds(exc)
+                        pacer.pause(delay)
                     except (Forbidden, BadRequest) as exc:
                         self.lost += 1
                         log.info("a direct message was refused: %s", type(exc).__name__)
                         break
                     except NetworkError as exc:  # 5xx, timeouts, resets: again, a bit later
                         log.info("a direct message failed (%s), again", type(exc).__name__)
-                        delay = min(60.0, 0.5 * 2**attempt) * random.uniform(0.8, 1.2)
+                        delay = backoff(attempt)
                     finally:
                         pacer.done(token)
                     await asyncio.sleep(delay)

@@ -3,7 +3,9 @@
 Everything here writes effect rows through the session it is given and sends nothing: the
 rows commit (or roll back) with the change they report, and the worker sends them afterwards.
 Texts are rendered and split now, in the reader's language; live messages are rendered when
-they go out, from what is stored then.
+they go out, from what is stored then. Effects are due and retried on the host's time
+(`system_clock`), whatever business clock the bot is given: a demo or a test may set the
+calendar to 2024, and a retry due in 2 s must still come in 2 s.
 """
 
 from __future__ import annotations
@@ -11,11 +13,12 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.clock import system_clock
 from bot.publishing.requests import File, Markup, Request
 from bot.services import rounds as round_service
 from bot.services.context import Context
@@ -150,15 +153,7 @@ async def queue_group_screens(
 ) -> None:
     """Posts in the cluster's group that report a change (not answers): never dropped."""
     requests = [r for screen in screens for r in screen_requests(lang, screen, None)]
-    for request in requests:
-        await effects.add(
-            session,
-            "send",
-            group_chat_id,
-            request.to_json(),
-            now=now,
-            notify_chat_id=notify_chat_id,
-        )
+    await queue_requests(session, group_chat_id, requests, now=now, notify_chat_id=notify_chat_id)
 
 
 async def queue_live(
@@ -238,7 +233,7 @@ async def queue_for_update(
 ) -> None:
     """Everything an update's Outcome shows: the answer in its chat, posts and the live
     progress in the cluster's group, the compiled report when the round is done, the menu."""
-    now = wall_clock()
+    now = system_clock()
     lang = outcome.lang or ctx.lang
     await queue_outcome(
         session,
@@ -288,9 +283,3 @@ async def queue_summary_if_done(
     else:
         return
     await queue_summary_post(session, round_id, occasion, group, lang, now=now)
-
-
-def wall_clock() -> datetime:
-    """Effects are due and retried on real time, whatever business clock the bot is given (a
-    demo or a test may set the calendar to 2024; a retry due in 2 s must still come in 2 s)."""
-    return datetime.now(UTC)

@@ -4,12 +4,28 @@ from __future__ import annotations
 
 import base64
 import json
+import random
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, InputMediaPhoto
 from telegram.constants import ParseMode
-from telegram.error import BadRequest
+from telegram.error import BadRequest, RetryAfter
+
+
+def retry_seconds(exc: RetryAfter) -> float:
+    """How long a 429 says to wait. python-telegram-bot 22 keeps a timedelta; its public int
+    attribute is deprecated."""
+    wait = getattr(exc, "_retry_after", None) or exc.retry_after
+    return wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+
+
+def backoff(attempts: int) -> float:
+    """Seconds before trying a failed request again: 0,5 s doubling up to 60 s, with jitter so
+    that requests failed together do not all come back together."""
+    return min(60.0, 0.5 * 2**attempts) * random.uniform(0.8, 1.2)
+
 
 # Rows of buttons: {"text": ..., "callback_data": ...} or {"text": ..., "url": ...}.
 Markup = list[list[dict[str, str]]]

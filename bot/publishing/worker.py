@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import random
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -29,11 +28,12 @@ from typing import Any
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
 from telegram.ext import Application
 
+from bot.clock import system_clock
 from bot.delivery import Pacer
 from bot.publishing import live
 from bot.publishing.menus import set_user_menu
-from bot.publishing.outbox import extra_requests, queue_requests, wall_clock
-from bot.publishing.requests import Request
+from bot.publishing.outbox import extra_requests, queue_requests
+from bot.publishing.requests import Request, backoff, retry_seconds
 from bot.reports import offload
 from bot.services import compositions
 from messages.render import render
@@ -43,15 +43,6 @@ from storage.deliveries import Claim
 from storage.models_effects import Effect
 
 log = logging.getLogger(__name__)
-
-
-def retry_seconds(exc: RetryAfter) -> float:
-    wait = getattr(exc, "_retry_after", None) or exc.retry_after
-    return wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
-
-
-def backoff(attempts: int) -> float:
-    return min(60.0, 0.5 * 2**attempts) * random.uniform(0.8, 1.2)
 
 
 class _Retry(Exception):
@@ -75,7 +66,7 @@ class EffectWorker:
         language: str,
         concurrency: int = 8,
         max_attempts: int = 8,
-        clock: Callable[[], datetime] = wall_clock,
+        clock: Callable[[], datetime] = system_clock,
     ) -> None:
         self.app = app
         self.db = db
