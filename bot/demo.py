@@ -14,8 +14,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.demo_elections import elect_2024
+from bot.emulator import EmuUser, SentMessage
 from bot.emulator.harness import Harness
-from bot.emulator.server import EmuUser, SentMessage
 
 EXAMPLE = (
     Path(__file__).resolve().parents[1] / "examples" / "cum-noi-vu-trung-du-mien-nui-phia-bac.toml"

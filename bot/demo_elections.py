@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from bot.emulator import EmuUser, SentMessage
 from bot.emulator.harness import Harness
-from bot.emulator.server import EmuUser, SentMessage
 from bot.handlers import elections as handlers
 from storage.clusters import list_departments
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from bot.emulator import EmuUser
 from bot.emulator.harness import Harness
-from bot.emulator.server import EmuUser
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "cum-noi-vu-trung-du-mien-nui-phia-bac.toml"

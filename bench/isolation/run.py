@@ -60,8 +60,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.domain.periods import parse_period
+from bot.emulator import EmuUser, SentMessage
 from bot.emulator.harness import Harness
-from bot.emulator.server import EmuUser, SentMessage
 from bot.reports import offload
 from storage import clusters, rounds, submissions
 from storage.models import Cluster, Membership, Person

@@ -39,7 +39,7 @@ Independently of the rate, requests that write to a chat in :attr:`Faults.forbid
 
 What was injected is counted in :attr:`Faults.injected` (per kind), executed timeouts and
 resets in :attr:`Faults.executed`, and every fault is logged in :attr:`Faults.events`; the
-emulator also marks the faulted :class:`~bot.emulator.server.ApiCall` with ``fault``.
+emulator also marks the faulted :class:`~bot.emulator.ApiCall` with ``fault``.
 
 Example::
 
@@ -112,7 +112,7 @@ class FaultEvent:
 
 @dataclass
 class Faults:
-    """The fault plan of a :class:`~bot.emulator.server.BotApiEmulator` (module docstring).
+    """The fault plan of a :class:`~bot.emulator.BotApiEmulator` (module docstring).
 
     The plan is read once, at construction: to change it, assign a new ``Faults``.
     """

@@ -23,8 +23,8 @@ from telegram.ext import Application
 
 from bot.app import build_application
 from bot.clock import system_clock
+from bot.emulator import BotApiEmulator, EmuChat, EmuUser, SentMessage
 from bot.emulator.faults import Faults
-from bot.emulator.server import BotApiEmulator, EmuChat, EmuUser, SentMessage
 from bot.processing import ChatOrderedProcessor
 from bot.publishing.after_commit import settled
 from bot.services.admin import init_cluster, make_invite

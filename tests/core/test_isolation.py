@@ -12,8 +12,8 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 
+from bot.emulator import ApiError, BotApiEmulator
 from bot.emulator.harness import Harness
-from bot.emulator.server import ApiError, BotApiEmulator
 from tests.conftest import CLUSTER, GROUP, Clock, Cluster
 
 PAST = "Đã nộp:"

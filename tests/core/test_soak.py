@@ -21,9 +21,9 @@ from pathlib import Path
 import pytest
 from sqlmodel import func, select
 
+from bot.emulator import BotApiEmulator, EmuUser
 from bot.emulator.faults import Faults
 from bot.emulator.harness import Harness
-from bot.emulator.server import BotApiEmulator, EmuUser
 from storage import clusters
 from storage.models import Submission
 from tests.conftest import EXAMPLE, GROUP, Clock

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from sqlmodel import func, select
 
-from bot.emulator.server import EmuUser, SentMessage
+from bot.emulator import EmuUser, SentMessage
 from storage import rounds
 from storage.models import Draft, Invite, Membership, Submission
 from storage.models_announcements import Announcement

@@ -12,7 +12,7 @@ import pytest
 from sqlmodel import func, select
 
 from bot.domain.drafts import DraftState
-from bot.emulator.server import EmuUser, SentMessage
+from bot.emulator import EmuUser, SentMessage
 from storage import clusters, rounds, submissions
 from storage.models import Submission
 from tests.conftest import CLUSTER, GROUP, Clock, Cluster

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.emulator.server import SentMessage
+from bot.emulator import SentMessage
 from bot.handlers import elections as handlers
 from tests.conftest import GROUP, Cluster
 

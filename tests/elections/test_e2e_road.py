@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from bot.emulator.server import SentMessage
+from bot.emulator import SentMessage
 from tests.conftest import GROUP, Cluster
 from tests.elections.test_e2e_elections import NAMES, open_election
 

@@ -25,8 +25,8 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
+from bot.emulator import GROUP_ANONYMOUS_BOT_ID, BotApiEmulator, EmuChat, EmuUser
 from bot.emulator.faults import FAULT_KINDS, Faults
-from bot.emulator.server import GROUP_ANONYMOUS_BOT_ID, BotApiEmulator, EmuChat, EmuUser
 
 
 @pytest.fixture

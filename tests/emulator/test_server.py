@@ -30,7 +30,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.emulator.server import ApiError, BotApiEmulator, EmuUser
+from bot.emulator import ApiError, BotApiEmulator, EmuUser
 from bot.emulator.telegram_html import (
     TelegramHtmlError,
     parse_html,

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from openpyxl import load_workbook
 
 from bot.domain.periods import parse_period
-from bot.emulator.server import SentMessage
+from bot.emulator import SentMessage
 from bot.emulator.telegram_html import parse_html
 from messages.splitting import visible_length
 from storage import clusters, rounds, submissions
