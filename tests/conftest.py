@@ -14,7 +14,7 @@ import asyncpg
 import pytest
 
 from bot.emulator import EmuUser
-from bot.emulator.harness import Harness
+from bot.emulator.harness import Harness, HarnessSnapshot
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "cum-noi-vu-trung-du-mien-nui-phia-bac.toml"
@@ -107,6 +107,9 @@ def clock() -> Clock:
     return Clock()
 
 
+SLUGS = ("bac-kan", "bac-giang", "thai-nguyen", "hoa-binh", "yen-bai", "phu-tho", "tuyen-quang")
+
+
 class Cluster:
     """The example cluster loaded, its group linked, one officer per department registered."""
 
@@ -122,21 +125,17 @@ class Cluster:
         await self.h.say(
             self.admin, self.admin.id, f"/start {await self.h.invite(CLUSTER, None, 'admin')}"
         )
-        slugs = [
-            "bac-kan",
-            "bac-giang",
-            "thai-nguyen",
-            "hoa-binh",
-            "yen-bai",
-            "phu-tho",
-            "tuyen-quang",
-        ]
-        for n, slug in enumerate(slugs):
+        for n, slug in enumerate(SLUGS):
             user = self.h.user(1001 + n, f"Cán bộ {slug}")
             await self.h.say(user, user.id, f"/start {await self.h.invite(CLUSTER, slug)}")
             self.officers[slug] = user
         await self.h.add_to_group(self.admin, GROUP, "Cụm thi đua")
         await self.h.say(self.admin, GROUP, "/link")
+
+    def adopt_world(self) -> None:
+        """After the harness restored a snapshot of a set-up cluster: its people."""
+        self.admin = self.emu.users[9000]
+        self.officers = {slug: self.emu.users[1001 + n] for n, slug in enumerate(SLUGS)}
 
     @property
     def head(self) -> EmuUser:
@@ -160,10 +159,35 @@ async def harness(sqlite_url: str, clock: Clock) -> AsyncIterator[Harness]:
         yield h
 
 
+# Setting the cluster up is ~10 round trips through the bot (0,4 s or more); 170 tests start
+# from it. The first test of a kind sets it up for real and keeps a snapshot (the database and
+# the emulator's world); the next ones restart their bot on a copy of it. A kind is what could
+# make the world differ: the harness's language, bot, clock reading and options. Harnesses with
+# faults or real rate limits, or already used before the fixture, always set up for real.
+_cluster_snapshots: dict[tuple[object, ...], HarnessSnapshot] = {}
+
+
+def _snapshot_key(h: Harness) -> tuple[object, ...] | None:
+    pristine = not h.emu.users and not h.emu.sent and h.emu.last_update_id == 0
+    if not pristine or h.clock is None or h.emu.faults is not None or h.rate_limit:
+        return None
+    if not h.database_url.startswith("sqlite"):
+        return None
+    return (h.language, h.emu.bot_username, h.clock(), h.background_jobs, h.request_timeout)
+
+
 @pytest.fixture
 async def cluster(harness: Harness) -> Cluster:
     c = Cluster(harness)
-    await c.setup()
+    key = _snapshot_key(harness)
+    if key is None:
+        await c.setup()
+    elif key in _cluster_snapshots:
+        await harness.restore(_cluster_snapshots[key])
+        c.adopt_world()
+    else:
+        await c.setup()
+        _cluster_snapshots[key] = await harness.snapshot()
     return c
 
 

@@ -13,8 +13,10 @@ switched off while the bot starts (getMe, menus) and on once it polls, after eve
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -123,6 +125,31 @@ class Harness:
             await self.db.dispose()
         await self.emu.stop()
 
+    # --- starting from a world made once ----------------------------------------------------
+
+    async def snapshot(self) -> HarnessSnapshot:
+        """The database and Telegram's state as they are now, once the bot has settled."""
+        assert self.db is not None
+        await self.settled()
+        path = _sqlite_path(self.database_url)
+        # The backup API copies a consistent database, the WAL's committed pages included.
+        with sqlite3.connect(path) as source, sqlite3.connect(":memory:") as copy_:
+            source.backup(copy_)
+            image = copy_.serialize()
+        return HarnessSnapshot(database=image, telegram=self.emu.snapshot())
+
+    async def restore(self, snapshot: HarnessSnapshot) -> None:
+        """Go back to ``snapshot``: the bot restarts on a copy of its database and world."""
+        assert self.db is not None
+        await self.stop_bot()
+        await self.db.dispose()
+        path = _sqlite_path(self.database_url)
+        for leftover in (Path(f"{path}-wal"), Path(f"{path}-shm")):
+            leftover.unlink(missing_ok=True)
+        Path(path).write_bytes(snapshot.database)  # nothing has it open: the bot is stopped
+        self.emu.restore(snapshot.telegram)
+        await self.start_bot()
+
     # --- acting as users -------------------------------------------------------------------
 
     def user(
@@ -198,6 +225,19 @@ class Harness:
         now = (self.clock or system_clock)()
         invite = await make_invite(self.db, cluster_id, department, role, valid_for, now=now)
         return invite.code
+
+
+@dataclass(frozen=True)
+class HarnessSnapshot:
+    database: bytes  # the SQLite file's image
+    telegram: dict[str, Any]  # BotApiEmulator.snapshot()
+
+
+def _sqlite_path(url: str) -> str:
+    prefix = "sqlite+aiosqlite:///"
+    if not url.startswith(prefix):
+        raise ValueError("snapshots are of SQLite databases only")
+    return url[len(prefix) :]
 
 
 class UpdateTracker:

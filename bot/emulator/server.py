@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -147,6 +148,28 @@ class BotApiEmulator(UserActions, MessageMethods, BotProfile, RateLimits):
         """
         self.faults = Faults(rate, **options)
         return self.faults
+
+    # What is not Telegram's state: the server, the method table, requests in flight and what
+    # waits on them, the faults (a test's choice). Everything else is the world as the bot sees
+    # it (users, chats, members, messages, files, updates and the offset, menus, counters).
+    _NOT_STATE = frozenset(
+        {"_runner", "_methods", "faults", "host", "port", "_port_wanted", "_closing"}
+    )
+
+    def snapshot(self) -> dict[str, Any]:
+        """A copy of Telegram's state, for :meth:`restore` into a new emulator: tests start
+        from a world set up once (users started, a group linked) instead of making it anew."""
+        return copy.deepcopy(
+            {
+                name: value
+                for name, value in vars(self).items()
+                if name not in self._NOT_STATE and not name.endswith("_waiters")
+            }
+        )
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Become the world of ``state`` (from :meth:`snapshot`), with the bot stopped."""
+        vars(self).update(copy.deepcopy(state))
 
     def calls_to(self, method: str) -> list[ApiCall]:
         """Calls of one Bot API method (case-insensitive name)."""
