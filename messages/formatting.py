@@ -3,6 +3,9 @@
 Vietnamese: "." groups thousands and "," marks decimals (1.203; 12,5%); dates are dd/mm/yyyy in
 the cluster's time zone (``tz``; Asia/Ho_Chi_Minh unless told otherwise). English uses "," and
 "." the other way round, with the same date format.
+
+The symbols come from Babel's locale data (``vi``, ``en``); the rounding (half away from zero,
+trailing zeros dropped) and the date patterns are the product's own and stay explicit here.
 """
 
 from __future__ import annotations
@@ -11,6 +14,10 @@ import re
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 from zoneinfo import ZoneInfo
+
+from babel.dates import format_date as babel_format_date
+from babel.dates import format_datetime as babel_format_datetime
+from babel.numbers import format_decimal
 
 from bot.domain.periods import Period, parse_period, roman
 
@@ -39,9 +46,9 @@ def _is_english(lang: str) -> bool:
     return lang.lower().startswith("en")
 
 
-def _separators(lang: str) -> tuple[str, str]:
-    """(thousands separator, decimal mark) for ``lang``."""
-    return (",", ".") if _is_english(lang) else (".", ",")
+def _locale(lang: str) -> str:
+    """The Babel locale whose number symbols ``lang``'s readers expect."""
+    return "en" if _is_english(lang) else "vi"
 
 
 def _to_decimal(value: Decimal | int | float | str) -> Decimal:
@@ -65,44 +72,35 @@ def _to_decimal(value: Decimal | int | float | str) -> Decimal:
     return result
 
 
-def _round(value: Decimal, max_decimals: int) -> Decimal:
-    if max_decimals < 0:
-        raise ValueError("max_decimals must be >= 0")
-    with localcontext() as ctx:
-        ctx.prec = max(28, value.adjusted() + max_decimals + 2)
-        return value.quantize(Decimal(1).scaleb(-max_decimals), rounding=ROUND_HALF_UP)
-
-
-def _group(digits: str, separator: str) -> str:
-    head = len(digits) % 3 or 3
-    groups = [digits[:head]] + [digits[i : i + 3] for i in range(head, len(digits), 3)]
-    return separator.join(groups)
-
-
 def format_number(
     value: Decimal | int | float | str, lang: str = "vi", max_decimals: int = 2
 ) -> str:
     """1203 -> "1.203" (vi) / "1,203" (en); 12.5 -> "12,5" / "12.5".
 
-    Rounds half away from zero to ``max_decimals`` places, then drops trailing zeros.
+    Rounds half away from zero to ``max_decimals`` places (Babel would round half to even, so
+    the value is rounded here first), then drops trailing zeros; the locale's symbols group the
+    thousands and mark the decimals.
     """
-    thousands, decimal_mark = _separators(lang)
-    rounded = _round(_to_decimal(value), max_decimals)
-    if rounded == 0:
-        return "0"
-    text = format(abs(rounded), "f")
-    int_part, _, frac = text.partition(".")
-    frac = frac.rstrip("0")
-    result = _group(int_part, thousands)
-    if frac:
-        result += decimal_mark + frac
-    return "-" + result if rounded < 0 else result
+    if max_decimals < 0:
+        raise ValueError("max_decimals must be >= 0")
+    number = _to_decimal(value)
+    with localcontext() as ctx:
+        # Enough digits for any value: the default 28 would make quantize fail on big numbers.
+        ctx.prec = max(28, number.adjusted() + max_decimals + 2)
+        rounded = number.quantize(Decimal(1).scaleb(-max_decimals), rounding=ROUND_HALF_UP)
+        if rounded == 0:
+            return "0"  # never "-0"
+        pattern = "#,##0." + "#" * max_decimals if max_decimals else "#,##0"
+        return format_decimal(rounded, format=pattern, locale=_locale(lang))
 
 
 def format_percent(
     value: Decimal | int | float | str, lang: str = "vi", max_decimals: int = 2
 ) -> str:
-    """12.5 -> "12,5%" (vi) / "12.5%" (en). The value is already in percent."""
+    """12.5 -> "12,5%" (vi) / "12.5%" (en). The value is already in percent.
+
+    Not Babel's ``format_percent``: that multiplies by 100 and puts a space before "%" in vi.
+    """
     return format_number(value, lang, max_decimals) + "%"
 
 
@@ -123,17 +121,22 @@ def _local(dt: datetime, tz: str | ZoneInfo) -> datetime:
     return dt.astimezone(tz if isinstance(tz, ZoneInfo) else ZoneInfo(tz))
 
 
+# Both languages write dates the same way; explicit patterns, not the locales' own (vi's
+# medium date is "2 thg 1, 2024", en's "Jan 2, 2024").
+_DATE = "dd/MM/yyyy"
+_DATETIME = "dd/MM/yyyy HH:mm"
+
+
 def format_date(d: date | datetime, tz: str | ZoneInfo = DEFAULT_TZ) -> str:
     """dd/mm/yyyy. A datetime is first converted to ``tz`` (a naive one is taken as UTC)."""
     if isinstance(d, datetime):
         d = _local(d, tz).date()
-    return f"{d.day:02d}/{d.month:02d}/{d.year:04d}"
+    return babel_format_date(d, _DATE, locale="vi")
 
 
 def format_datetime(dt: datetime, tz: str | ZoneInfo = DEFAULT_TZ) -> str:
     """Local time (``tz``) as "dd/mm/yyyy HH:MM"; a naive datetime is taken as UTC."""
-    local = _local(dt, tz)
-    return f"{format_date(local.date())} {local.hour:02d}:{local.minute:02d}"
+    return babel_format_datetime(_local(dt, tz), _DATETIME, locale="vi")
 
 
 # ASCII digits only: "١٥/٠١/٢٠٢٤" or "１５/０１/２０２４" is no date we understand.
