@@ -5,12 +5,14 @@ the cluster's time zone (``tz``; Asia/Ho_Chi_Minh unless told otherwise). Englis
 "." the other way round, with the same date format.
 
 The symbols come from Babel's locale data (``vi``, ``en``); the rounding (half away from zero,
-trailing zeros dropped) and the date patterns are the product's own and stay explicit here.
+trailing zeros dropped) and the date patterns are the product's own and stay explicit here. Period names are worded by the gettext catalogs
+(messages/locale), like every other text, so a new language needs no change here.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 from zoneinfo import ZoneInfo
@@ -19,7 +21,8 @@ from babel.dates import format_date as babel_format_date
 from babel.dates import format_datetime as babel_format_datetime
 from babel.numbers import format_decimal
 
-from bot.domain.periods import Period, parse_period, roman
+from bot.domain.periods import Period, parse_period
+from messages.catalogs import language, translations
 
 __all__ = [
     "DEFAULT_TZ",
@@ -35,20 +38,10 @@ __all__ = [
 
 DEFAULT_TZ = "Asia/Ho_Chi_Minh"
 
-_EN_MONTHS = (
-    "January", "February", "March", "April", "May", "June", "July", "August", "September",
-    "October", "November", "December",
-)  # fmt: skip
-
-
-def _is_english(lang: str) -> bool:
-    """Anything that is not English is shown the Vietnamese way (the product's default)."""
-    return lang.lower().startswith("en")
-
-
 def _locale(lang: str) -> str:
-    """The Babel locale whose number symbols ``lang``'s readers expect."""
-    return "en" if _is_english(lang) else "vi"
+    """The Babel locale whose number symbols ``lang``'s readers expect (a catalog's language;
+    anything else reads the Vietnamese way, the product's default)."""
+    return language(lang)
 
 
 def _to_decimal(value: Decimal | int | float | str) -> Decimal:
@@ -161,26 +154,42 @@ def parse_date(text: str) -> date:
         raise ValueError(f"no such day: {text!r}") from exc
 
 
+def N_(message: str) -> str:
+    """Mark ``message`` for extraction (pybabel finds ``N_``); it is translated when shown."""
+    return message
+
+
+_QUARTERS = (N_("Q1"), N_("Q2"), N_("Q3"), N_("Q4"))
+_MONTHS = (
+    N_("January"), N_("February"), N_("March"), N_("April"), N_("May"), N_("June"),
+    N_("July"), N_("August"), N_("September"), N_("October"), N_("November"), N_("December"),
+)  # fmt: skip
+
+
+def _gettext(lang: str) -> Callable[[str], str]:
+    return translations(language(lang)).gettext
+
+
 def period_label(code: str | Period, lang: str = "vi") -> str:
-    """The display name of a period code.
+    """The display name of a period code, worded by the catalogs (messages/locale).
 
     "2023" -> "Năm 2023" / "Year 2023"; "2023-H1" -> "6 tháng đầu năm 2023" / "First half of
     2023"; "2023-Q4" -> "Quý IV/2023" / "Q4 2023"; "2023-11" -> "Tháng 11/2023" / "November 2023".
     """
     period = code if isinstance(code, Period) else parse_period(code)
-    english = _is_english(lang)
+    _ = _gettext(lang)
     year = period.year
     if period.kind == "year":
-        return f"Year {year}" if english else f"Năm {year}"
+        return _("Year %(year)s") % {"year": year}
     if period.kind == "half":
-        if english:
-            return f"{'First' if period.index == 1 else 'Second'} half of {year}"
-        return f"6 tháng {'đầu' if period.index == 1 else 'cuối'} năm {year}"
+        if period.index == 1:
+            return _("First half of %(year)s") % {"year": year}
+        return _("Second half of %(year)s") % {"year": year}
     if period.kind == "quarter":
-        return f"Q{period.index} {year}" if english else f"Quý {roman(period.index)}/{year}"
-    if english:
-        return f"{_EN_MONTHS[period.index - 1]} {year}"
-    return f"Tháng {period.index}/{year}"
+        quarter = _(_QUARTERS[period.index - 1])
+        return _("%(quarter)s %(year)s") % {"quarter": quarter, "year": year}
+    month = _(_MONTHS[period.index - 1])
+    return _("%(month)s %(year)s") % {"month": month, "year": year}
 
 
 def period_part_label(code: str | Period, lang: str = "vi") -> str:
@@ -190,13 +199,11 @@ def period_part_label(code: str | Period, lang: str = "vi") -> str:
     đầu năm" / "First half"; a year -> "cả năm" / "full year".
     """
     period = code if isinstance(code, Period) else parse_period(code)
-    english = _is_english(lang)
+    _ = _gettext(lang)
     if period.kind == "year":
-        return "full year" if english else "cả năm"
+        return _("full year")
     if period.kind == "half":
-        if english:
-            return "First half" if period.index == 1 else "Second half"
-        return f"6 tháng {'đầu' if period.index == 1 else 'cuối'} năm"
+        return _("First half") if period.index == 1 else _("Second half")
     if period.kind == "quarter":
-        return f"Q{period.index}" if english else f"Quý {roman(period.index)}"
-    return _EN_MONTHS[period.index - 1] if english else f"Tháng {period.index}"
+        return _(_QUARTERS[period.index - 1])
+    return _(_MONTHS[period.index - 1])
