@@ -3,16 +3,26 @@
 Vietnamese: "." groups thousands and "," marks decimals (1.203; 12,5%); dates are dd/mm/yyyy in
 the cluster's time zone (``tz``; Asia/Ho_Chi_Minh unless told otherwise). English uses "," and
 "." the other way round, with the same date format.
+
+The symbols come from Babel's locale data (``vi``, ``en``); the rounding (half away from zero,
+trailing zeros dropped) and the date patterns are the product's own and stay explicit here. Period names are worded by the gettext catalogs
+(messages/locale), like every other text, so a new language needs no change here.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 from zoneinfo import ZoneInfo
 
-from bot.domain.periods import Period, parse_period, roman
+from babel.dates import format_date as babel_format_date
+from babel.dates import format_datetime as babel_format_datetime
+from babel.numbers import format_decimal
+
+from bot.domain.periods import Period, parse_period
+from messages.catalogs import language, translations
 
 __all__ = [
     "DEFAULT_TZ",
@@ -28,20 +38,10 @@ __all__ = [
 
 DEFAULT_TZ = "Asia/Ho_Chi_Minh"
 
-_EN_MONTHS = (
-    "January", "February", "March", "April", "May", "June", "July", "August", "September",
-    "October", "November", "December",
-)  # fmt: skip
-
-
-def _is_english(lang: str) -> bool:
-    """Anything that is not English is shown the Vietnamese way (the product's default)."""
-    return lang.lower().startswith("en")
-
-
-def _separators(lang: str) -> tuple[str, str]:
-    """(thousands separator, decimal mark) for ``lang``."""
-    return (",", ".") if _is_english(lang) else (".", ",")
+def _locale(lang: str) -> str:
+    """The Babel locale whose number symbols ``lang``'s readers expect (a catalog's language;
+    anything else reads the Vietnamese way, the product's default)."""
+    return language(lang)
 
 
 def _to_decimal(value: Decimal | int | float | str) -> Decimal:
@@ -65,44 +65,35 @@ def _to_decimal(value: Decimal | int | float | str) -> Decimal:
     return result
 
 
-def _round(value: Decimal, max_decimals: int) -> Decimal:
-    if max_decimals < 0:
-        raise ValueError("max_decimals must be >= 0")
-    with localcontext() as ctx:
-        ctx.prec = max(28, value.adjusted() + max_decimals + 2)
-        return value.quantize(Decimal(1).scaleb(-max_decimals), rounding=ROUND_HALF_UP)
-
-
-def _group(digits: str, separator: str) -> str:
-    head = len(digits) % 3 or 3
-    groups = [digits[:head]] + [digits[i : i + 3] for i in range(head, len(digits), 3)]
-    return separator.join(groups)
-
-
 def format_number(
     value: Decimal | int | float | str, lang: str = "vi", max_decimals: int = 2
 ) -> str:
     """1203 -> "1.203" (vi) / "1,203" (en); 12.5 -> "12,5" / "12.5".
 
-    Rounds half away from zero to ``max_decimals`` places, then drops trailing zeros.
+    Rounds half away from zero to ``max_decimals`` places (Babel would round half to even, so
+    the value is rounded here first), then drops trailing zeros; the locale's symbols group the
+    thousands and mark the decimals.
     """
-    thousands, decimal_mark = _separators(lang)
-    rounded = _round(_to_decimal(value), max_decimals)
-    if rounded == 0:
-        return "0"
-    text = format(abs(rounded), "f")
-    int_part, _, frac = text.partition(".")
-    frac = frac.rstrip("0")
-    result = _group(int_part, thousands)
-    if frac:
-        result += decimal_mark + frac
-    return "-" + result if rounded < 0 else result
+    if max_decimals < 0:
+        raise ValueError("max_decimals must be >= 0")
+    number = _to_decimal(value)
+    with localcontext() as ctx:
+        # Enough digits for any value: the default 28 would make quantize fail on big numbers.
+        ctx.prec = max(28, number.adjusted() + max_decimals + 2)
+        rounded = number.quantize(Decimal(1).scaleb(-max_decimals), rounding=ROUND_HALF_UP)
+        if rounded == 0:
+            return "0"  # never "-0"
+        pattern = "#,##0." + "#" * max_decimals if max_decimals else "#,##0"
+        return format_decimal(rounded, format=pattern, locale=_locale(lang))
 
 
 def format_percent(
     value: Decimal | int | float | str, lang: str = "vi", max_decimals: int = 2
 ) -> str:
-    """12.5 -> "12,5%" (vi) / "12.5%" (en). The value is already in percent."""
+    """12.5 -> "12,5%" (vi) / "12.5%" (en). The value is already in percent.
+
+    Not Babel's ``format_percent``: that multiplies by 100 and puts a space before "%" in vi.
+    """
     return format_number(value, lang, max_decimals) + "%"
 
 
@@ -123,17 +114,22 @@ def _local(dt: datetime, tz: str | ZoneInfo) -> datetime:
     return dt.astimezone(tz if isinstance(tz, ZoneInfo) else ZoneInfo(tz))
 
 
+# Both languages write dates the same way; explicit patterns, not the locales' own (vi's
+# medium date is "2 thg 1, 2024", en's "Jan 2, 2024").
+_DATE = "dd/MM/yyyy"
+_DATETIME = "dd/MM/yyyy HH:mm"
+
+
 def format_date(d: date | datetime, tz: str | ZoneInfo = DEFAULT_TZ) -> str:
     """dd/mm/yyyy. A datetime is first converted to ``tz`` (a naive one is taken as UTC)."""
     if isinstance(d, datetime):
         d = _local(d, tz).date()
-    return f"{d.day:02d}/{d.month:02d}/{d.year:04d}"
+    return babel_format_date(d, _DATE, locale="vi")
 
 
 def format_datetime(dt: datetime, tz: str | ZoneInfo = DEFAULT_TZ) -> str:
     """Local time (``tz``) as "dd/mm/yyyy HH:MM"; a naive datetime is taken as UTC."""
-    local = _local(dt, tz)
-    return f"{format_date(local.date())} {local.hour:02d}:{local.minute:02d}"
+    return babel_format_datetime(_local(dt, tz), _DATETIME, locale="vi")
 
 
 # ASCII digits only: "١٥/٠١/٢٠٢٤" or "１５/０１/２０２４" is no date we understand.
@@ -158,26 +154,42 @@ def parse_date(text: str) -> date:
         raise ValueError(f"no such day: {text!r}") from exc
 
 
+def N_(message: str) -> str:
+    """Mark ``message`` for extraction (pybabel finds ``N_``); it is translated when shown."""
+    return message
+
+
+_QUARTERS = (N_("Q1"), N_("Q2"), N_("Q3"), N_("Q4"))
+_MONTHS = (
+    N_("January"), N_("February"), N_("March"), N_("April"), N_("May"), N_("June"),
+    N_("July"), N_("August"), N_("September"), N_("October"), N_("November"), N_("December"),
+)  # fmt: skip
+
+
+def _gettext(lang: str) -> Callable[[str], str]:
+    return translations(language(lang)).gettext
+
+
 def period_label(code: str | Period, lang: str = "vi") -> str:
-    """The display name of a period code.
+    """The display name of a period code, worded by the catalogs (messages/locale).
 
     "2023" -> "Năm 2023" / "Year 2023"; "2023-H1" -> "6 tháng đầu năm 2023" / "First half of
     2023"; "2023-Q4" -> "Quý IV/2023" / "Q4 2023"; "2023-11" -> "Tháng 11/2023" / "November 2023".
     """
     period = code if isinstance(code, Period) else parse_period(code)
-    english = _is_english(lang)
+    _ = _gettext(lang)
     year = period.year
     if period.kind == "year":
-        return f"Year {year}" if english else f"Năm {year}"
+        return _("Year %(year)s") % {"year": year}
     if period.kind == "half":
-        if english:
-            return f"{'First' if period.index == 1 else 'Second'} half of {year}"
-        return f"6 tháng {'đầu' if period.index == 1 else 'cuối'} năm {year}"
+        if period.index == 1:
+            return _("First half of %(year)s") % {"year": year}
+        return _("Second half of %(year)s") % {"year": year}
     if period.kind == "quarter":
-        return f"Q{period.index} {year}" if english else f"Quý {roman(period.index)}/{year}"
-    if english:
-        return f"{_EN_MONTHS[period.index - 1]} {year}"
-    return f"Tháng {period.index}/{year}"
+        quarter = _(_QUARTERS[period.index - 1])
+        return _("%(quarter)s %(year)s") % {"quarter": quarter, "year": year}
+    month = _(_MONTHS[period.index - 1])
+    return _("%(month)s %(year)s") % {"month": month, "year": year}
 
 
 def period_part_label(code: str | Period, lang: str = "vi") -> str:
@@ -187,13 +199,11 @@ def period_part_label(code: str | Period, lang: str = "vi") -> str:
     đầu năm" / "First half"; a year -> "cả năm" / "full year".
     """
     period = code if isinstance(code, Period) else parse_period(code)
-    english = _is_english(lang)
+    _ = _gettext(lang)
     if period.kind == "year":
-        return "full year" if english else "cả năm"
+        return _("full year")
     if period.kind == "half":
-        if english:
-            return "First half" if period.index == 1 else "Second half"
-        return f"6 tháng {'đầu' if period.index == 1 else 'cuối'} năm"
+        return _("First half") if period.index == 1 else _("Second half")
     if period.kind == "quarter":
-        return f"Q{period.index}" if english else f"Quý {roman(period.index)}"
-    return _EN_MONTHS[period.index - 1] if english else f"Tháng {period.index}"
+        return _(_QUARTERS[period.index - 1])
+    return _(_MONTHS[period.index - 1])

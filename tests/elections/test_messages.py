@@ -2,31 +2,82 @@
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
+from html.entities import name2codepoint
 from html.parser import HTMLParser
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
 from bot.domain import elections as E
 from bot.domain.elections import ElectionRules
-from messages.render import TEMPLATES, render
+from bot.emulator.telegram_html import TelegramHtmlError, parse_html
+from messages.render import render
 from storage import elections as S
 from storage.clusters import get_cluster
 from tests.elections.conftest import NOW, Seeded
 
-MACRO = re.compile(r"{%\s*macro\s+(\w+)\(([^)]*)\)")
+VOID = {"br", "hr", "img", "meta", "link", "input", "col", "wbr"}
 
 
-@pytest.mark.parametrize("file", ["elections", "announcements"])
-def test_both_languages_have_the_same_messages(file: str):
-    def macros(lang: str) -> dict[str, str]:
-        source = Path(TEMPLATES / lang / f"{file}.html").read_text(encoding="utf-8")
-        return {name: re.sub(r"\s", "", args) for name, args in MACRO.findall(source)}
+class _Strict(HTMLParser):
+    """Refuses what HTMLParser lets through: unclosed or crossed tags, end tags never opened,
+    a raw "<" or "&" in the text, unknown entities."""
 
-    assert macros("vi") == macros("en")
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=False)
+        self.open: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in VOID:
+            self.open.append(tag)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        pass
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.open or self.open[-1] != tag:
+            raise ValueError(f"</{tag}> closes {self.open[-1:] or 'nothing'}")
+        self.open.pop()
+
+    def handle_data(self, data: str) -> None:
+        if "<" in data or "&" in data:
+            raise ValueError(f"unescaped markup in text: {data!r}")
+
+    def handle_entityref(self, name: str) -> None:
+        if name not in name2codepoint:
+            raise ValueError(f"unknown entity &{name};")
+
+
+def well_formed_html(document: str) -> None:
+    """Raise ValueError unless ``document`` is well-formed HTML (every tag closed, in order)."""
+    parser = _Strict()
+    parser.feed(document)
+    parser.close()
+    if parser.open:
+        raise ValueError(f"unclosed: {parser.open}")
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        "<html><body><p>Biên bản</body></html>",  # <p> never closed
+        "<p><b>Cụm trưởng</p></b>",  # crossed
+        "<p>5 < 7</p>",  # a raw "<"
+        "<p>Sở &unknown; tỉnh</p>",
+        "<p>phiếu</p></div>",
+    ],
+)
+def test_the_html_checks_refuse_broken_markup(broken: str) -> None:
+    with pytest.raises(ValueError):
+        well_formed_html(broken)
+
+
+def test_telegrams_parser_refuses_broken_markup() -> None:
+    parse_html("<b>Cụm trưởng</b> &amp; <i>Cụm phó</i>")
+    for broken in ("<b>Cụm trưởng", "<b><i>x</b></i>", "<p>x</p>", "5 < 7", "&nbsp;"):
+        with pytest.raises(TelegramHtmlError):
+            parse_html(broken)
 
 
 async def run_election(seeded: Seeded) -> int:
@@ -118,13 +169,15 @@ async def test_result_turnout_and_minutes(seeded: Seeded):
         state="open",
     )
     assert "5/7 đơn vị đã bỏ phiếu" in turnout
+    for message in (text, english, turnout):
+        parse_html(message)  # Telegram would accept each (raises TelegramHtmlError otherwise)
 
     for lang, words in (("vi", "BIÊN BẢN KIỂM PHIẾU"), ("en", "MINUTES OF THE COUNT")):
         document = render(
             lang, "elections.minutes_document", m=minutes, cluster=cluster, departments=departments
         )
         assert words in document and minutes.fingerprint in document
-        HTMLParser().feed(document)  # well-formed enough to parse
+        well_formed_html(document)  # a file people open in a browser, not Telegram HTML
         assert all(r in document for r in receipts)
     vi = render(
         "vi", "elections.minutes_document", m=minutes, cluster=cluster, departments=departments
