@@ -131,11 +131,7 @@ class Harness:
         """The database and Telegram's state as they are now, once the bot has settled."""
         assert self.db is not None
         await self.settled()
-        path = _sqlite_path(self.database_url)
-        # The backup API copies a consistent database, the WAL's committed pages included.
-        with sqlite3.connect(path) as source, sqlite3.connect(":memory:") as copy_:
-            source.backup(copy_)
-            image = copy_.serialize()
+        image = await asyncio.to_thread(_read_image, _sqlite_path(self.database_url))
         return HarnessSnapshot(database=image, telegram=self.emu.snapshot())
 
     async def restore(self, snapshot: HarnessSnapshot) -> None:
@@ -143,10 +139,8 @@ class Harness:
         assert self.db is not None
         await self.stop_bot()
         await self.db.dispose()
-        path = _sqlite_path(self.database_url)
-        for leftover in (Path(f"{path}-wal"), Path(f"{path}-shm")):
-            leftover.unlink(missing_ok=True)
-        Path(path).write_bytes(snapshot.database)  # nothing has it open: the bot is stopped
+        # Nothing has the file open: the bot is stopped and its engine disposed of.
+        await asyncio.to_thread(_write_image, _sqlite_path(self.database_url), snapshot.database)
         self.emu.restore(snapshot.telegram)
         await self.start_bot()
 
@@ -238,6 +232,19 @@ def _sqlite_path(url: str) -> str:
     if not url.startswith(prefix):
         raise ValueError("snapshots are of SQLite databases only")
     return url[len(prefix) :]
+
+
+def _read_image(path: str) -> bytes:
+    # The backup API copies a consistent database, the WAL's committed pages included.
+    with sqlite3.connect(path) as source, sqlite3.connect(":memory:") as image:
+        source.backup(image)
+        return image.serialize()
+
+
+def _write_image(path: str, image: bytes) -> None:
+    for leftover in (Path(f"{path}-wal"), Path(f"{path}-shm")):
+        leftover.unlink(missing_ok=True)
+    Path(path).write_bytes(image)
 
 
 class UpdateTracker:
