@@ -16,6 +16,7 @@ import asyncio
 import sqlite3
 from collections import OrderedDict
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -236,7 +237,7 @@ def _sqlite_path(url: str) -> str:
 
 def _read_image(path: str) -> bytes:
     # The backup API copies a consistent database, the WAL's committed pages included.
-    with sqlite3.connect(path) as source, sqlite3.connect(":memory:") as image:
+    with closing(sqlite3.connect(path)) as source, closing(sqlite3.connect(":memory:")) as image:
         source.backup(image)
         return image.serialize()
 
