@@ -83,16 +83,18 @@ async def save_revision(
         async with session.begin_nested():
             session.add(submission)
             await session.flush()
-            assert submission.id is not None
-            for indicator_id, value in values.items():
-                session.add(
-                    SubmissionValue(
-                        submission_id=submission.id, indicator_id=indicator_id, value=value
-                    )
-                )
-            await session.flush()
     except IntegrityError:
+        # Only the revision's unique key can refuse this row: someone submitted meanwhile.
         raise RevisionConflict() from None
+    assert submission.id is not None
+    # A value that breaks a constraint (no such indicator) is a fault, not a conflict: its
+    # IntegrityError propagates and the caller's transaction, the revision row included, rolls
+    # back.
+    for indicator_id, value in values.items():
+        session.add(
+            SubmissionValue(submission_id=submission.id, indicator_id=indicator_id, value=value)
+        )
+    await session.flush()
     return submission
 
 
