@@ -13,6 +13,7 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 
 from bot.clock import system_clock
 from bot.delivery import Pacer
+from bot.jobs.wiring import register_jobs
 from bot.processing import ChatOrderedProcessor
 from bot.publishing.after_commit import after_commit
 from bot.publishing.menus import set_default_menu
@@ -35,7 +36,6 @@ HANDLER_MODULES: tuple[str, ...] = (
     "bot.handlers.calendar",
     "bot.handlers.elections",
     "bot.handlers.announcements",
-    "bot.scheduler",
 )
 
 
@@ -80,6 +80,7 @@ def build_application(
     from bot.handlers import onboarding
 
     onboarding.register_fallback(app)
+    register_jobs(app)
     app.add_error_handler(on_error)
     return app
 
