@@ -8,7 +8,6 @@ from __future__ import annotations
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Message, Update
 from telegram.ext import (
-    Application,
     ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
@@ -18,6 +17,7 @@ from telegram.ext import (
 )
 
 from bot.domain.callback_data import ANNOUNCE
+from bot.handlers import Handler
 from bot.handlers.replying import adapter, db_of, gated, is_private
 from bot.services import announcements as service
 from bot.services.context import Context
@@ -88,21 +88,25 @@ async def acks_command(
     return await service.acks(session, ctx)
 
 
-def register(app: Application) -> None:
-    app.add_handler(CommandHandler("announce", announce_command))
-    app.add_handler(CommandHandler("acks", acks_command))
-    app.add_handler(CallbackQueryHandler(announce_button, pattern=ANNOUNCE.pattern))
-    app.add_handler(
-        MessageHandler(
-            filters.UpdateType.MESSAGE  # an edit is never the announcement (bot/handlers/guards.py)
-            & filters.ChatType.PRIVATE
-            & (
-                (filters.TEXT & ~filters.COMMAND)
-                | filters.PHOTO
-                | filters.Document.ALL
-                | filters.Regex(r"^/cancel\b")
-            ),
-            composed,
+def handlers() -> list[Handler]:
+    return [
+        CommandHandler("announce", announce_command),
+        CommandHandler("acks", acks_command),
+        CallbackQueryHandler(announce_button, pattern=ANNOUNCE.pattern),
+    ]
+
+
+def composer() -> Handler:
+    """The author's message after a bare /announce (registered in its own group, before the
+    commands: see bot/handlers/__init__.py)."""
+    return MessageHandler(
+        filters.UpdateType.MESSAGE  # an edit is never the announcement (bot/handlers/guards.py)
+        & filters.ChatType.PRIVATE
+        & (
+            (filters.TEXT & ~filters.COMMAND)
+            | filters.PHOTO
+            | filters.Document.ALL
+            | filters.Regex(r"^/cancel\b")
         ),
-        group=-1,
+        composed,
     )

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot.domain.callback_data import BALLOT_PATTERN, ELECTION
+from bot.handlers import Handler
 from bot.handlers.replying import adapter, gated, is_private, settings_of
 from bot.services import elections as service
 from bot.services.context import Context
@@ -60,9 +61,11 @@ async def minutes_command(
     return await service.minutes(session, ctx)
 
 
-def register(app: Application) -> None:
-    app.add_handler(CommandHandler("election", election_command))
-    app.add_handler(CommandHandler("vote", vote_command))
-    app.add_handler(CommandHandler("minutes", minutes_command))
-    app.add_handler(CallbackQueryHandler(ballot_button, pattern=BALLOT_PATTERN))
-    app.add_handler(CallbackQueryHandler(manage_button, pattern=ELECTION.pattern))
+def handlers() -> list[Handler]:
+    return [
+        CommandHandler("election", election_command),
+        CommandHandler("vote", vote_command),
+        CommandHandler("minutes", minutes_command),
+        CallbackQueryHandler(ballot_button, pattern=BALLOT_PATTERN),
+        CallbackQueryHandler(manage_button, pattern=ELECTION.pattern),
+    ]

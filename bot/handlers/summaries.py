@@ -12,8 +12,9 @@ from functools import partial
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Document, Update
-from telegram.ext import Application, CommandHandler, ContextTypes, MessageHandler, filters
+from telegram.ext import CommandHandler, ContextTypes, MessageHandler, filters
 
+from bot.handlers import Handler
 from bot.handlers.replying import context_for, db_of, gated, is_private
 from bot.reports import offload
 from bot.reports.template_io import MAX_UPLOAD_BYTES, UploadRejected, read_template
@@ -93,16 +94,16 @@ async def _use_upload(
     return await service.use_upload(session, ctx, fetched)
 
 
-def register(app: Application) -> None:
-    app.add_handler(CommandHandler("summary", summary_command))
-    app.add_handler(CommandHandler("chart", chart_command))
-    app.add_handler(CommandHandler("export", export_command))
-    app.add_handler(CommandHandler("template", template_command))
-    app.add_handler(
+def handlers() -> list[Handler]:
+    return [
+        CommandHandler("summary", summary_command),
+        CommandHandler("chart", chart_command),
+        CommandHandler("export", export_command),
+        CommandHandler("template", template_command),
         MessageHandler(
             filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE & filters.Document.ALL, upload
-        )
-    )
+        ),
+    ]
 
 
-__all__ = ["register"]
+__all__ = ["handlers"]
