@@ -1,8 +1,8 @@
-"""Builds the Application: settings and database in bot_data, handlers in order, error handler."""
+"""Builds the Application: settings and database in bot_data, handlers in their groups, the
+jobs, error handler."""
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Callable
 from datetime import datetime
@@ -13,6 +13,23 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 
 from bot.clock import system_clock
 from bot.delivery import Pacer
+from bot.handlers import (
+    COMMANDS,
+    COMPOSER,
+    GATE,
+    GUARDS,
+    MIGRATION,
+    announcements,
+    calendar,
+    elections,
+    gate,
+    guards,
+    onboarding,
+    reporting,
+    rounds,
+    summaries,
+)
+from bot.jobs.wiring import register_jobs
 from bot.processing import ChatOrderedProcessor
 from bot.publishing.after_commit import after_commit
 from bot.publishing.menus import set_default_menu
@@ -23,20 +40,6 @@ from storage import people
 from storage.database import Database
 
 log = logging.getLogger(__name__)
-
-# One module per capability, each with `register(app)`. Order matters only for the fallback.
-# The gate registers in handler groups before all others (see bot/handlers/gate.py).
-HANDLER_MODULES: tuple[str, ...] = (
-    "bot.handlers.gate",
-    "bot.handlers.onboarding",
-    "bot.handlers.rounds",
-    "bot.handlers.reporting",
-    "bot.handlers.summaries",
-    "bot.handlers.calendar",
-    "bot.handlers.elections",
-    "bot.handlers.announcements",
-    "bot.scheduler",
-)
 
 
 def build_application(
@@ -75,13 +78,33 @@ def build_application(
     app.bot_data["effects"] = EffectWorker(app, db, pacer, language=settings.language)
     app.bot_data["clock"] = clock or system_clock  # the one clock (bot/clock.py)
     use_zone(settings.tz)  # every rendered date in the cluster's time zone
-    for name in HANDLER_MODULES:
-        importlib.import_module(name).register(app)
-    from bot.handlers import onboarding
-
-    onboarding.register_fallback(app)
+    register_handlers(app)
+    register_jobs(app)
     app.add_error_handler(on_error)
     return app
+
+
+def register_handlers(app: Application) -> None:
+    """Every handler, in its group (bot/handlers/__init__.py says what each group is for)."""
+    # Before anything reads a group's chat id: the cluster follows its group to the supergroup.
+    app.add_handler(gate.migration(), MIGRATION)
+    # Then a group that is no cluster's stops here, whatever the command (only /link passes).
+    app.add_handler(gate.gate(), GATE)
+    # Edits and message-less presses stop before any flow could take them as input.
+    for handler in guards.handlers():
+        app.add_handler(handler, GUARDS)
+    # The announcement being composed: in its own group so that the author's next message
+    # reaches it even though the report flow's text handler (group 0) matches it too; it lets
+    # every other private message pass on to the commands' group.
+    app.add_handler(announcements.composer(), COMPOSER)
+    for module in (onboarding, rounds, reporting, summaries, calendar, elections, announcements):
+        for handler in module.handlers():
+            app.add_handler(handler, COMMANDS)
+    # Last in the same group, not a later one: a group runs at most its first matching handler,
+    # so these answer only what no capability took. In a group of their own they would also
+    # answer every update a command had just handled.
+    for handler in onboarding.fallbacks():
+        app.add_handler(handler, COMMANDS)
 
 
 async def _post_init(app: Application) -> None:

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from bot.emulator import EmuUser, SentMessage
 from bot.emulator.harness import Harness
-from bot.handlers import elections as handlers
+from bot.jobs import elections as jobs
 from storage.clusters import list_departments
 
 # Who votes for whom (None: a blank ballot). Head: Tuyên Quang 5/7. Deputy: Hòa Bình 6/7.
@@ -57,7 +57,7 @@ async def elect_2024(
             await _press(h, user, ballot[-1], "Phiếu trắng" if choice is None else names[choice])
         confirm = await h.say(head, head.id, "/election close")
         await _press(h, head, confirm[-1], "Kết thúc")
-    await handlers.tick(h.app)  # the 2024 term has begun: the handover is announced
+    await jobs.tick(h.app)  # the 2024 term has begun: the handover is announced
     texts = [m.text for m in h.emu.messages(group_id)[seen:]] if group_id is not None else []
     if out is not None:
         for text in texts:

@@ -11,8 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.domain.periods import parse_period
-from storage.models import Draft, Round, Submission, SubmissionValue
+from storage.models import Draft, Submission, SubmissionValue
 from storage.types import utcnow
 
 
@@ -122,26 +121,6 @@ async def first_submissions(session: AsyncSession, round_id: int) -> dict[int, S
     """department id -> its first submission (lateness is judged on the first one)."""
     query = select(Submission).where(Submission.round_id == round_id, Submission.revision == 1)
     return {s.department_id: s for s in (await session.exec(query)).all()}
-
-
-async def previous_values(
-    session: AsyncSession, current: Round, department_id: int
-) -> dict[int, str | None]:
-    """The department's values in the latest earlier round of the same kind of period."""
-    kind = parse_period(current.period).kind
-    query = (
-        select(Round)
-        .where(Round.cluster_id == current.cluster_id, Round.period_start < current.period_start)
-        .order_by(col(Round.period_start).desc())
-    )
-    for earlier in (await session.exec(query)).all():
-        if parse_period(earlier.period).kind != kind:
-            continue
-        assert earlier.id is not None
-        revision = await latest_revision(session, earlier.id, department_id)
-        if revision is not None:
-            return revision.values
-    return {}
 
 
 async def get_draft(session: AsyncSession, person_id: int) -> Draft | None:

@@ -31,7 +31,7 @@ from sqlmodel import SQLModel
 import storage.models_delivery  # noqa: F401 - the delivery tables
 from bot.app import build_application
 from bot.emulator import BotApiEmulator
-from bot.scheduler import get_scheduler
+from bot.jobs.scheduler import get_scheduler
 from bot.settings import load_settings
 from storage import migrate
 from storage.database import Database

@@ -38,6 +38,7 @@ from bot.domain.periods import Period  # noqa: E402
 from bot.reports import summary_messages  # noqa: E402
 from bot.reports.charts import indicator_chart  # noqa: E402
 from bot.reports.workbook import build_workbook  # noqa: E402
+from bot.services.summaries import history_for, summary_for  # noqa: E402
 from storage import migrate  # noqa: E402
 from storage.database import Database  # noqa: E402
 from storage.models import (  # noqa: E402
@@ -49,7 +50,6 @@ from storage.models import (  # noqa: E402
     Submission,
     SubmissionValue,
 )
-from storage.summaries import load_history, load_summary  # noqa: E402
 
 MAIN = "cum-lon"
 YEARS = range(2020, 2025)
@@ -207,13 +207,13 @@ async def measure(db: Database, label: str, runs: int) -> dict[str, list[float]]
     for n in range(runs + 1):  # the first run warms caches and templates up
         t0 = time.perf_counter()
         async with db.session() as s:
-            summary = await load_summary(s, MAIN, "2024-Q4", now=now)
+            summary = await summary_for(s, MAIN, "2024-Q4", now=now)
         t1 = time.perf_counter()
         assert summary is not None
         text_ = summary_messages(summary, "vi")
         t2 = time.perf_counter()
         async with db.session() as s:
-            year = await load_summary(s, MAIN, "2024", now=now)  # compiled from 4 quarters
+            year = await summary_for(s, MAIN, "2024", now=now)  # compiled from 4 quarters
         assert year is not None and year.compiled
         summary_messages(year, "vi")
         t3 = time.perf_counter()
@@ -230,7 +230,7 @@ async def measure(db: Database, label: str, runs: int) -> dict[str, list[float]]
     for n in range(min(runs, 5) + 1):
         t0 = time.perf_counter()
         async with db.session() as s:
-            history = await load_history(s, MAIN, ["2024-Q4"])
+            history = await history_for(s, MAIN, ["2024-Q4"])
         data = build_workbook(summary, "vi", history, now)
         if n:
             results["workbook"].append(time.perf_counter() - t0)
@@ -250,8 +250,8 @@ async def peak_memory(db: Database) -> None:
     gc.collect()
     tracemalloc.start()
     async with db.session() as s:
-        summary = await load_summary(s, MAIN, "2024-Q4", now=now)
-        history = await load_history(s, MAIN, ["2024-Q4"])
+        summary = await summary_for(s, MAIN, "2024-Q4", now=now)
+        history = await history_for(s, MAIN, ["2024-Q4"])
     assert summary is not None
     summary_messages(summary, "vi")
     _, text_peak = tracemalloc.get_traced_memory()
@@ -285,9 +285,9 @@ async def query_plans(db: Database) -> None:
     event.listen(db.engine.sync_engine, "before_cursor_execute", remember)
     try:
         async with db.session() as s:
-            await load_summary(s, MAIN, "2024-Q4")
-            await load_summary(s, MAIN, "2024")
-            await load_history(s, MAIN, ["2024-Q4"])
+            await summary_for(s, MAIN, "2024-Q4")
+            await summary_for(s, MAIN, "2024")
+            await history_for(s, MAIN, ["2024-Q4"])
     finally:
         event.remove(db.engine.sync_engine, "before_cursor_execute", remember)
     full_scans = []

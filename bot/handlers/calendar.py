@@ -6,9 +6,10 @@ from datetime import timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Update
-from telegram.ext import Application, CommandHandler, ContextTypes
+from telegram.ext import CommandHandler, ContextTypes
 
 from bot.domain.reminders import upcoming_rounds
+from bot.handlers import Handler
 from bot.handlers.onboarding import group_gate
 from bot.handlers.replying import adapter
 from bot.services.context import Context
@@ -58,5 +59,5 @@ async def calendar(
     return await calendar_screen(session, ctx)
 
 
-def register(app: Application) -> None:
-    app.add_handler(CommandHandler("calendar", calendar))
+def handlers() -> list[Handler]:
+    return [CommandHandler("calendar", calendar)]

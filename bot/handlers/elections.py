@@ -1,36 +1,18 @@
-"""/election, /vote, /minutes, the ballot buttons (thin: bot/services/elections.py decides),
-and the election job: openings and closings by time, and the handover.
-
-The state changes queue their group posts in the delivery log in their own transaction; the
-buttons' posts are sent right after the commit (``FanOut("election")``, registered here), the
-job's by the job itself, and anything a stopped process left by the job's next tick.
-"""
+"""/election, /vote, /minutes, the ballot buttons (thin: bot/services/elections.py decides).
+The election job (openings and closings by time, the handover) is bot/jobs/elections.py."""
 
 from __future__ import annotations
 
-import logging
-from datetime import datetime
-
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 
-from bot.clock import clock_of, system_clock
-from bot.delivery import deliver_queued
 from bot.domain.callback_data import BALLOT_PATTERN, ELECTION
-from bot.handlers.replying import adapter, gated, is_private, settings_of, wake_effects
-from bot.publishing.after_commit import after_commit
-from bot.publishing.outbox import queue_live, queue_menu
-from bot.scheduler import get_scheduler
+from bot.handlers import Handler
+from bot.handlers.replying import adapter, gated, is_private, settings_of
 from bot.services import elections as service
 from bot.services.context import Context
-from bot.services.screens import FanOut, Outcome
-from storage import clusters, people
-from storage import elections as store
-from storage.database import Database
-
-log = logging.getLogger(__name__)
-
+from bot.services.screens import Outcome
 
 # --------------------------------------------------------------------------------------------
 # Commands and buttons
@@ -79,148 +61,11 @@ async def minutes_command(
     return await service.minutes(session, ctx)
 
 
-# --------------------------------------------------------------------------------------------
-# Sending what was queued in the delivery log
-
-
-async def flush_queue(app: Application) -> None:
-    """Send the group posts queued with state changes (each key once, ever)."""
-    scheduler = get_scheduler(app)
-    try:
-        await deliver_queued(
-            app.bot_data["db"], scheduler.send, pacer=scheduler.pacer, owner=scheduler.owner
-        )
-    except Exception:  # noqa: BLE001 - the rows stay queued; the next tick sends them
-        log.exception("could not send queued election messages")
-
-
-async def _fan_out(app: Application, fanout: FanOut) -> None:
-    await flush_queue(app)
-
-
-# --------------------------------------------------------------------------------------------
-# The job: what is due by time
-
-
-def _group_lang(app: Application) -> str:
-    return str(app.bot_data["settings"].language)
-
-
-async def _queue_turnout(session: AsyncSession, app: Application, *round_ids: int | None) -> None:
-    for round_id in round_ids:
-        if not round_id:
-            continue
-        round_ = await store.get_round(session, round_id)
-        election = await store.get_election(session, round_.election_id) if round_ else None
-        cluster = await clusters.get_cluster(session, election.cluster_id) if election else None
-        if cluster is not None and cluster.group_chat_id is not None:
-            await queue_live(
-                session,
-                "turnout",
-                round_id,
-                cluster.group_chat_id,
-                _group_lang(app),
-                now=system_clock(),
-            )
-
-
-async def open_and_announce(app: Application, election_id: int, now: datetime) -> str | None:
-    """Open the election; the group gets the roll and its fingerprint. Returns the opening
-    text, or None when it could not be opened (the reason is logged)."""
-    db: Database = app.bot_data["db"]
-    try:
-        async with db.session() as session:
-            opened = await service.open_election(
-                session, election_id, now, _group_lang(app), app.bot.username
-            )
-            await _queue_turnout(session, app, opened.round_id)
-    except store.ElectionError as exc:
-        log.info("election %s not opened: %s", election_id, exc)
-        return None
-    wake_effects(app)
-    await flush_queue(app)
-    return opened.text
-
-
-async def close_and_announce(
-    app: Application, round_id: int, now: datetime, closed_by: int | None
-) -> store.RoundClosed | None:
-    """Count a round and post the result; None when someone else closed it first."""
-    db: Database = app.bot_data["db"]
-    async with db.session() as session:
-        closed = await service.close_round(session, round_id, now, closed_by, _group_lang(app))
-        if closed is None:
-            return None
-        next_id = closed.next_round.id if closed.next_round is not None else None
-        await _queue_turnout(session, app, round_id, next_id)
-    wake_effects(app)
-    await flush_queue(app)
-    return closed
-
-
-async def tick(app: Application) -> None:
-    """What is due now: openings, closings, handovers; and the group posts left queued. Safe to
-    run twice (each step is claimed in the database first)."""
-    db: Database = app.bot_data["db"]
-    now = clock_of(app.bot_data)()
-    async with db.session() as session:
-        openings = await store.due_openings(session, now)
-        closings = await store.due_rounds(session, now)
-    for election_id in openings:
-        await open_and_announce(app, election_id, now)
-    for round_id in closings:
-        await close_and_announce(app, round_id, now, None)
-    await handovers(app, now)
-    await flush_queue(app)
-
-
-async def handovers(app: Application, now: datetime) -> None:
-    """On the first day of the new term: tell the group who now holds the offices."""
-    db: Database = app.bot_data["db"]
-    year = now.astimezone(app.bot_data["settings"].tz).year
-    async with db.session() as session:
-        handed_over = await service.handovers(session, year, now, _group_lang(app))
-        # The new head's and deputy's officers get the head's commands in their menu (and the
-        # old ones lose them), as effects; permissions are worked out afresh on every update.
-        for cluster_id in handed_over:
-            for member in await people.members_of(session, cluster_id):
-                await queue_menu(session, member.person_id, now=system_clock())
-    if handed_over:
-        wake_effects(app)
-        await flush_queue(app)
-
-
-async def _tick_job(context: ContextTypes.DEFAULT_TYPE) -> None:
-    try:
-        await tick(context.application)
-    except Exception:  # noqa: BLE001 - the next tick tries again
-        log.exception("election tick failed")
-
-
-# --------------------------------------------------------------------------------------------
-
-
-def register(app: Application) -> None:
-    app.add_handler(CommandHandler("election", election_command))
-    app.add_handler(CommandHandler("vote", vote_command))
-    app.add_handler(CommandHandler("minutes", minutes_command))
-    app.add_handler(CallbackQueryHandler(ballot_button, pattern=BALLOT_PATTERN))
-    app.add_handler(CallbackQueryHandler(manage_button, pattern=ELECTION.pattern))
-    after_commit(app).register("election", _fan_out)
-    if app.job_queue is not None:
-        app.job_queue.run_repeating(
-            _tick_job,
-            interval=float(app.bot_data.get("elections_interval", 30)),
-            first=1.0,
-            name="elections",
-            job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
-        )
-
-
-__all__ = [
-    "close_and_announce",
-    "handovers",
-    "open_and_announce",
-    "register",
-    "tick",
-]
+def handlers() -> list[Handler]:
+    return [
+        CommandHandler("election", election_command),
+        CommandHandler("vote", vote_command),
+        CommandHandler("minutes", minutes_command),
+        CallbackQueryHandler(ballot_button, pattern=BALLOT_PATTERN),
+        CallbackQueryHandler(manage_button, pattern=ELECTION.pattern),
+    ]

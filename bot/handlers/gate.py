@@ -16,7 +16,6 @@ import logging
 from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import (
-    Application,
     ApplicationHandlerStop,
     ContextTypes,
     MessageHandler,
@@ -25,17 +24,13 @@ from telegram.ext import (
 )
 
 from bot.clock import system_clock
+from bot.handlers import Handler
 from bot.handlers.replying import db_of, settings_of, wake_effects
 from bot.publishing.outbox import queue_outcome
 from bot.services.screens import Outcome
 from storage import clusters, effects, people
 
 log = logging.getLogger(__name__)
-
-# Handler groups run in ascending order, one handler per group at most: these come before every
-# capability (group 0, and the announcement composer at -1).
-MIGRATION_GROUP = -20
-GATE_GROUP = -10
 
 
 async def follow_migration(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -95,6 +90,11 @@ async def foreign_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     raise ApplicationHandlerStop
 
 
-def register(app: Application) -> None:
-    app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, follow_migration), MIGRATION_GROUP)
-    app.add_handler(TypeHandler(Update, foreign_group), GATE_GROUP)
+def migration() -> Handler:
+    """In the MIGRATION group (bot/handlers/__init__.py)."""
+    return MessageHandler(filters.StatusUpdate.MIGRATE, follow_migration)
+
+
+def gate() -> Handler:
+    """In the GATE group, after MIGRATION: every update of a group is checked here first."""
+    return TypeHandler(Update, foreign_group)

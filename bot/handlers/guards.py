@@ -23,7 +23,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import (
-    Application,
     ApplicationHandlerStop,
     BaseHandler,
     ContextTypes,
@@ -31,14 +30,12 @@ from telegram.ext import (
     filters,
 )
 
+from bot.handlers import Handler
 from bot.handlers.replying import adapter, db_of, is_private, settings_of
 from bot.services.context import Context
 from bot.services.screens import Outcome
 from messages.render import render
 from storage import people
-
-GROUP = -2
-"""Before the announcement composer (-1) and the default group (0)."""
 
 TOAST_LIMIT = 200  # Telegram's limit on an answerCallbackQuery text
 
@@ -82,6 +79,9 @@ async def press_without_message(update: Update, context: ContextTypes.DEFAULT_TY
     raise ApplicationHandlerStop
 
 
-def register(app: Application) -> None:
-    app.add_handler(MessageHandler(filters.UpdateType.EDITED, edited_message), group=GROUP)
-    app.add_handler(PressWithoutMessage(press_without_message), group=GROUP)
+def handlers() -> list[Handler]:
+    """In the GUARDS group (bot/handlers/__init__.py), before the composer and the commands."""
+    return [
+        MessageHandler(filters.UpdateType.EDITED, edited_message),
+        PressWithoutMessage(press_without_message),
+    ]

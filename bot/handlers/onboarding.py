@@ -6,7 +6,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Update
 from telegram.constants import ChatMemberStatus
 from telegram.ext import (
-    Application,
     CallbackQueryHandler,
     ChatMemberHandler,
     CommandHandler,
@@ -15,7 +14,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.handlers import guards
+from bot.handlers import Handler
 from bot.handlers.replying import (
     adapter,
     gated,
@@ -121,16 +120,15 @@ async def added_to_group(
     return None
 
 
-def register(app: Application) -> None:
-    # Edited messages and message-less presses are stopped before any flow sees them. Registered
-    # from here because this module is registered first (bot/app.py lists the modules).
-    guards.register(app)
-    app.add_handler(CommandHandler("start", start))
-    app.add_handler(CommandHandler("help", help_command))
-    app.add_handler(CommandHandler("whoami", whoami))
-    app.add_handler(CommandHandler("language", language))
-    app.add_handler(CommandHandler("link", link))
-    app.add_handler(ChatMemberHandler(added_to_group, ChatMemberHandler.MY_CHAT_MEMBER))
+def handlers() -> list[Handler]:
+    return [
+        CommandHandler("start", start),
+        CommandHandler("help", help_command),
+        CommandHandler("whoami", whoami),
+        CommandHandler("language", language),
+        CommandHandler("link", link),
+        ChatMemberHandler(added_to_group, ChatMemberHandler.MY_CHAT_MEMBER),
+    ]
 
 
 @adapter
@@ -141,9 +139,9 @@ async def unknown_button(
     return Outcome().add("common.stale_button") if ctx.actor is not None else None
 
 
-def register_fallback(app: Application) -> None:
-    """Registered last in the default group, so every flow had its chance first."""
-    app.add_handler(
-        MessageHandler(filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE, fallback_private)
-    )
-    app.add_handler(CallbackQueryHandler(unknown_button))
+def fallbacks() -> list[Handler]:
+    """Registered last in the commands' group, so every flow had its chance first."""
+    return [
+        MessageHandler(filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE, fallback_private),
+        CallbackQueryHandler(unknown_button),
+    ]

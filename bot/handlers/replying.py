@@ -19,10 +19,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Message, Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
-from telegram.ext import Application, ContextTypes
+from telegram.ext import ContextTypes
 
 from bot.clock import clock_of
 from bot.publishing.after_commit import after_commit
+from bot.publishing.after_commit import wake_effects as wake_effects  # for the handlers
 from bot.publishing.outbox import queue_for_update
 from bot.services.context import Context, load_context
 from bot.services.screens import Outcome
@@ -47,13 +48,6 @@ def settings_of(context: ContextTypes.DEFAULT_TYPE) -> Settings:
 
 def now_of(context: ContextTypes.DEFAULT_TYPE) -> datetime:
     return clock_of(context.application.bot_data)()
-
-
-def wake_effects(app: Application) -> None:
-    """After a commit that queued effects: the worker looks now instead of at its next poll."""
-    worker = app.bot_data.get("effects")
-    if worker is not None:
-        worker.wake()
 
 
 def is_private(update: Update) -> bool:

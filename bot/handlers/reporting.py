@@ -5,7 +5,6 @@ from __future__ import annotations
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Update
 from telegram.ext import (
-    Application,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
@@ -14,6 +13,7 @@ from telegram.ext import (
 )
 
 from bot.domain.callback_data import REPORT
+from bot.handlers import Handler
 from bot.handlers.replying import adapter, gated, is_private
 from bot.services import reporting
 from bot.services.context import Context
@@ -67,14 +67,14 @@ async def button(
     return await reporting.press(session, ctx, query.data or "")
 
 
-def register(app: Application) -> None:
-    app.add_handler(CommandHandler("report", report))
-    app.add_handler(CommandHandler("skip", skip))
-    app.add_handler(CommandHandler("cancel", cancel))
-    app.add_handler(CallbackQueryHandler(button, pattern=REPORT.pattern))
-    app.add_handler(
+def handlers() -> list[Handler]:
+    return [
+        CommandHandler("report", report),
+        CommandHandler("skip", skip),
+        CommandHandler("cancel", cancel),
+        CallbackQueryHandler(button, pattern=REPORT.pattern),
         MessageHandler(
             filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND,
             text,
-        )
-    )
+        ),
+    ]

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot.domain.callback_data import ROUNDS
+from bot.handlers import Handler
 from bot.handlers.replying import adapter, gated
 from bot.services import rounds
 from bot.services.context import Context
@@ -45,8 +46,10 @@ async def history(
     return await rounds.history(session, ctx, " ".join(context.args or []) or None)
 
 
-def register(app: Application) -> None:
-    app.add_handler(CommandHandler("round", round_command))
-    app.add_handler(CallbackQueryHandler(round_button, pattern=ROUNDS.pattern))
-    app.add_handler(CommandHandler("status", status))
-    app.add_handler(CommandHandler("history", history))
+def handlers() -> list[Handler]:
+    return [
+        CommandHandler("round", round_command),
+        CallbackQueryHandler(round_button, pattern=ROUNDS.pattern),
+        CommandHandler("status", status),
+        CommandHandler("history", history),
+    ]

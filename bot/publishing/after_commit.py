@@ -128,6 +128,13 @@ class AfterCommit:
                 await asyncio.gather(*list(self.tasks), return_exceptions=True)
 
 
+def wake_effects(app: Application) -> None:
+    """After a commit that queued effects: the worker looks now instead of at its next poll."""
+    worker = app.bot_data.get("effects")
+    if worker is not None:
+        worker.wake()
+
+
 def after_commit(app: Application) -> AfterCommit:
     found = app.bot_data.get("after_commit")
     if found is None:

@@ -19,9 +19,9 @@ from bot.domain.periods import PeriodError, parse_period
 from bot.reports import plain
 from bot.reports.csv_export import build_csv
 from bot.reports.workbook import build_workbook
+from bot.services.summaries import history_for, summary_for
 from storage.clusters import get_cluster
 from storage.database import Database
-from storage.summaries import load_history, load_summary
 
 __all__ = ["export_command", "write_atomically"]
 
@@ -67,12 +67,12 @@ async def export_command(
         if await get_cluster(session, cluster_id) is None:
             print(plain(lang, "cli_no_cluster", cluster=cluster_id), file=err)
             return 1
-        summary = await load_summary(session, cluster_id, code)
+        summary = await summary_for(session, cluster_id, code)
         if summary is None:
             print(plain(lang, "cli_no_summary", period=code), file=err)
             return 1
         history = (
-            await load_history(session, cluster_id, summary.compiled_from or [summary.period])
+            await history_for(session, cluster_id, summary.compiled_from or [summary.period])
             if fmt == "xlsx"
             else []
         )

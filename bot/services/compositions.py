@@ -24,16 +24,11 @@ from bot.reports.csv_export import build_csv
 from bot.reports.template_io import TemplateTarget, build_template
 from bot.reports.workbook import build_workbook
 from bot.services.screens import Attachment, Outcome
+from bot.services.summaries import history_for, previous_report, summary_for
 from messages.render import render
 from storage import clusters, people, rounds, submissions
 from storage.models import Department
-from storage.summaries import (
-    department_info,
-    indicator_info,
-    load_history,
-    load_summary,
-    previous_report,
-)
+from storage.summaries import department_info, indicator_info
 
 HEADLINE_CHARTS = 4
 """Charts attached to the automatic summary when the cluster file marks no `headline = true`."""
@@ -90,7 +85,7 @@ async def prepare(
             session, int(params["round_id"]), int(params["department_id"]), lang
         )
     now = datetime.fromisoformat(params["now"]) if params.get("now") else None
-    summary = await load_summary(session, params["cluster"], params["period"], now=now)
+    summary = await summary_for(session, params["cluster"], params["period"], now=now)
     if summary is None:
         return None
     if what == "chart":
@@ -99,7 +94,7 @@ async def prepare(
                 return None, Chart(line, summary.period, lang)
         return None
     if what == "export":
-        history = await load_history(
+        history = await history_for(
             session, summary.cluster_id, summary.compiled_from or [summary.period]
         )
         return None, Export(summary, lang, str(params["fmt"]), tuple(history))
@@ -113,13 +108,13 @@ async def _prepare_post(
     if found is None:
         return None
     row, group = found
-    summary = await load_summary(session, row.cluster_id, row.period)
+    summary = await summary_for(session, row.cluster_id, row.period)
     if summary is None:
         return None
     history = None
     if not summary_messages(summary, lang).complete:
         history = tuple(
-            await load_history(
+            await history_for(
                 session, summary.cluster_id, summary.compiled_from or [summary.period]
             )
         )

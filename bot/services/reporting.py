@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.domain import callback_data as cb
 from bot.domain.drafts import DraftState, Step, next_step, parse_paste
 from bot.domain.figures import Ambiguous, IndicatorRule, Rejected, parse_answer
+from bot.domain.periods import PeriodError, parse_period
 from bot.domain.roles import Action, may
 from bot.services.context import Context
 from bot.services.screens import Button, Outcome, Screen
@@ -34,6 +35,35 @@ def rule_of(indicator: Indicator) -> IndicatorRule:
 
 def is_late(round_: Round, at: datetime, ctx: Context, reopened: bool) -> bool:
     return reopened or round_.state != "open" or at.astimezone(ctx.tz).date() > round_.deadline
+
+
+def _kind(code: str) -> str | None:
+    try:
+        return parse_period(code).kind
+    except PeriodError:
+        return None
+
+
+async def earlier_rounds_like(session: AsyncSession, current: Round) -> list[Round]:
+    """The cluster's rounds before ``current`` of the same kind of period, newest first."""
+    kind = _kind(current.period)
+    return [
+        r
+        for r in await rounds.list_rounds(session, current.cluster_id)  # newest first
+        if r.period_start < current.period_start and _kind(r.period) == kind and r.id is not None
+    ]
+
+
+async def previous_values(
+    session: AsyncSession, current: Round, department_id: int
+) -> dict[int, str | None]:
+    """The department's values in the latest earlier round of the same kind of period."""
+    for earlier in await earlier_rounds_like(session, current):
+        assert earlier.id is not None
+        revision = await submissions.latest_revision(session, earlier.id, department_id)
+        if revision is not None:
+            return revision.values
+    return {}
 
 
 async def reportable_rounds(session: AsyncSession, ctx: Context) -> list[Round]:
@@ -177,7 +207,7 @@ async def next_screens(
         indicator = by_slug[step.slug]
         round_ = await rounds.get_round(session, draft.round_id)
         assert round_ is not None
-        previous = await submissions.previous_values(session, round_, draft.department_id)
+        previous = await previous_values(session, round_, draft.department_id)
         rule = rule_of(indicator)
         answer_buttons: list[list[Button]] = []
         if indicator.type == "boolean":

@@ -10,7 +10,7 @@ import pytest
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from bot.delivery import Outcome
-from bot.scheduler import telegram_sender
+from bot.publishing.sender import telegram_sender
 
 
 def timed_out(cause: Exception | None, message: str = "Timed out") -> TimedOut:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.handlers import announcements as handlers
+from bot.jobs import announcements as jobs
 from tests.conftest import GROUP, Cluster
 
 TEXT = "Hội nghị tổng kết công tác thi đua năm 2023 tổ chức ngày 20/01/2024 tại Tuyên Quang."
@@ -45,13 +45,13 @@ async def test_announce_acknowledge_and_nudge_the_rest(ecluster: Cluster):
     # Friday 5/1/2024 08:00 + one working day = Monday 8/1 08:00.
     assert c.h.app is not None
     c.h.clock.advance(days=2)  # type: ignore[union-attr]
-    await handlers.tick(c.h.app)
+    await jobs.tick(c.h.app)
     assert not any(
         "Nhắc xác nhận" in m.text for u in c.officers.values() for m in c.emu.messages(u)
     )
     c.h.clock.advance(days=1, minutes=1)  # type: ignore[union-attr]
-    await handlers.tick(c.h.app)
-    await handlers.tick(c.h.app)  # never twice
+    await jobs.tick(c.h.app)
+    await jobs.tick(c.h.app)  # never twice
     nudged = {
         slug: [m for m in c.emu.messages(user) if "Nhắc xác nhận" in m.text]
         for slug, user in c.officers.items()

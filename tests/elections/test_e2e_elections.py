@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.emulator import SentMessage
-from bot.handlers import elections as handlers
+from bot.jobs import elections as jobs
 from tests.conftest import GROUP, Cluster
 
 SLUGS = ["bac-kan", "bac-giang", "thai-nguyen", "hoa-binh", "yen-bai", "phu-tho", "tuyen-quang"]
@@ -62,7 +62,7 @@ async def close_by_time(c: Cluster, hours: float = 25) -> None:
     """The round's closing time passes; the election job wakes up."""
     c.h.clock.advance(hours=hours)  # type: ignore[union-attr]
     assert c.h.app is not None
-    await handlers.tick(c.h.app)
+    await jobs.tick(c.h.app)
     await c.h.settled()
 
 
@@ -91,8 +91,8 @@ async def test_deputy_round_then_minutes_and_handover(ecluster: Cluster):
     )
     assert any("đã hoàn tất" in t for t in texts)
     # The term has begun (5 January 2024): the handover is announced once.
-    await handlers.tick(c.h.app)  # type: ignore[arg-type]
-    await handlers.tick(c.h.app)  # type: ignore[arg-type]
+    await jobs.tick(c.h.app)  # type: ignore[arg-type]
+    await jobs.tick(c.h.app)  # type: ignore[arg-type]
     handover = [t for t in group_texts(c) if "Nhiệm kỳ năm 2024 bắt đầu" in t]
     assert (
         len(handover) == 1 and "Sở Nội vụ tỉnh Tuyên Quang nhận nhiệm vụ Cụm trưởng" in handover[0]
@@ -123,7 +123,7 @@ async def test_handover_waits_for_the_first_day_of_the_term(ecluster: Cluster):
     yb = c.officers["yen-bai"]
     assert "Chỉ Cụm trưởng" in (await c.h.say(yb, yb.id, "/election"))[-1].text
     c.h.clock.now = c.h.clock.now.replace(year=2025, month=1, day=1)  # type: ignore[union-attr]
-    await handlers.tick(c.h.app)  # type: ignore[arg-type]
+    await jobs.tick(c.h.app)  # type: ignore[arg-type]
     assert any("Nhiệm kỳ năm 2025 bắt đầu" in t for t in group_texts(c))
     assert "Chuẩn bị bầu cử" in (await c.h.say(yb, yb.id, "/election"))[-1].text
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from bot.domain.schedule_file import parse_schedule
-from bot.scheduler import get_scheduler
+from bot.jobs.scheduler import get_scheduler
 from storage import schedules
 from tests.conftest import GROUP, Clock, Cluster
 from tests.reminders.conftest import create_schema

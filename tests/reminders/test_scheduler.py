@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from bot.delivery import Outcome, Pacer, SendResult
 from bot.domain.schedule_file import parse_schedule
-from bot.scheduler import Scheduler
+from bot.jobs.scheduler import Scheduler
 from storage import rounds, submissions
 from storage.database import Database
 from storage.models import Round

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.scheduler import get_scheduler
+from bot.jobs.scheduler import get_scheduler
 from tests.conftest import GROUP, Cluster
 from tests.summaries.test_e2e_summary import SLUGS, values
 

@@ -10,10 +10,10 @@ import pytest
 
 from bot.domain.cluster_file import load_cluster_file
 from bot.domain.periods import parse_period
+from bot.services.summaries import history_for, inputs_for, summary_for
 from storage import clusters, migrate, rounds, submissions
 from storage.database import Database
 from storage.models import Person
-from storage.summaries import load_history, load_summary, load_summary_inputs
 from tests.conftest import CLUSTER, EXAMPLE
 
 OTHER = "cum-khac"
@@ -103,7 +103,7 @@ async def test_round_summary_with_revisions_missing_and_late(db: Database) -> No
     await _round(db, CLUSTER, "2023-Q4", rows)
     await _round(db, OTHER, "2023-Q4", {"bac-kan": ("99999", "1", "1", "1", None)})
     async with db.session() as s:
-        summary = await load_summary(s, CLUSTER, "2023-Q4", now=T0)
+        summary = await summary_for(s, CLUSTER, "2023-Q4", now=T0)
     assert summary is not None
     assert _line(summary, "tinh-gian-bien-che").figure.value == 1053
     assert _line(summary, "tinh-gian-bien-che").figure.coverage == "6/7"
@@ -123,8 +123,8 @@ async def test_previous_round_of_the_same_kind_and_a_year_earlier(db: Database) 
     await _round(db, CLUSTER, "2023-11", FULL)  # a month: not the previous quarter
     await _round(db, CLUSTER, "2023-Q4", FULL, state="open")
     async with db.session() as s:
-        summary = await load_summary(s, CLUSTER, "Quý IV/2023", now=T0)
-        default = await load_summary(s, CLUSTER, None, now=T0)
+        summary = await summary_for(s, CLUSTER, "Quý IV/2023", now=T0)
+        default = await summary_for(s, CLUSTER, None, now=T0)
     assert summary is not None and default is not None and default.period == "2023-Q4"
     staff = _line(summary, "tinh-gian-bien-che")
     assert staff.figure.value == 1203
@@ -139,8 +139,8 @@ async def test_year_compiled_from_quarters(db: Database) -> None:
         await _round(db, CLUSTER, f"2023-Q{q}", FULL)
     await _round(db, CLUSTER, "2022", {"bac-kan": ("1000", "1", "1", "50", None)})
     async with db.session() as s:
-        inputs = await load_summary_inputs(s, CLUSTER, "2023")
-        summary = await load_summary(s, CLUSTER, "Năm 2023", now=T0)
+        inputs = await inputs_for(s, CLUSTER, "2023")
+        summary = await summary_for(s, CLUSTER, "Năm 2023", now=T0)
     assert inputs is not None and inputs.round is None
     assert summary is not None and summary.compiled
     assert summary.compiled_from == ("2023-Q1", "2023-Q2", "2023-Q3")
@@ -162,7 +162,7 @@ async def test_a_compiled_year_is_compared_with_the_same_periods_a_year_earlier(
     for code in ("2022-Q2", "2022-Q3", "2022-Q4", "2023-Q3", "2023-Q4"):
         await _round(db, CLUSTER, code, FULL if code.startswith("2023") else half)
     async with db.session() as s:
-        summary = await load_summary(s, CLUSTER, "2023", now=T0)
+        summary = await summary_for(s, CLUSTER, "2023", now=T0)
     assert summary is not None and summary.comparison is not None
     assert summary.comparison.comparable
     assert summary.comparison.parts == ("2023-Q3", "2023-Q4")
@@ -174,17 +174,17 @@ async def test_a_compiled_year_is_compared_with_the_same_periods_a_year_earlier(
 
 async def test_nothing_to_summarise(db: Database) -> None:
     async with db.session() as s:
-        assert await load_summary(s, CLUSTER, None) is None
-        assert await load_summary(s, CLUSTER, "2023-Q4") is None
-        assert await load_summary(s, CLUSTER, "2023") is None
-        assert await load_summary(s, "no-such-cluster", "2023") is None
+        assert await summary_for(s, CLUSTER, None) is None
+        assert await summary_for(s, CLUSTER, "2023-Q4") is None
+        assert await summary_for(s, CLUSTER, "2023") is None
+        assert await summary_for(s, "no-such-cluster", "2023") is None
 
 
 async def test_revision_history_with_names(db: Database) -> None:
     rows = {"bac-kan": (*FULL["bac-kan"], False, [("181", "25", "50", "100", "Tốt hơn")])}
     await _round(db, CLUSTER, "2023-Q4", rows)
     async with db.session() as s:
-        history = await load_history(s, CLUSTER, ["2023-Q4"])
+        history = await history_for(s, CLUSTER, ["2023-Q4"])
     assert [
         (e.revision, e.by, e.indicator and e.indicator.slug, e.old, e.new) for e in history
     ] == [
