@@ -63,6 +63,7 @@ class Harness:
         self.app: Application | None = None
         self.settings: Settings | None = None
         self.tracker = UpdateTracker()
+        self._restores = 0
 
     async def __aenter__(self) -> Harness:
         await self.start()
@@ -136,12 +137,20 @@ class Harness:
         return HarnessSnapshot(database=image, telegram=self.emu.snapshot())
 
     async def restore(self, snapshot: HarnessSnapshot) -> None:
-        """Go back to ``snapshot``: the bot restarts on a copy of its database and world."""
-        assert self.db is not None
+        """Go back to ``snapshot``: the bot restarts on a copy of its database (a new file
+        beside the old one, in ``database_url`` from now on) and of Telegram's world."""
+        assert self.db is not None and self.settings is not None
         await self.stop_bot()
         await self.db.dispose()
-        # Nothing has the file open: the bot is stopped and its engine disposed of.
-        await asyncio.to_thread(_write_image, _sqlite_path(self.database_url), snapshot.database)
+        # A new file, not the old one overwritten: SQLite would delete a WAL file of that name
+        # when a connection to the old one is closed, even by the garbage collector.
+        self._restores += 1
+        old = Path(_sqlite_path(self.database_url))
+        new = old.with_name(f"{old.stem}.restored-{self._restores}{old.suffix}")
+        await asyncio.to_thread(new.write_bytes, snapshot.database)
+        self.database_url = f"{_SQLITE}{new}"
+        self.settings = self.settings.model_copy(update={"database_url": self.database_url})
+        self.db = Database(self.database_url)
         self.emu.restore(snapshot.telegram)
         await self.start_bot()
 
@@ -228,11 +237,13 @@ class HarnessSnapshot:
     telegram: dict[str, Any]  # BotApiEmulator.snapshot()
 
 
+_SQLITE = "sqlite+aiosqlite:///"
+
+
 def _sqlite_path(url: str) -> str:
-    prefix = "sqlite+aiosqlite:///"
-    if not url.startswith(prefix):
+    if not url.startswith(_SQLITE):
         raise ValueError("snapshots are of SQLite databases only")
-    return url[len(prefix) :]
+    return url[len(_SQLITE) :]
 
 
 def _read_image(path: str) -> bytes:
@@ -240,12 +251,6 @@ def _read_image(path: str) -> bytes:
     with closing(sqlite3.connect(path)) as source, closing(sqlite3.connect(":memory:")) as image:
         source.backup(image)
         return image.serialize()
-
-
-def _write_image(path: str, image: bytes) -> None:
-    for leftover in (Path(f"{path}-wal"), Path(f"{path}-shm")):
-        leftover.unlink(missing_ok=True)
-    Path(path).write_bytes(image)
 
 
 class UpdateTracker:

@@ -82,6 +82,7 @@ class EffectWorker:
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
         self._tasks: set[asyncio.Task[None]] = set()
         self._running_ids: set[int] = set()
         self._finished_now: set[int] = set()
@@ -96,13 +97,22 @@ class EffectWorker:
         if self._task is None:
             self._task = asyncio.create_task(self._run(), name="effects-worker")
 
-    async def stop(self) -> None:
+    async def stop(self, grace: float = 5.0) -> None:
+        """Stop taking effects; let the requests in flight finish (up to ``grace`` seconds),
+        then cancel what is left. Cancelling a request between Telegram's answer and its row's
+        update would send it again after a restart, and cancelling a database call half-way
+        can leave its connection checked out of the pool after the engine is disposed of."""
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-        for t in list(self._tasks):
+        if task is None:
+            return
+        self._stopping = True
+        self._wake.set()
+        pending = {task, *self._tasks}
+        _, late = await asyncio.wait(pending, timeout=grace)
+        for t in late:
             t.cancel()
-        await asyncio.gather(*([task] if task else []), *self._tasks, return_exceptions=True)
+        await asyncio.gather(*late, return_exceptions=True)
+        self._stopping = False
 
     def wake(self) -> None:
         """Something was committed: look now."""
@@ -116,7 +126,7 @@ class EffectWorker:
     # ------------------------------------------------------------------ the loop
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             self._wake.clear()
             try:
                 wait = await self._dispatch()
