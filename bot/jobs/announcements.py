@@ -138,7 +138,7 @@ async def tick(app: Application) -> None:
             )
         )
         unfinished = [i for (i,) in recent.all()]
-        due = await store.due_nudges(session, now)
+        due = await store.list_due_nudges(session, now)
     for announcement_id in unfinished:
         await fan_out(app, announcement_id, rounds=1)
     for announcement_id in due:
