@@ -289,6 +289,14 @@ async def list_recent_sent(
     return list((await session.exec(query)).all())
 
 
+async def list_sent_since(session: AsyncSession, since: datetime) -> list[int]:
+    """The announcements sent at or after ``since`` (their fan-out may have been interrupted)."""
+    query = select(Announcement.id).where(
+        Announcement.state == "sent", col(Announcement.sent_at) >= since
+    )
+    return [i for i in (await session.exec(query)).all() if i is not None]
+
+
 async def list_due_nudges(session: AsyncSession, now: datetime) -> list[int]:
     """Sent announcements whose nudge time has come and which were not nudged yet."""
     query = select(Announcement.id).where(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -143,6 +143,21 @@ async def apply_cluster_spec(session: AsyncSession, spec: ClusterSpec) -> ApplyR
 def election_rules_table(cluster: Cluster) -> dict[str, object]:
     """The cluster file's [elections] table as validated at `init` ({} = the defaults)."""
     return json.loads(cluster.election_rules) if cluster.election_rules else {}
+
+
+async def list_clusters(session: AsyncSession) -> list[Cluster]:
+    return list((await session.exec(select(Cluster))).all())
+
+
+async def get_departments(
+    session: AsyncSession, ids: Iterable[int | None]
+) -> dict[int, Department]:
+    """id -> department, for these ids (of any cluster)."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    query = select(Department).where(col(Department.id).in_(wanted))
+    return {d.id: d for d in (await session.exec(query)).all() if d.id is not None}
 
 
 async def get_cluster(session: AsyncSession, cluster_id: str) -> Cluster | None:

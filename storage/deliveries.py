@@ -288,6 +288,30 @@ def is_delivered(state: str) -> bool:
     return state in DELIVERED_STATES
 
 
+async def get_delivered_message_ids(session: AsyncSession, keys: Sequence[str]) -> dict[str, int]:
+    """key -> Telegram message id (0 when unknown) for those of ``keys`` that were delivered."""
+    found: dict[str, int] = {}
+    ids = list(keys)
+    for start in range(0, len(ids), _CHUNK):
+        query = select(Delivery.key, Delivery.message_id, Delivery.state).where(
+            col(Delivery.key).in_(ids[start : start + _CHUNK])
+        )
+        for key, message_id, state in (await session.exec(query)).all():
+            if is_delivered(state):
+                found[key] = int(message_id or 0)
+    return found
+
+
+async def list_refused_reminders(session: AsyncSession, round_ids: Sequence[int]) -> list[Delivery]:
+    """The reminders of these rounds that Telegram refused for good (blocked, chat not found)."""
+    query = select(Delivery).where(
+        col(Delivery.round_id).in_(list(round_ids)),
+        Delivery.state == "failed_permanent",
+        col(Delivery.kind).startswith("reminder:"),
+    )
+    return list((await session.exec(query)).all())
+
+
 # ---------------------------------------------------------------------- the scheduler's queries
 
 

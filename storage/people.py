@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -109,6 +110,15 @@ async def redeem_invite(
 
 async def get_person(session: AsyncSession, person_id: int) -> Person | None:
     return await session.get(Person, person_id)
+
+
+async def get_people(session: AsyncSession, ids: Iterable[int]) -> dict[int, Person]:
+    """id -> person, for those of these Telegram user ids we know."""
+    wanted = set(ids)
+    if not wanted:
+        return {}
+    query = select(Person).where(col(Person.id).in_(wanted))
+    return {p.id: p for p in (await session.exec(query)).all()}
 
 
 async def set_language(session: AsyncSession, person_id: int, language: str) -> None:

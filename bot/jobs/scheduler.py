@@ -28,8 +28,6 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlmodel import select
-
 from bot.clock import clock_of
 from bot.delivery import (
     DeliveryReport,
@@ -54,10 +52,11 @@ from bot.jobs.reminders import escalation, reminders
 from bot.jobs.round_closing import auto_close
 from bot.jobs.round_opening import auto_open
 from bot.publishing.sender import telegram_sender
+from storage import clusters as cluster_store
 from storage import deliveries
 from storage import schedules as schedule_store
 from storage.database import Database
-from storage.models import Cluster, Round
+from storage.models import Round
 from storage.submissions import get_latest_submissions
 
 log = logging.getLogger(__name__)
@@ -154,7 +153,7 @@ class Scheduler:
         async with db.session() as session:
             schedules = await schedule_store.load_schedules(session)
             periods = await deliveries.list_round_periods(session)
-            known = {c.id: c for c in (await session.exec(select(Cluster))).all()}
+            known = {c.id: c for c in await cluster_store.list_clusters(session)}
 
         def schedule_of(cluster_id: str) -> ScheduleSpec:
             return schedules.get(cluster_id, DEFAULT_SCHEDULE)

@@ -3,7 +3,7 @@
 Who may act is checked on every press (the head's or deputy's department, the announcement's
 cluster, its state). Sending is two steps: the press marks the announcement sent (one
 conditional UPDATE: a second press, or a second process, finds it sent) and the author reads
-"sending..."; after the commit the fan-out (bot/handlers/announcements.py) posts it in the
+"sending..."; after the commit the fan-out (bot/jobs/announcements.py) posts it in the
 group and to every officer through the delivery log, each key once ever, records the copies,
 pins, and replaces "sending..." with what was reached. The items and their keys are made here.
 """
@@ -252,7 +252,7 @@ async def acks(session: AsyncSession, ctx: Context) -> Outcome:
 
 
 # --------------------------------------------------------------------------------------------
-# What the fan-out sends (bot/handlers/announcements.py sends it)
+# What the fan-out sends (bot/jobs/announcements.py sends it)
 
 
 def group_key(announcement_id: int) -> str:
