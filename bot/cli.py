@@ -194,7 +194,7 @@ async def _round(db: Database, args: argparse.Namespace, settings: Settings) -> 
             print(render(lang, "cli.round_opened", round=result.round, group=cluster.group_chat_id))
             opened = result.round
         else:
-            row = await round_store.round_by_period(session, cluster.id, args.period)
+            row = await round_store.find_round_by_period(session, cluster.id, args.period)
             if row is None or row.state != "open":
                 print(render(lang, "cli.no_open_round", value=args.period), file=sys.stderr)
                 return 1

@@ -81,7 +81,7 @@ async def start_composing(
     return row
 
 
-async def composing_for(session: AsyncSession, author_id: int) -> Announcement | None:
+async def find_composing(session: AsyncSession, author_id: int) -> Announcement | None:
     query = select(Announcement).where(
         Announcement.author_id == author_id, Announcement.state == "composing"
     )
@@ -230,7 +230,9 @@ async def acknowledge(
     return "new"
 
 
-async def acks_by_department(session: AsyncSession, announcement_id: int) -> list[DepartmentAcks]:
+async def list_acks_by_department(
+    session: AsyncSession, announcement_id: int
+) -> list[DepartmentAcks]:
     """Every member department, in the cluster's order, with who acknowledged and when."""
     row = await session.get(Announcement, announcement_id)
     if row is None:
@@ -258,15 +260,15 @@ async def acks_by_department(session: AsyncSession, announcement_id: int) -> lis
     return list(report.values())
 
 
-async def unacknowledged_departments(session: AsyncSession, announcement_id: int) -> list[int]:
+async def list_unacknowledged_departments(session: AsyncSession, announcement_id: int) -> list[int]:
     return [
         entry.department.id
-        for entry in await acks_by_department(session, announcement_id)
+        for entry in await list_acks_by_department(session, announcement_id)
         if not entry.acknowledged and entry.department.id is not None
     ]
 
 
-async def latest_sent(session: AsyncSession, cluster_id: str) -> Announcement | None:
+async def find_latest_sent(session: AsyncSession, cluster_id: str) -> Announcement | None:
     query = (
         select(Announcement)
         .where(Announcement.cluster_id == cluster_id, Announcement.state == "sent")
@@ -275,7 +277,9 @@ async def latest_sent(session: AsyncSession, cluster_id: str) -> Announcement | 
     return (await session.exec(query)).first()
 
 
-async def recent_sent(session: AsyncSession, cluster_id: str, limit: int = 5) -> list[Announcement]:
+async def list_recent_sent(
+    session: AsyncSession, cluster_id: str, limit: int = 5
+) -> list[Announcement]:
     query = (
         select(Announcement)
         .where(Announcement.cluster_id == cluster_id, Announcement.state == "sent")
@@ -285,7 +289,15 @@ async def recent_sent(session: AsyncSession, cluster_id: str, limit: int = 5) ->
     return list((await session.exec(query)).all())
 
 
-async def due_nudges(session: AsyncSession, now: datetime) -> list[int]:
+async def list_sent_since(session: AsyncSession, since: datetime) -> list[int]:
+    """The announcements sent at or after ``since`` (their fan-out may have been interrupted)."""
+    query = select(Announcement.id).where(
+        Announcement.state == "sent", col(Announcement.sent_at) >= since
+    )
+    return [i for i in (await session.exec(query)).all() if i is not None]
+
+
+async def list_due_nudges(session: AsyncSession, now: datetime) -> list[int]:
     """Sent announcements whose nudge time has come and which were not nudged yet."""
     query = select(Announcement.id).where(
         Announcement.state == "sent",
@@ -307,7 +319,7 @@ async def mark_nudged(session: AsyncSession, announcement_id: int, now: datetime
     return bool(result.rowcount == 1)
 
 
-async def officer_recipients(session: AsyncSession, cluster_id: str) -> list[tuple[int, int]]:
+async def list_officer_recipients(session: AsyncSession, cluster_id: str) -> list[tuple[int, int]]:
     """(person, department) for every officer of every member department, in cluster order."""
     departments = await list_departments(session, cluster_id)
     order = {d.id: i for i, d in enumerate(departments)}

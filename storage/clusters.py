@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -145,17 +145,32 @@ def election_rules_table(cluster: Cluster) -> dict[str, object]:
     return json.loads(cluster.election_rules) if cluster.election_rules else {}
 
 
+async def list_clusters(session: AsyncSession) -> list[Cluster]:
+    return list((await session.exec(select(Cluster))).all())
+
+
+async def get_departments(
+    session: AsyncSession, ids: Iterable[int | None]
+) -> dict[int, Department]:
+    """id -> department, for these ids (of any cluster)."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    query = select(Department).where(col(Department.id).in_(wanted))
+    return {d.id: d for d in (await session.exec(query)).all() if d.id is not None}
+
+
 async def get_cluster(session: AsyncSession, cluster_id: str) -> Cluster | None:
     return await session.get(Cluster, cluster_id)
 
 
-async def cluster_for_group(session: AsyncSession, chat_id: int) -> Cluster | None:
+async def find_cluster_for_group(session: AsyncSession, chat_id: int) -> Cluster | None:
     return (await session.exec(select(Cluster).where(Cluster.group_chat_id == chat_id))).first()
 
 
 async def link_group(session: AsyncSession, cluster: Cluster, chat_id: int) -> None:
     """Make this group the cluster's group; a group serves one cluster only."""
-    other = await cluster_for_group(session, chat_id)
+    other = await find_cluster_for_group(session, chat_id)
     if other is not None and other.id != cluster.id:
         other.group_chat_id = None
         await session.flush()
@@ -173,7 +188,7 @@ async def list_departments(
     return list((await session.exec(query.order_by(col(Department.position)))).all())
 
 
-async def department_by_slug(
+async def find_department_by_slug(
     session: AsyncSession, cluster_id: str, slug: str
 ) -> Department | None:
     query = select(Department).where(Department.cluster_id == cluster_id, Department.slug == slug)
@@ -189,7 +204,7 @@ async def list_indicators(
     return list((await session.exec(query.order_by(col(Indicator.position)))).all())
 
 
-async def current_offices(session: AsyncSession, cluster_id: str, year: int) -> dict[str, int]:
+async def get_current_offices(session: AsyncSession, cluster_id: str, year: int) -> dict[str, int]:
     """role -> department id for the term in force: the latest term not after `year`.
 
     Office holders keep serving until the next term's holders are declared or elected.
@@ -206,7 +221,7 @@ async def current_offices(session: AsyncSession, cluster_id: str, year: int) -> 
     return {o.role: o.department_id for o in rows if o.term == term}
 
 
-async def current_term(session: AsyncSession, cluster_id: str, year: int) -> int | None:
+async def find_current_term(session: AsyncSession, cluster_id: str, year: int) -> int | None:
     query = (
         select(Office.term)
         .where(Office.cluster_id == cluster_id, Office.term <= year)
@@ -229,7 +244,7 @@ async def move_group(session: AsyncSession, old_chat_id: int, new_chat_id: int) 
     stay behind in the old chat, so new ones are posted. False when no cluster used it."""
     from storage.models_elections import Election, ElectionRound
 
-    cluster = await cluster_for_group(session, old_chat_id)
+    cluster = await find_cluster_for_group(session, old_chat_id)
     if cluster is None:
         return False
     cluster.group_chat_id = new_chat_id

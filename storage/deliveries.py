@@ -21,7 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage.clusters import list_departments
 from storage.models import Department, Membership, Person, Round
 from storage.models_delivery import DELIVERED_STATES, Delivery
-from storage.submissions import submitted_departments
+from storage.submissions import get_latest_submissions
 from storage.types import utcnow
 
 _CHUNK = 500
@@ -274,7 +274,7 @@ async def count_by_state(session: AsyncSession, kind_prefix: str | None = None) 
     return {state: int(n) for state, n in (await session.exec(query)).all()}
 
 
-async def round_deliveries(session: AsyncSession, round_ids: Sequence[int]) -> list[Delivery]:
+async def list_round_deliveries(session: AsyncSession, round_ids: Sequence[int]) -> list[Delivery]:
     """Every row of these rounds (the scheduler's view of what was done)."""
     rows: list[Delivery] = []
     ids = list(round_ids)
@@ -288,15 +288,39 @@ def is_delivered(state: str) -> bool:
     return state in DELIVERED_STATES
 
 
+async def get_delivered_message_ids(session: AsyncSession, keys: Sequence[str]) -> dict[str, int]:
+    """key -> Telegram message id (0 when unknown) for those of ``keys`` that were delivered."""
+    found: dict[str, int] = {}
+    ids = list(keys)
+    for start in range(0, len(ids), _CHUNK):
+        query = select(Delivery.key, Delivery.message_id, Delivery.state).where(
+            col(Delivery.key).in_(ids[start : start + _CHUNK])
+        )
+        for key, message_id, state in (await session.exec(query)).all():
+            if is_delivered(state):
+                found[key] = int(message_id or 0)
+    return found
+
+
+async def list_refused_reminders(session: AsyncSession, round_ids: Sequence[int]) -> list[Delivery]:
+    """The reminders of these rounds that Telegram refused for good (blocked, chat not found)."""
+    query = select(Delivery).where(
+        col(Delivery.round_id).in_(list(round_ids)),
+        Delivery.state == "failed_permanent",
+        col(Delivery.kind).startswith("reminder:"),
+    )
+    return list((await session.exec(query)).all())
+
+
 # ---------------------------------------------------------------------- the scheduler's queries
 
 
-async def all_open_rounds(session: AsyncSession) -> list[Round]:
+async def list_open_rounds(session: AsyncSession) -> list[Round]:
     query = select(Round).where(Round.state == "open").order_by(col(Round.id))
     return list((await session.exec(query)).all())
 
 
-async def round_periods(session: AsyncSession) -> dict[str, set[str]]:
+async def list_round_periods(session: AsyncSession) -> dict[str, set[str]]:
     """cluster id -> the period codes of all its rounds, open or closed."""
     found: dict[str, set[str]] = {}
     for cluster_id, period in (await session.exec(select(Round.cluster_id, Round.period))).all():
@@ -311,14 +335,14 @@ class Recipient:
     language: str | None
 
 
-async def pending_departments(session: AsyncSession, row: Round) -> list[Department]:
+async def list_pending_departments(session: AsyncSession, row: Round) -> list[Department]:
     """The round's departments that have not submitted, in the cluster's order."""
     assert row.id is not None
-    done = await submitted_departments(session, row.id)
+    done = await get_latest_submissions(session, row.id)
     return [d for d in await list_departments(session, row.cluster_id) if d.id not in done]
 
 
-async def officers(session: AsyncSession, department_ids: Iterable[int]) -> list[Recipient]:
+async def list_officers(session: AsyncSession, department_ids: Iterable[int]) -> list[Recipient]:
     """The officers of these departments with their language, by department then person."""
     ids = list(dict.fromkeys(department_ids))
     found: list[Recipient] = []

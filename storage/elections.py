@@ -103,7 +103,7 @@ from bot.domain.elections import (
     RoundRecord,
     Tally,
 )
-from storage.clusters import current_offices, list_departments
+from storage.clusters import get_current_offices, list_departments
 from storage.database import request_ballot_erasure
 from storage.models import Department, Office
 from storage.models_elections import (
@@ -184,7 +184,7 @@ async def create_election(
     problems = plan.problems()
     if problems:
         raise ElectionError(*problems)
-    if await active_election(session, cluster_id) is not None:
+    if await find_active_election(session, cluster_id) is not None:
         raise ElectionError("already_running")
     members = {d.id for d in await list_departments(session, cluster_id)}
     if plan.candidates is not None and not set(plan.candidates) <= members:
@@ -236,7 +236,7 @@ async def create_election(
     return election
 
 
-async def draft_election(session: AsyncSession, cluster_id: str) -> Election | None:
+async def get_draft_election(session: AsyncSession, cluster_id: str) -> Election | None:
     query = (
         select(Election)
         .where(Election.cluster_id == cluster_id, Election.state == "draft")
@@ -282,7 +282,7 @@ async def discard_draft(session: AsyncSession, election_id: int) -> bool:
 
 async def open_election(session: AsyncSession, election_id: int, now: datetime) -> Election:
     """Fix the roll (member departments now), its fingerprint, and open the first round."""
-    if await active_election_id(session, election_id) is not None:
+    if await find_active_election_id(session, election_id) is not None:
         raise ElectionError("already_running")
     previous = (await _election(session, election_id)).state
     claimed = await session.exec(
@@ -303,9 +303,9 @@ async def open_election(session: AsyncSession, election_id: int, now: datetime) 
     roll = [d.id for d in departments if d.id is not None]
     election.roll_fingerprint = rules_.roll_fingerprint(d.slug for d in departments)
     election.outgoing_head_id = (
-        await current_offices(session, election.cluster_id, election.term - 1)
+        await get_current_offices(session, election.cluster_id, election.term - 1)
     ).get(HEAD)
-    candidates = await election_candidates(session, election, roll)
+    candidates = await list_election_candidates(session, election, roll)
     offices = await list_offices(session, election_id)
     rules = rules_of(election)
     staffing = rules_.staffing_problems(
@@ -325,7 +325,7 @@ async def open_election(session: AsyncSession, election_id: int, now: datetime) 
     return election
 
 
-async def active_election_id(session: AsyncSession, election_id: int) -> int | None:
+async def find_active_election_id(session: AsyncSession, election_id: int) -> int | None:
     """Another election of the same cluster already open (one at a time per cluster)."""
     election = await session.get(Election, election_id)
     if election is None:
@@ -386,7 +386,7 @@ async def _open_round(
         )
     if election.mode == Mode.SECRET.value:
         # Every ballot row exists before the first vote, all alike: see the module docstring.
-        for _ in range(len(await roll_of(session, election.id))):
+        for _ in range(len(await list_roll(session, election.id))):
             session.add(_placeholder_ballot(round_.id))
     await session.flush()
     return round_
@@ -414,8 +414,8 @@ async def _start_next_office(
     offices = await list_offices(session, election.id)
     roles = [o.role for o in offices]
     elected = {o.position: o.department_id for o in offices if o.department_id is not None}
-    roll = await roll_of(session, election.id)
-    candidates = await election_candidates(session, election, roll)
+    roll = await list_roll(session, election.id)
+    candidates = await list_election_candidates(session, election, roll)
     rules = rules_of(election)
     for office in offices:
         if office.state != "waiting":
@@ -509,8 +509,8 @@ async def _ballot_context(
         round_open=round_.state == "open",
         is_current_round=latest == round_.id,
         closes_at=round_.closes_at,
-        roll=frozenset(await roll_of(session, round_.election_id)),
-        round_candidates=frozenset(await round_candidates(session, round_.id)),
+        roll=frozenset(await list_roll(session, round_.election_id)),
+        round_candidates=frozenset(await list_round_candidates(session, round_.id)),
         already_voted=already,
         allow_replace=election.allow_replace,
     )
@@ -707,7 +707,7 @@ async def close_round(
         office.state = "head_decides"
         session.add(office)
     await session.flush()
-    receipts = await receipts_counted(session, round_id) if election.mode == "secret" else ()
+    receipts = await list_counted_receipts(session, round_id) if election.mode == "secret" else ()
     return RoundClosed(
         round=round_,
         office=office,
@@ -749,7 +749,7 @@ async def decide_office(
     return await _start_next_office(session, election, now)
 
 
-async def pending_decision(
+async def find_pending_decision(
     session: AsyncSession, election_id: int
 ) -> tuple[ElectionOffice, tuple[int, ...]] | None:
     """The office waiting for the head's decision, and whom the head may pick."""
@@ -764,9 +764,9 @@ async def pending_decision(
 async def _count(session: AsyncSession, election: Election, round_: ElectionRound) -> Tally:
     assert round_.id is not None
     return rules_.tally(
-        await round_candidates(session, round_.id),
+        await list_round_candidates(session, round_.id),
         await _choices(session, election, round_.id),
-        len(await roll_of(session, round_.election_id)),
+        len(await list_roll(session, round_.election_id)),
         rules_of(election),
         round_.number,
     )
@@ -793,7 +793,7 @@ async def get_election(session: AsyncSession, election_id: int) -> Election | No
     return await session.get(Election, election_id)
 
 
-async def active_election(session: AsyncSession, cluster_id: str) -> Election | None:
+async def find_active_election(session: AsyncSession, cluster_id: str) -> Election | None:
     query = (
         select(Election)
         .where(Election.cluster_id == cluster_id, col(Election.state).in_(ACTIVE_STATES))
@@ -802,7 +802,7 @@ async def active_election(session: AsyncSession, cluster_id: str) -> Election | 
     return (await session.exec(query)).first()
 
 
-async def latest_election(session: AsyncSession, cluster_id: str) -> Election | None:
+async def find_latest_election(session: AsyncSession, cluster_id: str) -> Election | None:
     """The newest election that has opened (running or closed): the one /minutes is about."""
     query = (
         select(Election)
@@ -816,7 +816,7 @@ async def get_round(session: AsyncSession, round_id: int) -> ElectionRound | Non
     return await session.get(ElectionRound, round_id)
 
 
-async def open_round(session: AsyncSession, election_id: int) -> ElectionRound | None:
+async def get_open_round(session: AsyncSession, election_id: int) -> ElectionRound | None:
     query = select(ElectionRound).where(
         ElectionRound.election_id == election_id, ElectionRound.state == "open"
     )
@@ -833,7 +833,7 @@ async def list_offices(session: AsyncSession, election_id: int) -> list[Election
     return list((await session.exec(query.order_by(col(ElectionOffice.position)))).all())
 
 
-async def roll_of(session: AsyncSession, election_id: int) -> list[int]:
+async def list_roll(session: AsyncSession, election_id: int) -> list[int]:
     query = (
         select(ElectionRollEntry.department_id)
         .where(ElectionRollEntry.election_id == election_id)
@@ -842,7 +842,7 @@ async def roll_of(session: AsyncSession, election_id: int) -> list[int]:
     return list((await session.exec(query)).all())
 
 
-async def election_candidates(
+async def list_election_candidates(
     session: AsyncSession, election: Election, roll: list[int]
 ) -> list[int]:
     if not election.custom_candidates:
@@ -855,7 +855,7 @@ async def election_candidates(
     return list((await session.exec(query)).all())
 
 
-async def round_candidates(session: AsyncSession, round_id: int) -> list[int]:
+async def list_round_candidates(session: AsyncSession, round_id: int) -> list[int]:
     query = (
         select(ElectionRoundCandidate.department_id)
         .where(ElectionRoundCandidate.round_id == round_id)
@@ -871,20 +871,20 @@ async def department_has_voted(session: AsyncSession, round_id: int, department_
     return (await session.exec(query)).first() is not None
 
 
-async def voted_departments(session: AsyncSession, round_id: int) -> list[int]:
+async def list_voted_departments(session: AsyncSession, round_id: int) -> list[int]:
     """Who has voted (public: the group sees the turnout, never the choices)."""
     query = select(ElectionVoter.department_id).where(ElectionVoter.round_id == round_id)
     return sorted((await session.exec(query)).all())
 
 
-async def turnout(session: AsyncSession, round_id: int) -> tuple[int, int]:
+async def count_turnout(session: AsyncSession, round_id: int) -> tuple[int, int]:
     """(departments that voted, departments on the roll)."""
     round_ = await _fresh(session, ElectionRound, round_id)
-    voted = len(await voted_departments(session, round_id))
-    return voted, len(await roll_of(session, round_.election_id))
+    voted = len(await list_voted_departments(session, round_id))
+    return voted, len(await list_roll(session, round_.election_id))
 
 
-async def receipts_counted(session: AsyncSession, round_id: int) -> tuple[str, ...]:
+async def list_counted_receipts(session: AsyncSession, round_id: int) -> tuple[str, ...]:
     """The receipt codes of the ballots cast, sorted, as shown to people ("7K2Q-MXP4")."""
     query = select(ElectionBallot.receipt).where(
         ElectionBallot.round_id == round_id,
@@ -893,7 +893,7 @@ async def receipts_counted(session: AsyncSession, round_id: int) -> tuple[str, .
     return tuple(sorted(rules_.format_receipt(r) for r in (await session.exec(query)).all()))
 
 
-async def due_rounds(session: AsyncSession, now: datetime) -> list[int]:
+async def list_due_closings(session: AsyncSession, now: datetime) -> list[int]:
     """Open rounds whose closing time has passed (for the scheduler)."""
     query = select(ElectionRound.id).where(
         ElectionRound.state == "open", col(ElectionRound.closes_at) <= now
@@ -901,12 +901,12 @@ async def due_rounds(session: AsyncSession, now: datetime) -> list[int]:
     return [i for i in (await session.exec(query.order_by(col(ElectionRound.id)))).all() if i]
 
 
-async def due_openings(session: AsyncSession, now: datetime) -> list[int]:
+async def list_due_openings(session: AsyncSession, now: datetime) -> list[int]:
     query = select(Election.id).where(Election.state == "scheduled", col(Election.opens_at) <= now)
     return [i for i in (await session.exec(query.order_by(col(Election.id)))).all() if i]
 
 
-async def due_handovers(session: AsyncSession, year: int) -> list[Election]:
+async def list_due_handovers(session: AsyncSession, year: int) -> list[Election]:
     """Closed elections whose term has begun and whose handover was not announced yet."""
     query = select(Election).where(
         Election.state == "closed",
@@ -936,7 +936,7 @@ async def set_turnout_message(session: AsyncSession, round_id: int, message_id: 
     )
 
 
-async def departments_by_id(session: AsyncSession, cluster_id: str) -> dict[int, Department]:
+async def get_departments_by_id(session: AsyncSession, cluster_id: str) -> dict[int, Department]:
     rows = await list_departments(session, cluster_id, include_merged=True)
     return {d.id: d for d in rows if d.id is not None}
 
@@ -953,7 +953,7 @@ async def load_minutes(session: AsyncSession, election_id: int) -> Minutes:
         term=election.term,
         mode=rules.mode,
         rules=rules,
-        roll=await roll_of(session, election_id),
+        roll=await list_roll(session, election_id),
         fingerprint=election.roll_fingerprint,
         outgoing_head=election.outgoing_head_id,
         opened_at=election.opened_at,
@@ -970,7 +970,7 @@ async def load_minutes(session: AsyncSession, election_id: int) -> Minutes:
         open_choices: tuple[tuple[int, int], ...] = ()
         if rules.mode is Mode.SECRET:
             receipts = tuple(
-                rules_.format_receipt(r) for r in await receipts_counted(session, round_.id)
+                rules_.format_receipt(r) for r in await list_counted_receipts(session, round_.id)
             )
         else:
             rows = await session.exec(

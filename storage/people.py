@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -79,7 +80,7 @@ async def redeem_invite(
         return Redeemed("used")
     if invite.expires_at <= now:
         return Redeemed("expired")
-    existing = await membership_in(session, person_id, invite.cluster_id)
+    existing = await find_membership(session, person_id, invite.cluster_id)
     if existing is not None:
         return Redeemed("already_member", existing)
     # Consume with a conditional UPDATE: of two people racing for one code, only one wins.
@@ -111,6 +112,15 @@ async def get_person(session: AsyncSession, person_id: int) -> Person | None:
     return await session.get(Person, person_id)
 
 
+async def get_people(session: AsyncSession, ids: Iterable[int]) -> dict[int, Person]:
+    """id -> person, for those of these Telegram user ids we know."""
+    wanted = set(ids)
+    if not wanted:
+        return {}
+    query = select(Person).where(col(Person.id).in_(wanted))
+    return {p.id: p for p in (await session.exec(query)).all()}
+
+
 async def set_language(session: AsyncSession, person_id: int, language: str) -> None:
     person = await session.get(Person, person_id)
     if person is not None:
@@ -118,7 +128,7 @@ async def set_language(session: AsyncSession, person_id: int, language: str) -> 
         await session.flush()
 
 
-async def membership_in(
+async def find_membership(
     session: AsyncSession, person_id: int, cluster_id: str
 ) -> Membership | None:
     query = select(Membership).where(
@@ -127,7 +137,7 @@ async def membership_in(
     return (await session.exec(query)).first()
 
 
-async def memberships_of(session: AsyncSession, person_id: int) -> list[Membership]:
+async def list_memberships(session: AsyncSession, person_id: int) -> list[Membership]:
     """Newest first: in a private chat the newest membership is the one acted for."""
     query = (
         select(Membership)
@@ -137,20 +147,20 @@ async def memberships_of(session: AsyncSession, person_id: int) -> list[Membersh
     return list((await session.exec(query)).all())
 
 
-async def members_of(session: AsyncSession, cluster_id: str) -> list[Membership]:
+async def list_members(session: AsyncSession, cluster_id: str) -> list[Membership]:
     return list(
         (await session.exec(select(Membership).where(Membership.cluster_id == cluster_id))).all()
     )
 
 
-async def officers_of(session: AsyncSession, department_id: int) -> list[Membership]:
+async def list_officers(session: AsyncSession, department_id: int) -> list[Membership]:
     query = select(Membership).where(
         Membership.department_id == department_id, Membership.role == "officer"
     )
     return list((await session.exec(query)).all())
 
 
-async def department(session: AsyncSession, department_id: int | None) -> Department | None:
+async def get_department(session: AsyncSession, department_id: int | None) -> Department | None:
     if department_id is None:
         return None
     return await session.get(Department, department_id)

@@ -25,7 +25,7 @@ async def open_round(
     opened_by: int | None,
     opened_at: datetime,
 ) -> Round:
-    if await round_by_period(session, cluster_id, period) is not None:
+    if await find_round_by_period(session, cluster_id, period) is not None:
         raise RoundExists(period)
     row = Round(
         cluster_id=cluster_id,
@@ -43,7 +43,7 @@ async def open_round(
     return row
 
 
-async def round_by_period(session: AsyncSession, cluster_id: str, period: str) -> Round | None:
+async def find_round_by_period(session: AsyncSession, cluster_id: str, period: str) -> Round | None:
     query = select(Round).where(Round.cluster_id == cluster_id, Round.period == period)
     return (await session.exec(query)).first()
 
@@ -52,7 +52,7 @@ async def get_round(session: AsyncSession, round_id: int) -> Round | None:
     return await session.get(Round, round_id)
 
 
-async def open_rounds(session: AsyncSession, cluster_id: str) -> list[Round]:
+async def list_open_rounds(session: AsyncSession, cluster_id: str) -> list[Round]:
     query = (
         select(Round)
         .where(Round.cluster_id == cluster_id, Round.state == "open")
@@ -70,9 +70,9 @@ async def list_rounds(session: AsyncSession, cluster_id: str) -> list[Round]:
     return list((await session.exec(query)).all())
 
 
-async def latest_round(session: AsyncSession, cluster_id: str) -> Round | None:
+async def find_latest_round(session: AsyncSession, cluster_id: str) -> Round | None:
     """The round people mean by default: the newest open one, else the newest."""
-    rounds = await open_rounds(session, cluster_id)
+    rounds = await list_open_rounds(session, cluster_id)
     if rounds:
         return rounds[-1]
     every = await list_rounds(session, cluster_id)
@@ -130,7 +130,7 @@ async def reopen_for(
     await session.flush()
 
 
-async def reopening(
+async def find_reopening(
     session: AsyncSession, round_id: int, department_id: int
 ) -> RoundReopening | None:
     query = select(RoundReopening).where(
@@ -150,7 +150,7 @@ async def set_progress_message(
     await session.flush()
 
 
-async def with_group(session: AsyncSession, round_id: int) -> tuple[Round, int] | None:
+async def get_round_with_group(session: AsyncSession, round_id: int) -> tuple[Round, int] | None:
     """The round and its cluster's group chat, when the cluster has one."""
     from storage.models import Cluster
 

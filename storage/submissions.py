@@ -25,7 +25,7 @@ class RevisionConflict(Exception):
     """Another officer of the department confirmed at the same moment."""
 
 
-async def latest_revision(
+async def get_latest_revision(
     session: AsyncSession, round_id: int, department_id: int
 ) -> Revision | None:
     query = (
@@ -47,7 +47,9 @@ async def _values(session: AsyncSession, submission: Submission) -> dict[int, st
     return {v.indicator_id: v.value for v in rows.all()}
 
 
-async def revisions(session: AsyncSession, round_id: int, department_id: int) -> list[Revision]:
+async def list_revisions(
+    session: AsyncSession, round_id: int, department_id: int
+) -> list[Revision]:
     """Oldest first, for the history view."""
     query = (
         select(Submission)
@@ -97,7 +99,7 @@ async def save_revision(
     return submission
 
 
-async def submitted_departments(session: AsyncSession, round_id: int) -> dict[int, Submission]:
+async def get_latest_submissions(session: AsyncSession, round_id: int) -> dict[int, Submission]:
     """department id -> its latest submission in the round."""
     latest = (
         select(Submission.department_id, func.max(Submission.revision).label("revision"))
@@ -117,7 +119,7 @@ async def submitted_departments(session: AsyncSession, round_id: int) -> dict[in
     return {s.department_id: s for s in (await session.exec(query)).all()}
 
 
-async def first_submissions(session: AsyncSession, round_id: int) -> dict[int, Submission]:
+async def get_first_submissions(session: AsyncSession, round_id: int) -> dict[int, Submission]:
     """department id -> its first submission (lateness is judged on the first one)."""
     query = select(Submission).where(Submission.round_id == round_id, Submission.revision == 1)
     return {s.department_id: s for s in (await session.exec(query)).all()}

@@ -82,9 +82,9 @@ async def votes(url: str, erase: bool) -> tuple[float, float, float]:
     async with db.session() as s:
         election = await S.create_election(s, CLUSTER, plan, 1, NOW)
         await S.open_election(s, election.id, NOW)  # type: ignore[arg-type]
-        round_ = await S.open_round(s, election.id)  # type: ignore[arg-type]
-        roll = await S.roll_of(s, election.id)  # type: ignore[arg-type]
-        candidates = await S.round_candidates(s, round_.id)  # type: ignore[union-attr,arg-type]
+        round_ = await S.get_open_round(s, election.id)  # type: ignore[arg-type]
+        roll = await S.list_roll(s, election.id)  # type: ignore[arg-type]
+        candidates = await S.list_round_candidates(s, round_.id)  # type: ignore[union-attr,arg-type]
     timings = []
     for n, voter in enumerate(roll):
         started = time.perf_counter()

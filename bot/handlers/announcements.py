@@ -54,7 +54,7 @@ async def composed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if user is None or message is None:
         return
     async with db_of(context).session(write=False) as session:
-        if await store.composing_for(session, user.id) is None:
+        if await store.find_composing(session, user.id) is None:
             return  # a read, so that every other private message costs no write
     handled = False
 

@@ -23,7 +23,7 @@ async def calendar_screen(session: AsyncSession, ctx: Context) -> Outcome:
     assert ctx.cluster is not None
     spec = await schedules.load_schedule(session, ctx.cluster.id)
     tz = spec.tz(ctx.tz)
-    open_now = await rounds.open_rounds(session, ctx.cluster.id)
+    open_now = await rounds.list_open_rounds(session, ctx.cluster.id)
     existing = {r.period for r in await rounds.list_rounds(session, ctx.cluster.id)}
     entries = upcoming_rounds(
         spec,

@@ -67,10 +67,14 @@ async def foreign_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if update.message is None and update.callback_query is None:
         return  # membership changes and the like: their own handlers decide
     async with db_of(context).session() as session:
-        if await clusters.cluster_for_group(session, chat.id) is not None:
+        if await clusters.find_cluster_for_group(session, chat.id) is not None:
             return
         user = update.effective_user
-        if _is_link(update) and user is not None and await people.memberships_of(session, user.id):
+        if (
+            _is_link(update)
+            and user is not None
+            and await people.list_memberships(session, user.id)
+        ):
             return
         if await clusters.mark_chat_noticed(session, chat.id):
             await queue_outcome(

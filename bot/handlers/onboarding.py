@@ -113,7 +113,7 @@ async def added_to_group(
         ChatMemberStatus.ADMINISTRATOR,
     ):
         return None
-    if await clusters.cluster_for_group(session, member.chat.id) is not None:
+    if await clusters.find_cluster_for_group(session, member.chat.id) is not None:
         return None
     if await clusters.mark_chat_noticed(session, member.chat.id):
         return Outcome().add("onboarding.added_to_group")

@@ -13,8 +13,6 @@ import asyncio
 import logging
 from datetime import timedelta
 
-from sqlalchemy import select
-from sqlmodel import col
 from telegram.ext import Application
 
 from bot.clock import clock_of, system_clock
@@ -31,7 +29,6 @@ from storage import announcements as store
 from storage import deliveries
 from storage.database import Database
 from storage.models_announcements import Announcement
-from storage.models_delivery import Delivery
 
 log = logging.getLogger(__name__)
 
@@ -110,17 +107,8 @@ async def fan_out_step(app: Application, fanout: FanOut) -> None:
 
 async def _delivered(db: Database, keys: list[str]) -> dict[str, int]:
     """key -> Telegram message id (0 when unknown) for the keys that were delivered."""
-    found: dict[str, int] = {}
     async with db.session(write=False) as session:
-        rows = await session.exec(  # type: ignore[call-overload]  # sqlmodel types exec() for its own select() only
-            select(col(Delivery.key), col(Delivery.message_id), col(Delivery.state)).where(
-                col(Delivery.key).in_(keys)
-            )
-        )
-        for key, message_id, state in rows.all():
-            if deliveries.is_delivered(state):
-                found[key] = int(message_id or 0)
-    return found
+        return await deliveries.get_delivered_message_ids(session, keys)
 
 
 # --------------------------------------------------------------------------------------------
@@ -131,14 +119,8 @@ async def tick(app: Application) -> None:
     db: Database = app.bot_data["db"]
     now = clock_of(app.bot_data)()
     async with db.session() as session:
-        recent = await session.exec(  # type: ignore[call-overload]  # sqlmodel types exec() for its own select() only
-            select(col(Announcement.id)).where(
-                col(Announcement.state) == "sent",
-                col(Announcement.sent_at) >= now - timedelta(hours=1),
-            )
-        )
-        unfinished = [i for (i,) in recent.all()]
-        due = await store.due_nudges(session, now)
+        unfinished = await store.list_sent_since(session, now - timedelta(hours=1))
+        due = await store.list_due_nudges(session, now)
     for announcement_id in unfinished:
         await fan_out(app, announcement_id, rounds=1)
     for announcement_id in due:

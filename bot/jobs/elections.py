@@ -113,8 +113,8 @@ async def tick(app: Application) -> None:
     db: Database = app.bot_data["db"]
     now = clock_of(app.bot_data)()
     async with db.session() as session:
-        openings = await store.due_openings(session, now)
-        closings = await store.due_rounds(session, now)
+        openings = await store.list_due_openings(session, now)
+        closings = await store.list_due_closings(session, now)
     for election_id in openings:
         await open_and_announce(app, election_id, now)
     for round_id in closings:
@@ -132,7 +132,7 @@ async def handovers(app: Application, now: datetime) -> None:
         # The new head's and deputy's officers get the head's commands in their menu (and the
         # old ones lose them), as effects; permissions are worked out afresh on every update.
         for cluster_id in handed_over:
-            for member in await people.members_of(session, cluster_id):
+            for member in await people.list_members(session, cluster_id):
                 await queue_menu(session, member.person_id, now=system_clock())
     if handed_over:
         wake_effects(app)

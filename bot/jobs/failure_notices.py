@@ -6,14 +6,14 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlmodel import col, select
-
 from bot.delivery import Outgoing
 from bot.jobs.reminders import leads
 from messages.render import render
+from storage import deliveries
+from storage.clusters import get_departments
 from storage.database import Database
-from storage.models import Department, Person, Round
-from storage.models_delivery import Delivery
+from storage.models import Round
+from storage.people import get_people
 
 
 async def failure_notices(
@@ -25,37 +25,11 @@ async def failure_notices(
         return []
     by_id = {r.id: r for r in open_rounds}
     async with db.session() as session:
-        failed = list(
-            (
-                await session.exec(
-                    select(Delivery).where(
-                        col(Delivery.round_id).in_(ids),
-                        Delivery.state == "failed_permanent",
-                        col(Delivery.kind).startswith("reminder:"),
-                    )
-                )
-            ).all()
-        )
+        failed = await deliveries.list_refused_reminders(session, ids)
         if not failed:
             return []
-        people = {
-            p.id: p
-            for p in (
-                await session.exec(
-                    select(Person).where(col(Person.id).in_({f.chat_id for f in failed}))
-                )
-            ).all()
-        }
-        departments = {
-            d.id: d
-            for d in (
-                await session.exec(
-                    select(Department).where(
-                        col(Department.id).in_({f.department_id for f in failed})
-                    )
-                )
-            ).all()
-        }
+        people = await get_people(session, {f.chat_id for f in failed})
+        departments = await get_departments(session, {f.department_id for f in failed})
     found: list[Outgoing] = []
     seen: set[tuple[int | None, int]] = set()
     for row in failed:
@@ -64,7 +38,7 @@ async def failure_notices(
         seen.add((row.round_id, row.chat_id))
         round_row = by_id[row.round_id]
         person = people.get(row.chat_id)
-        department = departments.get(row.department_id)
+        department = departments.get(row.department_id) if row.department_id else None
         code = reason_code(row.error or "")
         for lead in await leads(db, round_row.cluster_id, now, tz):
             if lead.person_id == row.chat_id:

@@ -37,11 +37,11 @@ async def reminders(
 ) -> list[Outgoing]:
     assert row.id is not None
     async with db.session() as session:
-        pending = await deliveries.pending_departments(session, row)
+        pending = await deliveries.list_pending_departments(session, row)
         if not pending:
             return []
         total = len(await cluster_store.list_departments(session, cluster.id))
-        officers = await deliveries.officers(session, [d.id for d in pending if d.id])
+        officers = await deliveries.list_officers(session, [d.id for d in pending if d.id])
     by_id = {d.id: d for d in pending}
     left = days_left(plan, now)
     common: dict[str, Any] = {
@@ -98,11 +98,11 @@ async def leads(
     """The officers of the head's and the deputy's departments this year, head first."""
     async with db.session() as session:
         year = now.astimezone(tz).year
-        holders = await cluster_store.current_offices(session, cluster_id, year)
+        holders = await cluster_store.get_current_offices(session, cluster_id, year)
         if not holders:
             return []
         order = [holders[r] for r in ("head", "deputy") if r in holders]
-        found = await deliveries.officers(session, order)
+        found = await deliveries.list_officers(session, order)
     found.sort(key=lambda r: order.index(r.department_id))
     return found
 
@@ -119,7 +119,7 @@ async def escalation(
 ) -> list[Outgoing]:
     assert row.id is not None
     async with db.session() as session:
-        late = await deliveries.pending_departments(session, row)
+        late = await deliveries.list_pending_departments(session, row)
         total = len(await cluster_store.list_departments(session, cluster.id))
     if not late:
         return []

@@ -14,7 +14,7 @@ from storage import deliveries, rounds
 from storage.database import Database
 from storage.deliveries import Claim
 from storage.models import Cluster, Round
-from storage.submissions import first_submissions
+from storage.submissions import get_first_submissions
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ async def auto_close(
             await queue_live(session, "progress", current.id, group, lang, now=at)
             await queue_summary_post(session, current.id, "closed", group, lang, now=at)
             departments = await cluster_store.list_departments(session, cluster.id)
-            firsts = await first_submissions(session, current.id)
+            firsts = await get_first_submissions(session, current.id)
             on_time = [d for d in departments if d.id in firsts and not firsts[d.id].late]
             late = [d for d in departments if d.id in firsts and firsts[d.id].late]
             missing = [d for d in departments if d.id not in firsts]

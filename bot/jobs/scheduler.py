@@ -28,8 +28,6 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlmodel import select
-
 from bot.clock import clock_of
 from bot.delivery import (
     DeliveryReport,
@@ -54,11 +52,12 @@ from bot.jobs.reminders import escalation, reminders
 from bot.jobs.round_closing import auto_close
 from bot.jobs.round_opening import auto_open
 from bot.publishing.sender import telegram_sender
+from storage import clusters as cluster_store
 from storage import deliveries
 from storage import schedules as schedule_store
 from storage.database import Database
-from storage.models import Cluster, Round
-from storage.submissions import submitted_departments
+from storage.models import Round
+from storage.submissions import get_latest_submissions
 
 log = logging.getLogger(__name__)
 
@@ -153,8 +152,8 @@ class Scheduler:
         db, tz, language = self.db, self.tz, self.language
         async with db.session() as session:
             schedules = await schedule_store.load_schedules(session)
-            periods = await deliveries.round_periods(session)
-            known = {c.id: c for c in (await session.exec(select(Cluster))).all()}
+            periods = await deliveries.list_round_periods(session)
+            known = {c.id: c for c in await cluster_store.list_clusters(session)}
 
         def schedule_of(cluster_id: str) -> ScheduleSpec:
             return schedules.get(cluster_id, DEFAULT_SCHEDULE)
@@ -182,7 +181,7 @@ class Scheduler:
                     report.opened.append(f"{cluster_id}/{due.period}")
 
         async with db.session() as session:
-            open_rounds = await deliveries.all_open_rounds(session)
+            open_rounds = await deliveries.list_open_rounds(session)
 
         outgoing: list[Outgoing] = []
         closed_ids: list[int] = []
@@ -254,7 +253,7 @@ class Scheduler:
         cached = self._pending_cache.get(item.round_id)
         if cached is None or time.monotonic() - cached[0] > 2.0:
             async with self.db.session() as session:
-                done = set(await submitted_departments(session, item.round_id))
+                done = set(await get_latest_submissions(session, item.round_id))
             cached = (time.monotonic(), done)
             self._pending_cache[item.round_id] = cached
         return item.department_id not in cached[1]

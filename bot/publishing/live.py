@@ -46,7 +46,7 @@ async def remember(
 
 
 async def _progress(session: AsyncSession, round_id: int, lang: str) -> LiveView | None:
-    found = await rounds.with_group(session, round_id)
+    found = await rounds.get_round_with_group(session, round_id)
     screen = await round_service.progress(session, round_id) if found else None
     if found is None or screen is None:
         return None
@@ -66,7 +66,7 @@ async def _turnout(session: AsyncSession, round_id: int, lang: str) -> LiveView 
     if cluster is None or cluster.group_chat_id is None:
         return None
     offices = await election_store.list_offices(session, election.id)
-    voted, total = await election_store.turnout(session, round_id)
+    voted, total = await election_store.count_turnout(session, round_id)
     text = render(
         lang,
         "elections.turnout",

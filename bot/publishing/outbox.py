@@ -248,7 +248,7 @@ async def queue_for_update(
     group = ctx.cluster.group_chat_id if ctx.cluster is not None else None
     round_id = outcome.progress_round_id
     if round_id is not None:
-        found = await rounds.with_group(session, round_id)
+        found = await rounds.get_round_with_group(session, round_id)
         group = found[1] if found else None
     if group is not None:
         await queue_group_screens(

@@ -44,7 +44,7 @@ async def make_invite(
         if role == "officer":
             if department is None:
                 raise AdminError("department_needed")
-            row = await clusters.department_by_slug(session, cluster_id, department)
+            row = await clusters.find_department_by_slug(session, cluster_id, department)
             if row is None or row.merged_into is not None:
                 known = [d.slug for d in await clusters.list_departments(session, cluster_id)]
                 raise AdminError("unknown_department", value=department, known=", ".join(known))

@@ -3,7 +3,7 @@
 Who may act is checked on every press (the head's or deputy's department, the announcement's
 cluster, its state). Sending is two steps: the press marks the announcement sent (one
 conditional UPDATE: a second press, or a second process, finds it sent) and the author reads
-"sending..."; after the commit the fan-out (bot/handlers/announcements.py) posts it in the
+"sending..."; after the commit the fan-out (bot/jobs/announcements.py) posts it in the
 group and to every officer through the delivery log, each key once ever, records the copies,
 pins, and replaces "sending..." with what was reached. The items and their keys are made here.
 """
@@ -65,7 +65,7 @@ def _too_long(text: str, media: str | None) -> bool:
 
 async def _preview(session: AsyncSession, ctx: Context, row: Announcement, edit: bool) -> Screen:
     assert row.id is not None and ctx.cluster is not None
-    recipients = await store.officer_recipients(session, ctx.cluster.id)
+    recipients = await store.list_officer_recipients(session, ctx.cluster.id)
     schedule = await schedules.load_schedule(session, ctx.cluster.id)
     nudge_at = rules.nudge_time(
         ctx.now, schedule.tz(ctx.tz), schedule.calendar(), row.nudge_working_days
@@ -136,7 +136,7 @@ class Content:
 
 async def composed(session: AsyncSession, ctx: Context, content: Content) -> Outcome | None:
     """The author's message after a bare /announce; None when nobody is composing."""
-    pending = await store.composing_for(session, ctx.user_id)
+    pending = await store.find_composing(session, ctx.user_id)
     if pending is None or pending.id is None:
         return None
     out = Outcome()
@@ -197,7 +197,7 @@ async def press(
     )
     if not await store.claim_send(session, announcement_id, ctx.now, nudge_at):
         return Outcome([Screen("announcements.already_handled", edit=True)])
-    recipients = await store.officer_recipients(session, ctx.cluster.id)
+    recipients = await store.list_officer_recipients(session, ctx.cluster.id)
     sending = Screen(
         "announcements.sending",
         {"departments": len({d for _, d in recipients}), "officers": len(recipients)},
@@ -237,10 +237,10 @@ async def acks(session: AsyncSession, ctx: Context) -> Outcome:
         return out.add("onboarding.stranger")
     if not may_announce(ctx.actor):
         return out.add("announcements.not_allowed")
-    row = await store.latest_sent(session, ctx.cluster.id)
+    row = await store.find_latest_sent(session, ctx.cluster.id)
     if row is None or row.id is None:
         return out.add("announcements.none_sent")
-    lines = await store.acks_by_department(session, row.id)
+    lines = await store.list_acks_by_department(session, row.id)
     return out.add(
         "announcements.acks",
         announcement=row,
@@ -252,7 +252,7 @@ async def acks(session: AsyncSession, ctx: Context) -> Outcome:
 
 
 # --------------------------------------------------------------------------------------------
-# What the fan-out sends (bot/handlers/announcements.py sends it)
+# What the fan-out sends (bot/jobs/announcements.py sends it)
 
 
 def group_key(announcement_id: int) -> str:
@@ -295,10 +295,10 @@ async def plan(session: AsyncSession, announcement_id: int, lang: str) -> Plan |
     if row is None or row.state != "sent" or row.id is None:
         return None
     cluster = await clusters.get_cluster(session, row.cluster_id)
-    recipients = await store.officer_recipients(session, row.cluster_id)
+    recipients = await store.list_officer_recipients(session, row.cluster_id)
     languages = {
         r.person_id: r.language
-        for r in await deliveries.officers(session, {d for _, d in recipients})
+        for r in await deliveries.list_officers(session, {d for _, d in recipients})
     }
     office = await author_office(session, row)
     group = cluster.group_chat_id if cluster else None
@@ -404,11 +404,11 @@ async def record(
 
 
 async def author_office(session: AsyncSession, row: Announcement) -> str:
-    membership = await people.membership_in(session, row.author_id, row.cluster_id)
+    membership = await people.find_membership(session, row.author_id, row.cluster_id)
     if membership is None or membership.department_id is None:
         return ""
     year = (row.sent_at or row.created_at).year
-    holders = await clusters.current_offices(session, row.cluster_id, year)
+    holders = await clusters.get_current_offices(session, row.cluster_id, year)
     for role in ("head", "deputy"):
         if holders.get(role) == membership.department_id:
             return role
@@ -422,9 +422,9 @@ async def nudge_items(
     row = await store.get_announcement(session, announcement_id)
     if row is None or row.nudged_at is not None:
         return None
-    missing = await store.unacknowledged_departments(session, announcement_id)
+    missing = await store.list_unacknowledged_departments(session, announcement_id)
     items = []
-    for r in await deliveries.officers(session, missing):
+    for r in await deliveries.list_officers(session, missing):
         person_lang = r.language or lang
         items.append(
             Outgoing(

@@ -104,7 +104,7 @@ async def prepare(
 async def _prepare_post(
     session: AsyncSession, round_id: int, lang: str
 ) -> tuple[int | None, Job] | None:
-    found = await rounds.with_group(session, round_id)
+    found = await rounds.get_round_with_group(session, round_id)
     if found is None:
         return None
     row, group = found
@@ -129,7 +129,7 @@ async def _prepare_template(
 ) -> tuple[int | None, Job] | None:
     """The department's Excel template for the round, prefilled with its latest figures."""
     row = await rounds.get_round(session, round_id)
-    department = await people.department(session, department_id)
+    department = await people.get_department(session, department_id)
     if row is None or row.id is None or department is None:
         return None
     info = department_info(department)
@@ -137,7 +137,7 @@ async def _prepare_template(
         indicator_info(i) for i in await clusters.list_indicators(session, row.cluster_id)
     ]
     previous = await previous_report(session, row, info.id)
-    latest = await submissions.latest_revision(session, row.id, info.id)
+    latest = await submissions.get_latest_revision(session, row.id, info.id)
     target = TemplateTarget(
         cluster_id=row.cluster_id,
         round_id=row.id,

@@ -43,19 +43,19 @@ async def load_context(
     cluster: Cluster | None = None
     membership = None
     if group_chat_id is not None:
-        cluster = await clusters.cluster_for_group(session, group_chat_id)
+        cluster = await clusters.find_cluster_for_group(session, group_chat_id)
         if cluster is not None and person is not None:
-            membership = await people.membership_in(session, user_id, cluster.id)
+            membership = await people.find_membership(session, user_id, cluster.id)
     elif person is not None:
-        memberships = await people.memberships_of(session, user_id)
+        memberships = await people.list_memberships(session, user_id)
         if memberships:
             membership = memberships[0]
             cluster = await clusters.get_cluster(session, membership.cluster_id)
     actor: Actor | None = None
     department: Department | None = None
     if membership is not None and cluster is not None:
-        department = await people.department(session, membership.department_id)
-        holders = await clusters.current_offices(session, cluster.id, now.astimezone(tz).year)
+        department = await people.get_department(session, membership.department_id)
+        holders = await clusters.get_current_offices(session, cluster.id, now.astimezone(tz).year)
         actor = Actor(
             person_id=user_id,
             cluster_id=cluster.id,

@@ -57,7 +57,7 @@ def refused(reason: str, edit: bool = False) -> Screen:
 
 
 async def _departments(session: AsyncSession, cluster_id: str) -> dict[int, Department]:
-    return await store.departments_by_id(session, cluster_id)
+    return await store.get_departments_by_id(session, cluster_id)
 
 
 async def queue_group_post(session: AsyncSession, election: Election, key: str, text: str) -> bool:
@@ -88,13 +88,13 @@ async def opened_text(
 ) -> str:
     assert election.id is not None
     offices = await store.list_offices(session, election.id)
-    round_ = await store.open_round(session, election.id)
+    round_ = await store.get_open_round(session, election.id)
     return render(
         lang,
         "elections.opened",
         election=election,
         offices=offices,
-        roll=await store.roll_of(session, election.id),
+        roll=await store.list_roll(session, election.id),
         departments=await _departments(session, election.cluster_id),
         fingerprint=rules.short_fingerprint(election.roll_fingerprint),
         closes_at=round_.closes_at if round_ else election.closes_at,
@@ -111,7 +111,7 @@ async def open_election(
         election = await store.open_election(session, election_id, now)
     text = await opened_text(session, election, lang, bot_username)
     await queue_group_post(session, election, f"election:{election_id}:opened", text)
-    round_ = await store.open_round(session, election_id)
+    round_ = await store.get_open_round(session, election_id)
     return Opened(text, round_.id if round_ is not None else None)
 
 
@@ -195,7 +195,7 @@ async def handovers(session: AsyncSession, year: int, now: datetime, lang: str) 
     """On the first day of the new term: queue, for each cluster's group, who now holds the
     offices. Returns the clusters whose offices changed hands (their menus change)."""
     handed_over: list[str] = []
-    for election in await store.due_handovers(session, year):
+    for election in await store.list_due_handovers(session, year):
         assert election.id is not None
         if not await store.mark_handover_announced(session, election.id, now):
             continue
@@ -242,20 +242,20 @@ async def command(session: AsyncSession, ctx: Context, args: list[str], group_la
         return out.add("elections.usage")
     if not may_manage_elections(ctx.actor):
         return out.add("elections.not_allowed")
-    active = await store.active_election(session, ctx.cluster.id)
+    active = await store.find_active_election(session, ctx.cluster.id)
     if action == "cancel":
         if active is None or active.id is None:
             return out.add("elections.no_open_round")
         await store.cancel_election(session, active.id, ctx.now)
         return out.add("elections.cancelled", title=active.title)
     if action == "close":
-        round_ = await store.open_round(session, active.id) if active and active.id else None
+        round_ = await store.get_open_round(session, active.id) if active and active.id else None
         if round_ is None or round_.id is None:
             return out.add("elections.no_open_round")
         return Outcome([await _close_prompt(session, ctx, round_)])
     if active is not None:
         return Outcome([await _status_view(session, ctx, active)])
-    draft = await store.draft_election(session, ctx.cluster.id)
+    draft = await store.get_draft_election(session, ctx.cluster.id)
     if draft is None:
         term = term or ctx.today.year + 1
         # The cluster file's [elections] rules (validated at init), else the defaults.
@@ -278,11 +278,11 @@ async def _draft_view(
     assert election.id is not None and ctx.cluster is not None
     departments = await _departments(session, ctx.cluster.id)
     roll = [d.id for d in await clusters.list_departments(session, ctx.cluster.id) if d.id]
-    outgoing = (await clusters.current_offices(session, ctx.cluster.id, election.term - 1)).get(
+    outgoing = (await clusters.get_current_offices(session, ctx.cluster.id, election.term - 1)).get(
         "head"
     )
     offices = await store.list_offices(session, election.id)
-    candidates = await store.election_candidates(session, election, roll)
+    candidates = await store.list_election_candidates(session, election, roll)
     eligible = rules.eligible_candidates(
         0, [o.role for o in offices], candidates, store.rules_of(election), outgoing, {}
     )
@@ -327,7 +327,7 @@ async def _status_view(
     assert election.id is not None
     departments = await _departments(session, election.cluster_id)
     offices = await store.list_offices(session, election.id)
-    pending = await store.pending_decision(session, election.id)
+    pending = await store.find_pending_decision(session, election.id)
     if pending is not None:
         office, choices = pending
         buttons = [
@@ -346,13 +346,13 @@ async def _status_view(
             buttons,
             edit=edit,
         )
-    round_ = await store.open_round(session, election.id)
+    round_ = await store.get_open_round(session, election.id)
     if round_ is None or round_.id is None:
         return Screen("elections.no_open_round", edit=edit)
-    voted, total = await store.turnout(session, round_.id)
+    voted, total = await store.count_turnout(session, round_.id)
     names = [
         departments[d].name if ctx.lang != "en" else departments[d].name_en or departments[d].name
-        for d in await store.voted_departments(session, round_.id)
+        for d in await store.list_voted_departments(session, round_.id)
     ]
     params = {
         "election": election,
@@ -374,7 +374,7 @@ async def _close_prompt(
     session: AsyncSession, ctx: Context, round_: ElectionRound, edit: bool = False
 ) -> Screen:
     assert round_.id is not None
-    voted, total = await store.turnout(session, round_.id)
+    voted, total = await store.count_turnout(session, round_.id)
     if voted < total:
         return Screen("elections.close_not_all", {"voted": voted, "total": total}, edit=edit)
     buttons = [
@@ -435,11 +435,11 @@ async def _manage_draft(
         return Outcome([Screen("elections.draft_cancelled", edit=True)])
     if action == "open":
         roll = [d.id for d in await clusters.list_departments(session, ctx.cluster.id) if d.id]
-        outgoing = (await clusters.current_offices(session, ctx.cluster.id, election.term - 1)).get(
-            "head"
-        )
+        outgoing = (
+            await clusters.get_current_offices(session, ctx.cluster.id, election.term - 1)
+        ).get("head")
         offices = [o.role for o in await store.list_offices(session, target)]
-        candidates = await store.election_candidates(session, election, roll)
+        candidates = await store.list_election_candidates(session, election, roll)
         problems = rules.staffing_problems(offices, candidates, store.rules_of(election), outgoing)
         if problems:
             codes = ["too_few_candidates", *problems]
@@ -485,7 +485,7 @@ async def _manage_round(
         return Outcome([await _status_view(session, ctx, election, edit=True)])
     if action == "close":
         return Outcome([await _close_prompt(session, ctx, round_, edit=True)])
-    voted, total = await store.turnout(session, target)
+    voted, total = await store.count_turnout(session, target)
     if voted < total:
         return Outcome(
             [Screen("elections.close_not_all", {"voted": voted, "total": total}, edit=True)]
@@ -587,15 +587,15 @@ async def ballot(session: AsyncSession, ctx: Context, private: bool) -> Outcome:
         return out.add("onboarding.stranger")
     if not may_vote(ctx.actor):
         return out.add("elections.refused", reason="no_department")
-    election = await store.active_election(session, ctx.cluster.id)
-    round_ = await store.open_round(session, election.id) if election and election.id else None
+    election = await store.find_active_election(session, ctx.cluster.id)
+    round_ = await store.get_open_round(session, election.id) if election and election.id else None
     if election is None or election.id is None or round_ is None or round_.id is None:
         return out.add("elections.no_open_round")
     offices = await store.list_offices(session, election.id)
     office = offices[round_.office_position]
     department_id = ctx.actor.department_id
     assert department_id is not None
-    if department_id not in await store.roll_of(session, election.id):
+    if department_id not in await store.list_roll(session, election.id):
         return out.add("elections.refused", reason="not_on_roll")
     voted = await store.department_has_voted(session, round_.id, department_id)
     if voted and election.mode == Mode.SECRET.value:
@@ -603,7 +603,7 @@ async def ballot(session: AsyncSession, ctx: Context, private: bool) -> Outcome:
     if voted and not election.allow_replace:
         return out.add("elections.refused", reason="already_voted")
     departments = await _departments(session, election.cluster_id)
-    candidates = await store.round_candidates(session, round_.id)
+    candidates = await store.list_round_candidates(session, round_.id)
     params = {
         "election": election,
         "office": office,
@@ -677,7 +677,7 @@ async def _replace_view(
         "closes_at": round_.closes_at,
     }
     departments = await _departments(session, election.cluster_id)
-    candidates = await store.round_candidates(session, round_.id)
+    candidates = await store.list_round_candidates(session, round_.id)
     buttons = _ballot_buttons(round_.id, candidates, departments, key)
     # The buttons carry the ballot key: never through a table (see the module's doc).
     return Outcome(direct=[Direct(Screen("elections.replace_ballot", params, buttons))])
@@ -718,7 +718,7 @@ async def _receipts(
 
     out = [Direct(receipt(False, True))]
     assert ctx.actor.department_id is not None
-    for membership in await people.officers_of(session, ctx.actor.department_id):
+    for membership in await people.list_officers(session, ctx.actor.department_id):
         if membership.person_id == ctx.user_id or membership.cluster_id != ctx.actor.cluster_id:
             continue
         person = await people.get_person(session, membership.person_id)
@@ -734,7 +734,7 @@ async def _receipts(
 async def minutes(session: AsyncSession, ctx: Context) -> Outcome:
     if ctx.actor is None or ctx.cluster is None:
         return Outcome().add("onboarding.stranger")
-    election = await store.latest_election(session, ctx.cluster.id)
+    election = await store.find_latest_election(session, ctx.cluster.id)
     if election is None or election.id is None or election.state == "draft":
         return Outcome().add("elections.no_election")
     record = await store.load_minutes(session, election.id)

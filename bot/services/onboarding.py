@@ -30,7 +30,7 @@ async def redeem(
         return out.add(f"onboarding.code_{result.outcome}")
     assert result.membership is not None
     cluster = await clusters.get_cluster(session, result.membership.cluster_id)
-    department = await people.department(session, result.membership.department_id)
+    department = await people.get_department(session, result.membership.department_id)
     if result.outcome == "already_member":
         return out.add("onboarding.already_member", cluster=cluster, department=department)
     out.refresh_menu = True  # a new member: their commands change
@@ -47,12 +47,12 @@ async def whoami(session: AsyncSession, ctx: Context) -> Outcome:
     out = Outcome()
     if ctx.actor is None or ctx.cluster is None:
         return out.add("onboarding.stranger")
-    memberships = await people.memberships_of(session, ctx.user_id)
+    memberships = await people.list_memberships(session, ctx.user_id)
     others = []
     for m in memberships:
         if m.cluster_id != ctx.cluster.id:
             others.append(await clusters.get_cluster(session, m.cluster_id))
-    term = await clusters.current_term(session, ctx.cluster.id, ctx.today.year)
+    term = await clusters.find_current_term(session, ctx.cluster.id, ctx.today.year)
     return out.add(
         "onboarding.whoami",
         person=ctx.person,

@@ -60,7 +60,7 @@ async def previous_values(
     """The department's values in the latest earlier round of the same kind of period."""
     for earlier in await earlier_rounds_like(session, current):
         assert earlier.id is not None
-        revision = await submissions.latest_revision(session, earlier.id, department_id)
+        revision = await submissions.get_latest_revision(session, earlier.id, department_id)
         if revision is not None:
             return revision.values
     return {}
@@ -69,10 +69,10 @@ async def previous_values(
 async def reportable_rounds(session: AsyncSession, ctx: Context) -> list[Round]:
     """Open rounds, plus closed ones the head reopened for this officer's department (oldest first)."""
     assert ctx.cluster is not None and ctx.actor is not None
-    result = await rounds.open_rounds(session, ctx.cluster.id)
+    result = await rounds.list_open_rounds(session, ctx.cluster.id)
     for row in await rounds.list_rounds(session, ctx.cluster.id):
         if row.state != "open" and ctx.actor.department_id is not None and row.id is not None:
-            if await rounds.reopening(session, row.id, ctx.actor.department_id):
+            if await rounds.find_reopening(session, row.id, ctx.actor.department_id):
                 result.append(row)
     return sorted(result, key=lambda r: (r.period_start, r.id or 0))
 
@@ -115,7 +115,7 @@ async def start(session: AsyncSession, ctx: Context, round_id: int | None = None
         out.screens.extend(await next_screens(session, ctx, existing, state, indicators))
         return out
     state = DraftState()
-    latest = await submissions.latest_revision(session, round_.id, ctx.actor.department_id)
+    latest = await submissions.get_latest_revision(session, round_.id, ctx.actor.department_id)
     indicators = await clusters.list_indicators(session, round_.cluster_id)
     if latest is not None:
         state.base_revision = latest.submission.revision
@@ -474,7 +474,7 @@ async def _submit(
     assert round_ is not None and round_.id is not None
     reopened = None
     if round_.state != "open":
-        reopened = await rounds.reopening(session, round_.id, draft.department_id)
+        reopened = await rounds.find_reopening(session, round_.id, draft.department_id)
         if reopened is None:
             await submissions.delete_draft(session, ctx.user_id)
             return out.add("reporting.round_closed", period=round_.period)
@@ -482,7 +482,7 @@ async def _submit(
     for indicator in indicators:
         assert indicator.id is not None
         values[indicator.id] = state.answers.get(indicator.slug)
-    latest = await submissions.latest_revision(session, round_.id, draft.department_id)
+    latest = await submissions.get_latest_revision(session, round_.id, draft.department_id)
     current = latest.submission.revision if latest else 0
     if current != state.base_revision:
         await submissions.delete_draft(session, ctx.user_id)

@@ -80,7 +80,7 @@ async def command(session: AsyncSession, ctx: Context, args: list[str]) -> Outco
 
 async def menu(session: AsyncSession, ctx: Context) -> Outcome:
     assert ctx.cluster is not None
-    open_now = await rounds.open_rounds(session, ctx.cluster.id)
+    open_now = await rounds.list_open_rounds(session, ctx.cluster.id)
     buttons: list[list[Button]] = [[Button("rounds.btn_open_new", cb.RoundNew().encode())]]
     for row in open_now:
         buttons.append(
@@ -159,7 +159,7 @@ async def _close(session: AsyncSession, ctx: Context, period_text: str | None) -
     assert ctx.cluster is not None
     out = Outcome()
     if period_text is None:
-        open_now = await rounds.open_rounds(session, ctx.cluster.id)
+        open_now = await rounds.list_open_rounds(session, ctx.cluster.id)
         if len(open_now) != 1:
             return out.add("rounds.which_to_close", open_rounds=open_now)
         row: Round | None = open_now[0]
@@ -168,7 +168,7 @@ async def _close(session: AsyncSession, ctx: Context, period_text: str | None) -
             code = parse_period(period_text).code
         except PeriodError:
             return out.add("rounds.bad_period", value=period_text)
-        row = await rounds.round_by_period(session, ctx.cluster.id, code)
+        row = await rounds.find_round_by_period(session, ctx.cluster.id, code)
     if row is None:
         return out.add("rounds.no_such_round", value=period_text or "")
     if row.state != "open" or not await rounds.close_round(session, row, ctx.now):
@@ -185,10 +185,10 @@ async def _reopen(session: AsyncSession, ctx: Context, period_text: str, slug: s
         code = parse_period(period_text).code
     except PeriodError:
         return out.add("rounds.bad_period", value=period_text)
-    row = await rounds.round_by_period(session, ctx.cluster.id, code)
+    row = await rounds.find_round_by_period(session, ctx.cluster.id, code)
     if row is None:
         return out.add("rounds.no_such_round", value=period_text)
-    department = await clusters.department_by_slug(session, ctx.cluster.id, slug.lower())
+    department = await clusters.find_department_by_slug(session, ctx.cluster.id, slug.lower())
     if department is None or department.merged_into is not None:
         names = [d.slug for d in await clusters.list_departments(session, ctx.cluster.id)]
         return out.add("rounds.unknown_department", value=slug, known=names)
@@ -216,7 +216,7 @@ async def progress(session: AsyncSession, round_id: int) -> Screen | None:
     if row is None:
         return None
     departments = await clusters.list_departments(session, row.cluster_id)
-    done = await submissions.submitted_departments(session, round_id)
+    done = await submissions.get_latest_submissions(session, round_id)
     missing = [d for d in departments if d.id not in done]
     return Screen(
         "rounds.progress",
@@ -240,8 +240,8 @@ async def status(session: AsyncSession, ctx: Context, period_text: str | None) -
     if row is None or row.id is None:
         return out
     departments = await clusters.list_departments(session, ctx.cluster.id)
-    latest = await submissions.submitted_departments(session, row.id)
-    first = await submissions.first_submissions(session, row.id)
+    latest = await submissions.get_latest_submissions(session, row.id)
+    first = await submissions.get_first_submissions(session, row.id)
     lines = [
         DepartmentStatus(
             d, latest.get(d.id or 0), first[d.id].submitted_at if d.id in first else None
@@ -272,11 +272,11 @@ async def _round_for(
         except PeriodError:
             out.add("rounds.bad_period", value=period_text)
             return None
-        row = await rounds.round_by_period(session, cluster_id, code)
+        row = await rounds.find_round_by_period(session, cluster_id, code)
         if row is None:
             out.add("rounds.no_such_round", value=period_text)
         return row
-    row = await rounds.latest_round(session, cluster_id)
+    row = await rounds.find_latest_round(session, cluster_id)
     if row is None:
         out.add("rounds.no_rounds")
     return row
@@ -292,7 +292,7 @@ async def history(session: AsyncSession, ctx: Context, period_text: str | None) 
     if row is None or row.id is None:
         return out
     indicators = await clusters.list_indicators(session, ctx.cluster.id, include_inactive=True)
-    revisions = await submissions.revisions(session, row.id, ctx.actor.department_id)
+    revisions = await submissions.list_revisions(session, row.id, ctx.actor.department_id)
     if not revisions:
         return out.add("rounds.no_history", period=row.period)
     entries = []

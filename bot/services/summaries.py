@@ -39,7 +39,7 @@ from bot.services.screens import Composition, Outcome
 from storage import clusters, submissions
 from storage.clusters import get_cluster, list_departments, list_indicators
 from storage.models import Round
-from storage.rounds import latest_round, list_rounds
+from storage.rounds import find_latest_round, list_rounds
 from storage.summaries import (
     department_info,
     indicator_info,
@@ -165,7 +165,7 @@ async def inputs_for(
     rounds = await list_rounds(session, cluster_id)  # newest first; a few dozen rows
     by_code = {r.period: r for r in rounds}
     if period is None:
-        row = await latest_round(session, cluster_id)
+        row = await find_latest_round(session, cluster_id)
         if row is None:
             return None
         period = row.period
@@ -461,7 +461,7 @@ async def use_upload(session: AsyncSession, ctx: Context, fetched: Upload | None
         return Outcome().add("summary.upload_problems", problems=filled.problems)
 
     # The upload becomes the officer's draft; the reporting flow takes it from here.
-    latest = await submissions.latest_revision(session, target.id, ctx.actor.department_id)
+    latest = await submissions.get_latest_revision(session, target.id, ctx.actor.department_id)
     state = DraftState(base_revision=latest.submission.revision if latest else 0)
     for indicator in indicator_rows:
         if indicator.slug in filled.values:

@@ -210,7 +210,7 @@ async def test_fifty_officers_vote_and_acknowledge_while_telegram_fails(
     await h.settled(120)
     assert h.db is not None
     async with h.db.session() as s:
-        announcement = await announcement_store.latest_sent(s, CLUSTER_ID)
+        announcement = await announcement_store.find_latest_sent(s, CLUSTER_ID)
         assert announcement is not None and announcement.id is not None
         keys = {u.id: copy_key(announcement.id, u.id) for u in reachable}
         states = await deliveries.states_of(s, keys.values())
@@ -247,12 +247,12 @@ async def test_fifty_officers_vote_and_acknowledge_while_telegram_fails(
     assert faults.total > 20
     assert h.db is not None
     async with h.db.session() as s:
-        election = await election_store.latest_election(s, CLUSTER_ID)
+        election = await election_store.find_latest_election(s, CLUSTER_ID)
         assert election is not None and election.id is not None
-        round_ = await election_store.open_round(s, election.id)
+        round_ = await election_store.get_open_round(s, election.id)
         assert round_ is not None and round_.id is not None
-        voted = await election_store.voted_departments(s, round_.id)
-        missing = await announcement_store.unacknowledged_departments(s, announcement.id)
+        voted = await election_store.list_voted_departments(s, round_.id)
+        missing = await announcement_store.list_unacknowledged_departments(s, announcement.id)
     assert len(voted) == len(set(voted)) == len(reachable)  # each ballot stored once
     assert len(missing) == OFFICERS - len(received)  # everyone who got it acknowledged
     for user in reachable:

@@ -205,7 +205,7 @@ async def test_forged_round_data_is_refused_and_closes_nothing(
     (menu,) = await h.say(head, head.id, "/round")
     assert h.db is not None
     async with h.db.session() as s:
-        (row,) = await rounds.open_rounds(s, CLUSTER)
+        (row,) = await rounds.list_open_rounds(s, CLUSTER)
     before = await snapshot(cluster)
     with caplog.at_level(logging.ERROR):
         replies = await h.press_data(head, menu, forged.format(id=row.id))

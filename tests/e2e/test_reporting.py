@@ -54,12 +54,12 @@ async def stored(
     """Every stored revision of a department, oldest first, values keyed by indicator id (slug)."""
     assert cluster.h.db is not None
     async with cluster.h.db.session() as s:
-        row = await rounds.round_by_period(s, CLUSTER, period)
-        department = await clusters.department_by_slug(s, CLUSTER, slug)
+        row = await rounds.find_round_by_period(s, CLUSTER, period)
+        department = await clusters.find_department_by_slug(s, CLUSTER, slug)
         indicators = await clusters.list_indicators(s, CLUSTER)
         assert row is not None and row.id is not None
         assert department is not None and department.id is not None
-        revisions = await submissions.revisions(s, row.id, department.id)
+        revisions = await submissions.list_revisions(s, row.id, department.id)
     names = {i.id: i.slug for i in indicators}
     return [(r.submission, {names[k]: v for k, v in r.values.items()}) for r in revisions]
 

@@ -48,7 +48,7 @@ async def test_draft_send_acknowledge_and_report(seeded: Seeded):
         # not sent yet: nothing to acknowledge
         assert await A.acknowledge(s, announcement_id, 1, None, NOW) == "unknown"
         assert await A.set_pin(s, announcement_id, True)
-        recipients = await A.officer_recipients(s, seeded.cluster_id)
+        recipients = await A.list_officer_recipients(s, seeded.cluster_id)
     assert len(recipients) == 9
     assert [d for _, d in recipients][:1] == [seeded.ids["bac-kan"]]  # cluster order
     assert all(p not in (3001, 3002) for p, _ in recipients)
@@ -85,9 +85,9 @@ async def test_draft_send_acknowledge_and_report(seeded: Seeded):
         assert (
             await A.acknowledge(s, announcement_id, hb[1], seeded.ids["hoa-binh"], later) == "new"
         )
-        report = await A.acks_by_department(s, announcement_id)
-        missing = await A.unacknowledged_departments(s, announcement_id)
-        latest = await A.latest_sent(s, seeded.cluster_id)
+        report = await A.list_acks_by_department(s, announcement_id)
+        missing = await A.list_unacknowledged_departments(s, announcement_id)
+        latest = await A.find_latest_sent(s, seeded.cluster_id)
     by_slug = {seeded.slug(line.department.id): line for line in report}  # type: ignore[arg-type]
     assert [seeded.slug(line.department.id) for line in report] == list(seeded.ids)  # type: ignore[arg-type]
     assert by_slug["tuyen-quang"].acknowledged and len(by_slug["tuyen-quang"].acks) == 2
@@ -117,7 +117,7 @@ async def test_two_officers_acknowledging_at_once(seeded: Seeded):
     results = await asyncio.gather(ack(first), ack(first), ack(second))
     assert sorted(results) == ["again", "new", "new"]  # a double click is one acknowledgement
     async with seeded.db.session() as s:
-        report = await A.acks_by_department(s, draft.id)  # type: ignore[arg-type]
+        report = await A.list_acks_by_department(s, draft.id)  # type: ignore[arg-type]
     hb = next(line for line in report if line.department.id == seeded.ids["hoa-binh"])
     assert sorted(a.person_id for a in hb.acks) == sorted([first, second])
 
@@ -129,11 +129,11 @@ async def test_the_nudge_comes_due_once(seeded: Seeded):
         assert draft.id is not None and other.id is not None
         await A.claim_send(s, draft.id, NOW, NOW + timedelta(days=1))
         await A.claim_send(s, other.id, NOW, None)  # no nudge asked
-        assert await A.due_nudges(s, NOW) == []
-        assert await A.due_nudges(s, NOW + timedelta(days=1)) == [draft.id]
+        assert await A.list_due_nudges(s, NOW) == []
+        assert await A.list_due_nudges(s, NOW + timedelta(days=1)) == [draft.id]
         assert await A.mark_nudged(s, draft.id, NOW + timedelta(days=1))
         assert not await A.mark_nudged(s, draft.id, NOW + timedelta(days=1))
-        assert await A.due_nudges(s, NOW + timedelta(days=2)) == []
+        assert await A.list_due_nudges(s, NOW + timedelta(days=2)) == []
 
 
 async def test_cancelled_drafts_stay_unsent(seeded: Seeded):
@@ -144,5 +144,5 @@ async def test_cancelled_drafts_stay_unsent(seeded: Seeded):
         assert draft.id is not None
         assert await A.cancel(s, draft.id)
         assert not await A.claim_send(s, draft.id, NOW, None)
-        assert await A.latest_sent(s, seeded.cluster_id) is None
-        assert await A.recent_sent(s, seeded.cluster_id) == []
+        assert await A.find_latest_sent(s, seeded.cluster_id) is None
+        assert await A.list_recent_sent(s, seeded.cluster_id) == []

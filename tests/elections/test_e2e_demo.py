@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.demo_elections import elect_2024
-from storage.clusters import current_offices, department_by_slug
+from storage.clusters import find_department_by_slug, get_current_offices
 from tests.conftest import CLUSTER, GROUP, Cluster
 
 
@@ -16,9 +16,9 @@ async def test_demo_elects_tuyen_quang_head_and_hoa_binh_deputy_for_2024(ecluste
     assert "Nhiệm kỳ năm 2024 bắt đầu" in joined
     assert c.h.db is not None
     async with c.h.db.session() as session:
-        holders = await current_offices(session, CLUSTER, 2024)
-        head = await department_by_slug(session, CLUSTER, "tuyen-quang")
-        deputy = await department_by_slug(session, CLUSTER, "hoa-binh")
+        holders = await get_current_offices(session, CLUSTER, 2024)
+        head = await find_department_by_slug(session, CLUSTER, "tuyen-quang")
+        deputy = await find_department_by_slug(session, CLUSTER, "hoa-binh")
     assert head is not None and deputy is not None
     assert holders == {"head": head.id, "deputy": deputy.id}
 

@@ -87,7 +87,7 @@ async def run_election(seeded: Seeded) -> int:
         election = await S.create_election(s, seeded.cluster_id, plan, 1, NOW)
         assert election.id is not None
         await S.open_election(s, election.id, NOW)
-        head_round = await S.open_round(s, election.id)
+        head_round = await S.get_open_round(s, election.id)
         assert head_round is not None and head_round.id is not None
     head = dict.fromkeys(
         ["bac-kan", "bac-giang", "thai-nguyen", "yen-bai", "phu-tho"], "tuyen-quang"
@@ -118,10 +118,10 @@ async def test_result_turnout_and_minutes(seeded: Seeded):
         election = await S.get_election(s, election_id)
         offices = await S.list_offices(s, election_id)
         rounds = await S.list_rounds(s, election_id)
-        departments = await S.departments_by_id(s, seeded.cluster_id)
+        departments = await S.get_departments_by_id(s, seeded.cluster_id)
         minutes = await S.load_minutes(s, election_id)
         cluster = await get_cluster(s, seeded.cluster_id)
-        receipts = await S.receipts_counted(s, rounds[0].id)  # type: ignore[arg-type]
+        receipts = await S.list_counted_receipts(s, rounds[0].id)  # type: ignore[arg-type]
     rules = S.rules_of(election)  # type: ignore[arg-type]
     head_tally = minutes.rounds[0].tally
 
@@ -191,8 +191,8 @@ async def test_opening_message_lists_the_roll_and_its_fingerprint(seeded: Seeded
     async with seeded.db.session() as s:
         election = await S.get_election(s, election_id)
         offices = await S.list_offices(s, election_id)
-        departments = await S.departments_by_id(s, seeded.cluster_id)
-        roll = await S.roll_of(s, election_id)
+        departments = await S.get_departments_by_id(s, seeded.cluster_id)
+        roll = await S.list_roll(s, election_id)
     text = render(
         "vi",
         "elections.opened",

@@ -146,7 +146,7 @@ async def test_no_table_and_no_log_links_a_department_to_its_choice(
             )
         await s.flush()
     async with seeded.db.session() as s:
-        assert len(await S.departments_by_id(s, seeded.cluster_id)) == 12
+        assert len(await S.get_departments_by_id(s, seeded.cluster_id)) == 12
     plan = E.default_plan(
         2024, "Bầu Cụm trưởng năm 2024", ElectionRules(offices=("head",)), now=NOW
     )
@@ -154,11 +154,11 @@ async def test_no_table_and_no_log_links_a_department_to_its_choice(
         election = await S.create_election(s, seeded.cluster_id, plan, 1, NOW)
         assert election.id is not None
         await S.open_election(s, election.id, NOW)
-        first_round = await S.open_round(s, election.id)
+        first_round = await S.get_open_round(s, election.id)
         assert first_round is not None and first_round.id is not None
         round_id = first_round.id
-        candidates = await S.round_candidates(s, round_id)
-        roll = await S.roll_of(s, election.id)
+        candidates = await S.list_round_candidates(s, round_id)
+        roll = await S.list_roll(s, election.id)
     assert len(roll) == 12 and len(candidates) == 11
     # Twelve different choices: eleven candidates and one blank ballot, spread over the roll.
     choices = [*candidates, ABSTAIN]

@@ -314,10 +314,10 @@ async def open_secret_election(seeded: Seeded) -> Election:
         election = await S.create_election(s, seeded.cluster_id, plan, 1, NOW)
         assert election.id is not None
         await S.open_election(s, election.id, NOW)
-        first = await S.open_round(s, election.id)
+        first = await S.get_open_round(s, election.id)
         assert first is not None and first.id is not None
-        candidates = await S.round_candidates(s, first.id)
-        roll = await S.roll_of(s, election.id)
+        candidates = await S.list_round_candidates(s, first.id)
+        roll = await S.list_roll(s, election.id)
         placeholders = set(
             (
                 await s.exec(  # type: ignore[call-overload]

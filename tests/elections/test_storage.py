@@ -11,7 +11,7 @@ from sqlmodel import select
 from bot.domain import elections as E
 from bot.domain.elections import ABSTAIN, ElectionPlan, ElectionRules, Mode, OfficeSpec, Outcome
 from storage import elections as S
-from storage.clusters import current_offices
+from storage.clusters import get_current_offices
 from storage.models import Department, Office
 from storage.models_elections import ElectionBallot, ElectionVoter
 from tests.elections.conftest import NOW, Seeded
@@ -29,7 +29,7 @@ async def start(
         election = await S.create_election(s, seeded.cluster_id, plan, created_by=1, now=NOW)
         assert election.id is not None
         await S.open_election(s, election.id, NOW)
-        round_ = await S.open_round(s, election.id)
+        round_ = await S.get_open_round(s, election.id)
         assert round_ is not None and round_.id is not None
         return election.id, round_.id
 
@@ -70,7 +70,7 @@ async def test_full_election_head_then_deputy_and_handover(seeded: Seeded):
         assert election is not None and election.state == "open"
         assert election.roll_fingerprint == E.roll_fingerprint(SLUGS)
         assert election.outgoing_head_id == seeded.ids["bac-kan"]
-        candidates = await S.round_candidates(s, head_round)
+        candidates = await S.list_round_candidates(s, head_round)
     assert seeded.ids["bac-kan"] not in candidates and len(candidates) == 6
 
     head_votes = {v: "tuyen-quang" for v in SLUGS[:4]} | {
@@ -80,7 +80,7 @@ async def test_full_election_head_then_deputy_and_handover(seeded: Seeded):
     }
     await vote_all(seeded, head_round, head_votes)
     async with seeded.db.session() as s:
-        assert await S.turnout(s, head_round) == (7, 7)
+        assert await S.count_turnout(s, head_round) == (7, 7)
     closed = await close(seeded, head_round)
     assert closed.tally.outcome is Outcome.ELECTED
     assert closed.tally.winner == seeded.ids["tuyen-quang"] and closed.tally.winner_votes == 5
@@ -88,7 +88,7 @@ async def test_full_election_head_then_deputy_and_handover(seeded: Seeded):
     deputy_round = closed.next_round
     assert deputy_round is not None and deputy_round.office_position == 1
     async with seeded.db.session() as s:
-        deputy_candidates = await S.round_candidates(s, deputy_round.id)  # type: ignore[arg-type]
+        deputy_candidates = await S.list_round_candidates(s, deputy_round.id)  # type: ignore[arg-type]
     assert seeded.ids["tuyen-quang"] not in deputy_candidates
     assert seeded.ids["bac-kan"] in deputy_candidates  # the outgoing head may be deputy
 
@@ -99,11 +99,11 @@ async def test_full_election_head_then_deputy_and_handover(seeded: Seeded):
 
     async with seeded.db.session() as s:
         # The handover: the 2024 holders take office when the term begins, not before.
-        assert await current_offices(s, seeded.cluster_id, 2023) == {
+        assert await get_current_offices(s, seeded.cluster_id, 2023) == {
             "head": seeded.ids["bac-kan"],
             "deputy": seeded.ids["bac-giang"],
         }
-        assert await current_offices(s, seeded.cluster_id, 2024) == {
+        assert await get_current_offices(s, seeded.cluster_id, 2024) == {
             "head": seeded.ids["tuyen-quang"],
             "deputy": seeded.ids["hoa-binh"],
         }
@@ -116,8 +116,8 @@ async def test_full_election_head_then_deputy_and_handover(seeded: Seeded):
         assert not any(o.decided_by_head for o in minutes.offices)
         assert len(minutes.rounds) == 2 and minutes.rounds[0].receipts
         assert all(len(r) == 9 and r[4] == "-" for r in minutes.rounds[0].receipts)
-        assert [e.id for e in await S.due_handovers(s, 2023)] == []
-        assert [e.id for e in await S.due_handovers(s, 2024)] == [election_id]
+        assert [e.id for e in await S.list_due_handovers(s, 2023)] == []
+        assert [e.id for e in await S.list_due_handovers(s, 2024)] == [election_id]
         assert await S.mark_handover_announced(s, election_id, NOW)
         assert not await S.mark_handover_announced(s, election_id, NOW)
 
@@ -142,7 +142,7 @@ async def test_tie_then_reballot_among_the_tied(seeded: Seeded):
     second = closed.next_round
     assert second is not None and second.number == 2 and second.office_position == 0
     async with seeded.db.session() as s:
-        assert await S.round_candidates(s, second.id) == [  # type: ignore[arg-type]
+        assert await S.list_round_candidates(s, second.id) == [  # type: ignore[arg-type]
             seeded.ids["phu-tho"],
             seeded.ids["tuyen-quang"],
         ]
@@ -170,13 +170,13 @@ async def test_quorum_not_met_repeats_then_the_head_decides(seeded: Seeded):
     second = closed.next_round
     assert second is not None
     async with seeded.db.session() as s:
-        assert len(await S.round_candidates(s, second.id)) == 6  # type: ignore[arg-type]
+        assert len(await S.list_round_candidates(s, second.id)) == 6  # type: ignore[arg-type]
     await vote_all(seeded, second.id, {"bac-kan": "tuyen-quang"})  # type: ignore[arg-type]
     closed = await close(seeded, second.id)  # type: ignore[arg-type]
     assert closed.tally.outcome is Outcome.HEAD_DECIDES and closed.next_round is None
     assert not closed.election_closed
     async with seeded.db.session() as s:
-        pending = await S.pending_decision(s, election_id)
+        pending = await S.find_pending_decision(s, election_id)
         assert pending is not None and pending[0].role == "head" and len(pending[1]) == 6
         with pytest.raises(S.ElectionError) as refused:
             await S.decide_office(s, election_id, seeded.ids["bac-kan"], 1, NOW)  # outgoing head
@@ -195,7 +195,7 @@ async def test_ineligible_candidates_are_refused(seeded: Seeded):
     _, head_round = await start(seeded)
     assert (await vote(seeded, head_round, "hoa-binh", "bac-kan")).status == "not_candidate"
     async with seeded.db.session() as s:
-        assert await S.turnout(s, head_round) == (0, 7)  # nothing recorded
+        assert await S.count_turnout(s, head_round) == (0, 7)  # nothing recorded
     await vote_all(seeded, head_round, {s: "tuyen-quang" for s in SLUGS})
     deputy_round = (await close(seeded, head_round)).next_round
     assert deputy_round is not None
@@ -400,15 +400,15 @@ async def test_timed_opening_and_closing(seeded: Seeded):
     async with seeded.db.session() as s:
         election = await S.create_election(s, seeded.cluster_id, plan, 1, NOW)
         assert election.state == "scheduled"
-        assert await S.due_openings(s, NOW) == []
-        assert await S.due_openings(s, later) == [election.id]
+        assert await S.list_due_openings(s, NOW) == []
+        assert await S.list_due_openings(s, later) == [election.id]
         assert election.id is not None
         await S.open_election(s, election.id, later)
-        round_ = await S.open_round(s, election.id)
+        round_ = await S.get_open_round(s, election.id)
         assert round_ is not None
-        assert await S.due_rounds(s, later) == []
-        assert await S.due_rounds(s, plan.closes_at) == [round_.id]  # type: ignore[arg-type]
-        assert await S.active_election(s, seeded.cluster_id) is not None
+        assert await S.list_due_closings(s, later) == []
+        assert await S.list_due_closings(s, plan.closes_at) == [round_.id]  # type: ignore[arg-type]
+        assert await S.find_active_election(s, seeded.cluster_id) is not None
 
 
 async def test_a_draft_is_set_up_then_opened(seeded: Seeded):
@@ -417,8 +417,8 @@ async def test_a_draft_is_set_up_then_opened(seeded: Seeded):
         draft = await S.create_election(s, seeded.cluster_id, plan, 1, NOW, draft=True)
         assert draft.id is not None
         draft_id = draft.id
-        assert (await S.draft_election(s, seeded.cluster_id)).id == draft_id  # type: ignore[union-attr]
-        assert await S.active_election(s, seeded.cluster_id) is None
+        assert (await S.get_draft_election(s, seeded.cluster_id)).id == draft_id  # type: ignore[union-attr]
+        assert await S.find_active_election(s, seeded.cluster_id) is None
         changed = await S.update_draft(s, draft_id, mode=Mode.OPEN, voting_minutes=60, now=NOW)
         assert changed is not None and changed.mode == "open"
         assert changed.closes_at == NOW + timedelta(minutes=60)

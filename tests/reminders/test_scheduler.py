@@ -192,7 +192,7 @@ async def test_rounds_open_by_themselves_and_are_announced(db: Database) -> None
     assert [chat for chat, _ in got] == [-100]
     assert "Mở kỳ báo cáo Quý I/2026" in got[0][1] and "14/04/2026" in got[0][1]
     async with db.session() as session:
-        row = await rounds.round_by_period(session, "c1", "2026-Q1")
+        row = await rounds.find_round_by_period(session, "c1", "2026-Q1")
         assert row is not None and row.deadline == date(2026, 4, 14) and row.opened_by is None
     # A second process at the same moment opens nothing more.
     assert (await make(db, tg, clock).tick()).opened == []

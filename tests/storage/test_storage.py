@@ -70,14 +70,14 @@ async def test_loading_twice_changes_nothing_and_edits_keep_data(db: Database) -
     async with db.session() as s:
         labels = [i.label for i in await clusters.list_indicators(s, CLUSTER)]
         assert "Số lớp đào tạo" in labels
-        latest = await submissions.latest_revision(s, row.id, departments[0].id)
+        latest = await submissions.get_latest_revision(s, row.id, departments[0].id)
         assert latest is not None and len(latest.values) == 5
 
 
 async def test_an_invite_works_once_even_when_raced(db: Database) -> None:
     async with db.session() as s:
         await clusters.apply_cluster_spec(s, load_cluster_file(EXAMPLE))
-        department = await clusters.department_by_slug(s, CLUSTER, "bac-kan")
+        department = await clusters.find_department_by_slug(s, CLUSTER, "bac-kan")
         invite = await people.create_invite(
             s, CLUSTER, "officer", department.id, timedelta(days=7), now=NOW
         )  # type: ignore[union-attr]
@@ -120,7 +120,7 @@ async def test_a_revision_is_all_or_nothing_and_conflicts_are_refused(db: Databa
                 s, row.id, department.id, broken, by=2, late=False, expected_revision=1, at=NOW
             )  # type: ignore[arg-type]
     async with db.session() as s:
-        history = await submissions.revisions(s, row.id, department.id)  # type: ignore[arg-type]
+        history = await submissions.list_revisions(s, row.id, department.id)  # type: ignore[arg-type]
         assert [r.submission.revision for r in history] == [1]
 
 
@@ -130,7 +130,7 @@ async def test_storage_decides_and_records_by_the_clock_it_is_given(db: Database
     far_past = datetime(2001, 2, 3, 4, 5, tzinfo=UTC)  # far from the host's real time
     async with db.session() as s:
         await clusters.apply_cluster_spec(s, load_cluster_file(EXAMPLE))
-        department = await clusters.department_by_slug(s, CLUSTER, "bac-kan")
+        department = await clusters.find_department_by_slug(s, CLUSTER, "bac-kan")
         assert department is not None and department.id is not None
         invite = await people.create_invite(
             s, CLUSTER, "officer", department.id, timedelta(days=1), now=far_past
@@ -159,7 +159,7 @@ async def test_storage_decides_and_records_by_the_clock_it_is_given(db: Database
         round_id = row.id
     async with db.session() as s:
         stored = await rounds.get_round(s, round_id)
-        reopened = await rounds.reopening(s, round_id, department.id)
+        reopened = await rounds.find_reopening(s, round_id, department.id)
     assert stored is not None and reopened is not None
     assert stored.opened_at == far_past
     assert stored.closed_at == far_past + timedelta(days=2)

@@ -113,7 +113,7 @@ async def test_writers_that_read_first_never_fail_with_database_is_locked(db: Da
         for _ in range(20):
             try:
                 async with db.session() as s:
-                    latest = await submissions.latest_revision(s, round_id, department_id)
+                    latest = await submissions.get_latest_revision(s, round_id, department_id)
                     await asyncio.sleep(0)  # let the others read too
                     current = latest.submission.revision if latest else 0
                     await submissions.save_revision(

@@ -50,9 +50,9 @@ async def nothing_stored(cluster: Cluster, slug: str) -> bool:
         latest = None
         from storage import rounds
 
-        row = await rounds.latest_round(s, CLUSTER)
+        row = await rounds.find_latest_round(s, CLUSTER)
         if row is not None and row.id is not None:
-            latest = await submissions.latest_revision(s, row.id, departments[slug])
+            latest = await submissions.get_latest_revision(s, row.id, departments[slug])
     return drafts == [None] and latest is None
 
 
