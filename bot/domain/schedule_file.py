@@ -30,19 +30,39 @@ working day after the deadline. Reminders that fall on the same day are sent onc
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from pydantic import (
+    AfterValidator,
+    Field,
+    PlainValidator,
+    StrictInt,
+    StrictStr,
+    TypeAdapter,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
 from bot.domain.calendar import WorkingCalendar
-from bot.domain.file_errors import FileError
+from bot.domain.file_errors import (
+    FileError,
+    FileTable,
+    at,
+    each,
+    fail,
+    file_errors,
+    otherwise,
+    problem,
+    table,
+    validated,
+)
 from bot.domain.periods import KINDS, Period, PeriodKind
-
-
-def _error(path: str, code: str, params: dict[str, str] | None = None) -> FileError:
-    return FileError(path, code, params or {})
-
 
 __all__ = [
     "DEFAULT_REMINDERS",
@@ -69,20 +89,6 @@ DEFAULT_REMINDERS: tuple[str, ...] = (
 _REMINDER = re.compile(r"^(?:(before|after)-([1-9][0-9]?)|due)$")
 _HHMM = re.compile(r"^([01]?[0-9]|2[0-3]):([0-5][0-9])$")
 _DMY = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$", re.ASCII)  # ASCII digits only
-_KEYS = (
-    "auto_open",
-    "open",
-    "deadline",
-    "grace_days",
-    "reminders",
-    "escalate",
-    "send_at",
-    "quiet_hours",
-    "days_off",
-    "working_days",
-    "timezone",
-)
-_KIND_KEYS = ("open", "deadline", "grace_days")
 MAX_OFFSET = 366
 MAX_GRACE = 60
 
@@ -223,349 +229,264 @@ def parse_schedule(data: dict[str, Any]) -> tuple[ScheduleSpec | None, list[File
     """
     if "schedule" not in data:
         return DEFAULT_SCHEDULE, []
-    table = data["schedule"]
-    errors: list[FileError] = []
-    if not isinstance(table, dict):
-        return None, [_error("schedule", "not_a_table")]
-    reader = _Reader(errors)
-
-    for key in table:
-        if key not in _KEYS and key not in KINDS:
-            errors.append(
-                _error(
-                    f"schedule.{key}",
-                    "unknown_key",
-                    {"allowed": ", ".join(_KEYS + KINDS)},
-                )
-            )
-
-    auto_open: list[PeriodKind] = []
-    raw_auto = table.get("auto_open", [])
-    if not isinstance(raw_auto, list):
-        errors.append(_error("schedule.auto_open", "not_a_list"))
-    else:
-        for i, kind in enumerate(raw_auto):
-            if kind not in KINDS:
-                errors.append(
-                    _error(
-                        f"schedule.auto_open[{i}]",
-                        "bad_choice",
-                        {"value": str(kind), "allowed": ", ".join(KINDS)},
-                    )
-                )
-            elif kind in auto_open:
-                errors.append(_error(f"schedule.auto_open[{i}]", "duplicate", {"value": kind}))
-            else:
-                auto_open.append(kind)
-
-    open_rule = reader.day_rule(table, "schedule.open", "open", DEFAULT_OPEN)
-    deadline_rule = reader.day_rule(table, "schedule.deadline", "deadline", DEFAULT_DEADLINE)
-    grace = reader.count(table, "schedule", "grace_days", DEFAULT_GRACE, 0, MAX_GRACE)
-
-    per_kind: list[tuple[PeriodKind, KindRules]] = []
-    for kind in KINDS:
-        if kind not in table:
-            continue
-        sub = table[kind]
-        where = f"schedule.{kind}"
-        if not isinstance(sub, dict):
-            errors.append(_error(where, "not_a_table"))
-            continue
-        for key in sub:
-            if key not in _KIND_KEYS:
-                errors.append(
-                    _error(f"{where}.{key}", "unknown_key", {"allowed": ", ".join(_KIND_KEYS)})
-                )
-        per_kind.append(
-            (
-                kind,
-                KindRules(
-                    open=reader.day_rule(sub, f"{where}.open", "open", open_rule),
-                    deadline=reader.day_rule(sub, f"{where}.deadline", "deadline", deadline_rule),
-                    grace_days=reader.count(sub, where, "grace_days", grace, 0, MAX_GRACE),
-                ),
-            )
-        )
-
-    reminders: list[str] = []
-    raw_reminders = table.get("reminders", list(DEFAULT_REMINDERS))
-    if not isinstance(raw_reminders, list):
-        errors.append(_error("schedule.reminders", "not_a_list"))
-    else:
-        for i, item in enumerate(raw_reminders):
-            where = f"schedule.reminders[{i}]"
-            if not isinstance(item, str) or reminder_kind(item.strip()) is None:
-                errors.append(
-                    _error(
-                        where,
-                        "bad_reminder",
-                        {"value": str(item), "allowed": "before-N, due, after-N (N = 1..99)"},
-                    )
-                )
-                continue
-            item = item.strip()
-            if item in reminders:
-                errors.append(_error(where, "duplicate", {"value": item}))
-                continue
-            reminders.append(item)
-
-    escalate: str | None = "after-1"
-    if "escalate" in table:
-        raw = table["escalate"]
-        if raw is False:
-            escalate = None
-        elif (
-            isinstance(raw, str) and (parsed := reminder_kind(raw.strip())) and parsed[0] == "after"
-        ):
-            escalate = raw.strip()
-        else:
-            errors.append(
-                _error(
-                    "schedule.escalate",
-                    "bad_escalate",
-                    {"value": str(raw), "allowed": "after-N or false"},
-                )
-            )
-
-    send_at = reader.clock(table, "schedule.send_at", table.get("send_at"), time(8, 0))
-    quiet_start: time | None = time(21, 0)
-    quiet_end: time | None = time(7, 0)
-    if "quiet_hours" in table:
-        raw = table["quiet_hours"]
-        if raw is False:
-            quiet_start = quiet_end = None
-        elif isinstance(raw, dict):
-            for key in raw:
-                if key not in ("start", "end"):
-                    errors.append(
-                        _error(
-                            f"schedule.quiet_hours.{key}", "unknown_key", {"allowed": "start, end"}
-                        )
-                    )
-            quiet_start = reader.clock(
-                raw, "schedule.quiet_hours.start", raw.get("start"), time(21, 0)
-            )
-            quiet_end = reader.clock(raw, "schedule.quiet_hours.end", raw.get("end"), time(7, 0))
-        else:
-            errors.append(_error("schedule.quiet_hours", "not_a_table"))
-
-    days_off = reader.dates(table, "days_off")
-    working_days = reader.dates(table, "working_days")
-    for i, day in enumerate(reader.raw_dates(table, "working_days")):
-        if day is not None and day in days_off:
-            errors.append(
-                _error(f"schedule.working_days[{i}]", "both_off_and_working", {"value": _dmy(day)})
-            )
-
-    timezone: str | None = None
-    if "timezone" in table:
-        raw = table["timezone"]
-        try:
-            if not isinstance(raw, str) or not raw:
-                raise ValueError(raw)
-            ZoneInfo(raw)
-            timezone = raw
-        except (ZoneInfoNotFoundError, ValueError):
-            errors.append(_error("schedule.timezone", "bad_timezone", {"value": str(raw)}))
-
-    spec = ScheduleSpec(
-        auto_open=tuple(auto_open),
-        open=open_rule,
-        deadline=deadline_rule,
-        grace_days=grace,
-        per_kind=tuple(per_kind),
-        reminders=tuple(reminders),
-        escalate=escalate,
-        send_at=send_at,
-        quiet_start=quiet_start,
-        quiet_end=quiet_end,
-        days_off=frozenset(days_off),
-        working_days=frozenset(working_days),
-        timezone=timezone,
-    )
-    if spec.in_quiet_hours(send_at):
-        errors.append(
-            _error(
-                "schedule.send_at",
-                "in_quiet_hours",
-                {"value": send_at.strftime("%H:%M"), "quiet": _quiet_text(spec)},
-            )
-        )
-    if not errors:
-        errors.extend(_check_open_before_deadline(spec))
-    if errors:
-        return None, errors
-    return spec, []
+    try:
+        return _SCHEDULE.validate_python(data["schedule"]).spec(), []
+    except ValidationError as exc:
+        return None, file_errors(exc, "schedule")
 
 
-def _quiet_text(spec: ScheduleSpec) -> str:
-    if spec.quiet_start is None or spec.quiet_end is None:
-        return ""
-    return f"{spec.quiet_start.strftime('%H:%M')}-{spec.quiet_end.strftime('%H:%M')}"
+# --- the table as written: each key's type says which problem a wrong value is --------------
 
 
 def _dmy(day: date) -> str:
     return f"{day.day:02d}/{day.month:02d}/{day.year:04d}"
 
 
-def _check_open_before_deadline(spec: ScheduleSpec) -> list[FileError]:
+def _clock(raw: object) -> time:
+    """A TOML local time (whole minutes) or "HH:MM"."""
+    if isinstance(raw, time):
+        if raw.second or raw.microsecond or raw.tzinfo is not None:
+            raise problem("bad_time", value=str(raw))
+        return raw
+    if isinstance(raw, str) and (match := _HHMM.match(raw.strip())):
+        return time(int(match.group(1)), int(match.group(2)))
+    raise problem("bad_time", value=str(raw), allowed="HH:MM")
+
+
+def _day(raw: object) -> date:
+    """A TOML date, "dd/mm/yyyy" or "yyyy-mm-dd"; a date-time is not a day."""
+    if isinstance(raw, date) and not isinstance(raw, datetime):
+        return raw
+    text = raw.strip() if isinstance(raw, str) else ""
+    if match := _DMY.match(text):
+        return date(int(match.group(3)), int(match.group(2)), int(match.group(1)))
+    if _ISO.match(text):
+        return date.fromisoformat(text)
+    raise ValueError(raw)
+
+
+def _day_or_none(raw: object) -> date | None:
+    try:
+        return _day(raw)
+    except ValueError:
+        return None
+
+
+def _reminder(text: str) -> str:
+    if reminder_kind(text.strip()) is None:
+        raise ValueError(text)
+    return text.strip()
+
+
+def _escalate(raw: object) -> str | None:
+    """`false`: never; else a reminder after the deadline, e.g. "after-1"."""
+    if raw is False:
+        return None
+    if isinstance(raw, str) and (kind := reminder_kind(raw.strip())) and kind[0] == "after":
+        return raw.strip()
+    raise problem("bad_escalate", value=str(raw), allowed="after-N or false")
+
+
+def _zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ValueError(name) from None
+    return name
+
+
+_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
+Grace = Annotated[
+    StrictInt, Field(ge=0, le=MAX_GRACE), otherwise("bad_count", min="0", max=str(MAX_GRACE))
+]
+Offset = Annotated[
+    StrictInt,
+    Field(ge=-MAX_OFFSET, le=MAX_OFFSET),
+    otherwise("bad_count", min=str(-MAX_OFFSET), max=str(MAX_OFFSET)),
+]
+WorkingOffset = Annotated[
+    StrictInt, Field(ge=1, le=MAX_OFFSET), otherwise("bad_count", min="1", max=str(MAX_OFFSET))
+]
+Clock = Annotated[time, PlainValidator(_clock)]
+Day = Annotated[
+    date, PlainValidator(_day), otherwise("bad_date", allowed="YYYY-MM-DD or dd/mm/yyyy")
+]
+Days = Annotated[tuple[date, ...], each(Day, shown=_dmy)]
+Reminder = Annotated[
+    StrictStr,
+    AfterValidator(_reminder),
+    otherwise("bad_reminder", allowed="before-N, due, after-N (N = 1..99)"),
+]
+Kind = Annotated[PeriodKind, otherwise("bad_choice", allowed=", ".join(KINDS))]
+
+
+class _DayRule(FileTable):
+    """`{ working_days_after_end = 10 }` or `{ days_after_end = 15, if_not_working = "next" }`."""
+
+    days_after_end: Offset | None = None
+    working_days_after_end: WorkingOffset | None = None
+    if_not_working: (
+        Annotated[IfNotWorking, otherwise("bad_choice", allowed="next, previous, keep")] | None
+    ) = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_base(cls, data: Any) -> Any:
+        if isinstance(data, dict) and sum(base in data for base in get_args(DayBase)) != 1:
+            raise problem(
+                "bad_day_rule", allowed="days_after_end or working_days_after_end (one of them)"
+            )
+        return data
+
+    @field_validator("if_not_working")
+    @classmethod
+    def _calendar_days_only(cls, value: IfNotWorking | None, info: ValidationInfo) -> Any:
+        if value is not None and info.data.get("working_days_after_end") is not None:
+            raise problem("only_for_days_after_end")
+        return value
+
+    def rule(self) -> DayRule:
+        if self.working_days_after_end is not None:
+            return DayRule("working_days_after_end", self.working_days_after_end)
+        return DayRule("days_after_end", self.days_after_end or 0, self.if_not_working or "next")
+
+
+Rule = Annotated[_DayRule, table("bad_day_rule", value=True)]
+
+
+class _KindTable(FileTable):
+    open: Rule | None = None
+    deadline: Rule | None = None
+    grace_days: Grace | None = None
+
+
+class _QuietHours(FileTable):
+    start: Clock = time(21, 0)
+    end: Clock = time(7, 0)
+
+
+class _ScheduleTable(FileTable):
+    # In this order the keys are listed to an administrator who wrote an unknown one.
+    auto_open: Annotated[tuple[PeriodKind, ...], each(Kind)] = ()
+    open: Rule | None = None
+    deadline: Rule | None = None
+    grace_days: Grace = DEFAULT_GRACE
+    reminders: Annotated[tuple[str, ...], each(Reminder)] = DEFAULT_REMINDERS
+    escalate: Annotated[str | None, PlainValidator(_escalate)] = "after-1"
+    send_at: Clock = time(8, 0)
+    quiet_hours: _QuietHours | None = _QuietHours()
+    days_off: Days = ()
+    working_days: Days = ()
+    timezone: Annotated[StrictStr, AfterValidator(_zone), otherwise("bad_timezone")] | None = None
+    year: Annotated[_KindTable, table("not_a_table")] | None = None
+    half: Annotated[_KindTable, table("not_a_table")] | None = None
+    quarter: Annotated[_KindTable, table("not_a_table")] | None = None
+    month: Annotated[_KindTable, table("not_a_table")] | None = None
+
+    @field_validator("quiet_hours", mode="before")
+    @classmethod
+    def _false_is_never(cls, raw: Any) -> Any:
+        if raw is False:
+            return None
+        if not isinstance(raw, dict):
+            raise problem("not_a_table")
+        return raw
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _no_day_off_and_working(cls, data: Any, handler: Callable[[Any], Any]) -> Any:
+        """Read on their own, so that a clash shows even when another day is written wrong."""
+        if not isinstance(data, dict):
+            return handler(data)
+
+        def days(key: str) -> list[date | None]:
+            raw = data.get(key)
+            return [_day_or_none(value) for value in raw] if isinstance(raw, list) else []
+
+        off = set(days("days_off"))
+        clashes = [
+            at(("working_days", i), "both_off_and_working", value=_dmy(day))
+            for i, day in enumerate(days("working_days"))
+            if day is not None and day in off
+        ]
+        return validated(handler, data, clashes)
+
+    @model_validator(mode="after")
+    def _workable(self) -> _ScheduleTable:
+        """Rules on the whole plan, checked once every key of it is valid."""
+        spec = self.spec()
+        if spec.in_quiet_hours(spec.send_at):
+            quiet = f"{spec.quiet_start:%H:%M}-{spec.quiet_end:%H:%M}"
+            fail([at(("send_at",), "in_quiet_hours", value=f"{spec.send_at:%H:%M}", quiet=quiet)])
+        if late := _opening_not_before_deadline(spec, self.kind_tables()):
+            fail(late)
+        return self
+
+    def kind_tables(self) -> dict[PeriodKind, _KindTable]:
+        found = {kind: getattr(self, kind) for kind in KINDS}
+        return {kind: table for kind, table in found.items() if table is not None}
+
+    def spec(self) -> ScheduleSpec:
+        opens = self.open.rule() if self.open else DEFAULT_OPEN
+        deadline = self.deadline.rule() if self.deadline else DEFAULT_DEADLINE
+        per_kind = tuple(
+            (
+                kind,
+                KindRules(
+                    table.open.rule() if table.open else opens,
+                    table.deadline.rule() if table.deadline else deadline,
+                    self.grace_days if table.grace_days is None else table.grace_days,
+                ),
+            )
+            for kind, table in self.kind_tables().items()
+        )
+        quiet = self.quiet_hours
+        return ScheduleSpec(
+            auto_open=self.auto_open,
+            open=opens,
+            deadline=deadline,
+            grace_days=self.grace_days,
+            per_kind=per_kind,
+            reminders=self.reminders,
+            escalate=self.escalate,
+            send_at=self.send_at,
+            quiet_start=quiet.start if quiet else None,
+            quiet_end=quiet.end if quiet else None,
+            days_off=frozenset(self.days_off),
+            working_days=frozenset(self.working_days),
+            timezone=self.timezone,
+        )
+
+
+def _opening_not_before_deadline(
+    spec: ScheduleSpec, kind_tables: dict[PeriodKind, _KindTable]
+) -> list[Any]:
     """Every kind's rounds must open before their deadline (tried on a few real periods)."""
-    errors: list[FileError] = []
+    found = []
     calendar = spec.calendar()
-    kinds = set(spec.auto_open) | {k for k, _ in spec.per_kind}
     for kind in KINDS:
-        if kind not in kinds:
+        if kind not in spec.auto_open and kind not in kind_tables:
             continue
         rules = spec.rules_for(kind)
-        where = f"schedule.{kind}" if any(k == kind for k, _ in spec.per_kind) else "schedule"
         sample = Period(kind, 2025, 1)
         for _ in range(4):
             opens = rules.open.resolve(sample, calendar)
             deadline = rules.deadline.resolve(sample, calendar)
             if opens >= deadline:
-                errors.append(
-                    _error(
-                        f"{where}.deadline",
+                loc = (kind, "deadline") if kind in kind_tables else ("deadline",)
+                found.append(
+                    at(
+                        loc,
                         "deadline_not_after_open",
-                        {"period": sample.code, "open": _dmy(opens), "deadline": _dmy(deadline)},
+                        period=sample.code,
+                        open=_dmy(opens),
+                        deadline=_dmy(deadline),
                     )
                 )
                 break
             sample = sample.next()
-    return errors
+    return found
 
 
-class _Reader:
-    def __init__(self, errors: list[FileError]) -> None:
-        self.errors = errors
-
-    def count(
-        self, table: dict[str, Any], where: str, key: str, default: int, low: int, high: int
-    ) -> int:
-        if key not in table:
-            return default
-        value = table[key]
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            self.errors.append(
-                _error(
-                    f"{where}.{key}",
-                    "bad_count",
-                    {"value": str(value), "min": str(low), "max": str(high)},
-                )
-            )
-            return default
-        return value
-
-    def day_rule(self, table: dict[str, Any], where: str, key: str, default: DayRule) -> DayRule:
-        if key not in table:
-            return default
-        raw = table[key]
-        if not isinstance(raw, dict):
-            self.errors.append(_error(where, "bad_day_rule", {"value": str(raw)}))
-            return default
-        bases = [b for b in ("days_after_end", "working_days_after_end") if b in raw]
-        for k in raw:
-            if k not in ("days_after_end", "working_days_after_end", "if_not_working"):
-                self.errors.append(
-                    _error(
-                        f"{where}.{k}",
-                        "unknown_key",
-                        {"allowed": "days_after_end, working_days_after_end, if_not_working"},
-                    )
-                )
-        if len(bases) != 1:
-            self.errors.append(
-                _error(
-                    where,
-                    "bad_day_rule",
-                    {"allowed": "days_after_end or working_days_after_end (one of them)"},
-                )
-            )
-            return default
-        base: DayBase = bases[0]  # type: ignore[assignment]  # the key was checked to be one of DayBase's values
-        days = raw[base]
-        low = 1 if base == "working_days_after_end" else -MAX_OFFSET
-        if isinstance(days, bool) or not isinstance(days, int) or not low <= days <= MAX_OFFSET:
-            self.errors.append(
-                _error(
-                    f"{where}.{base}",
-                    "bad_count",
-                    {"value": str(days), "min": str(low), "max": str(MAX_OFFSET)},
-                )
-            )
-            return default
-        if_not_working = raw.get("if_not_working", "next")
-        if if_not_working not in ("next", "previous", "keep"):
-            self.errors.append(
-                _error(
-                    f"{where}.if_not_working",
-                    "bad_choice",
-                    {"value": str(if_not_working), "allowed": "next, previous, keep"},
-                )
-            )
-            if_not_working = "next"
-        elif base == "working_days_after_end" and "if_not_working" in raw:
-            self.errors.append(_error(f"{where}.if_not_working", "only_for_days_after_end"))
-        return DayRule(base, days, if_not_working)
-
-    def clock(self, table: dict[str, Any], where: str, raw: Any, default: time) -> time:
-        if raw is None:
-            return default
-        if isinstance(raw, time):
-            if raw.second or raw.microsecond or raw.tzinfo is not None:
-                self.errors.append(_error(where, "bad_time", {"value": str(raw)}))
-                return default
-            return raw
-        if isinstance(raw, str):
-            match = _HHMM.match(raw.strip())
-            if match:
-                return time(int(match.group(1)), int(match.group(2)))
-        self.errors.append(_error(where, "bad_time", {"value": str(raw), "allowed": "HH:MM"}))
-        return default
-
-    def raw_dates(self, table: dict[str, Any], key: str) -> list[date | None]:
-        raw = table.get(key, [])
-        if not isinstance(raw, list):
-            return []
-        return [_to_date(v) for v in raw]
-
-    def dates(self, table: dict[str, Any], key: str) -> set[date]:
-        raw = table.get(key, [])
-        if not isinstance(raw, list):
-            self.errors.append(_error(f"schedule.{key}", "not_a_list"))
-            return set()
-        found: set[date] = set()
-        for i, value in enumerate(raw):
-            day = _to_date(value)
-            if day is None:
-                self.errors.append(
-                    _error(
-                        f"schedule.{key}[{i}]",
-                        "bad_date",
-                        {"value": str(value), "allowed": "YYYY-MM-DD or dd/mm/yyyy"},
-                    )
-                )
-            elif day in found:
-                self.errors.append(
-                    _error(f"schedule.{key}[{i}]", "duplicate", {"value": _dmy(day)})
-                )
-            else:
-                found.add(day)
-        return found
-
-
-def _to_date(value: Any) -> date | None:
-    if isinstance(value, datetime):
-        return None  # a date-time is not a day
-    if isinstance(value, date):
-        return value
-    if not isinstance(value, str):
-        return None
-    text = value.strip()
-    match = _DMY.match(text)
-    try:
-        if match:
-            return date(int(match.group(3)), int(match.group(2)), int(match.group(1)))
-        return date.fromisoformat(text) if re.match(r"^\d{4}-\d{2}-\d{2}$", text) else None
-    except ValueError:
-        return None
+ScheduleTable = Annotated[_ScheduleTable, table("not_a_table")]
+_SCHEDULE: TypeAdapter[_ScheduleTable] = TypeAdapter(ScheduleTable)
