@@ -35,12 +35,21 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from fractions import Fraction
 from html import unescape
-from typing import Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
+
+from pydantic import (
+    PlainValidator,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+    model_validator,
+)
 
 from bot.domain import callback_data as callbacks
 from bot.domain.calendar import WorkingCalendar
-from bot.domain.file_errors import FileError
+from bot.domain.file_errors import FileError, FileTable, at, fail, file_errors, otherwise
 from bot.domain.roles import Action, Actor, may
 
 HEAD = "head"
@@ -193,66 +202,45 @@ def format_fraction(value: Fraction) -> str:
 
 
 def parse_election_rules(table: Mapping[str, Any]) -> tuple[ElectionRules, list[FileError]]:
-    """The `[elections]` table of the cluster file. Unknown keys and bad values are errors."""
-    errors: list[FileError] = []
-    values: dict[str, Any] = {}
-    defaults = ElectionRules()
+    """The `[elections]` table of the cluster file. Unknown keys and bad values are errors; with
+    any error the defaults are returned, nothing half-applied."""
+    try:
+        return RulesTable.model_validate(dict(table)).rules(), []
+    except ValidationError as exc:
+        return ElectionRules(), file_errors(exc, "elections")
 
-    def where(key: str) -> str:
-        return f"elections.{key}"
 
-    for key, raw in table.items():
-        if key == "mode":
-            if raw not in (Mode.SECRET.value, Mode.OPEN.value):
-                errors.append(
-                    FileError(
-                        where(key), "bad_choice", {"value": str(raw), "allowed": "secret, open"}
-                    )
-                )
-            else:
-                values["mode"] = Mode(raw)
-        elif key in ("quorum", "majority"):
-            try:
-                values[key] = parse_fraction(raw)
-            except ValueError:
-                errors.append(FileError(where(key), "bad_fraction", {"value": str(raw)}))
-        elif key == "majority_of":
-            if raw not in ("cast", "roll"):
-                errors.append(
-                    FileError(
-                        where(key), "bad_choice", {"value": str(raw), "allowed": "cast, roll"}
-                    )
-                )
-            else:
-                values[key] = raw
-        elif key in ("max_rounds", "reballot_top", "voting_minutes"):
-            if not isinstance(raw, int) or isinstance(raw, bool):
-                errors.append(FileError(where(key), "bad_number", {"value": str(raw)}))
-            else:
-                values[key] = raw
-        elif key in ("no_reelect_head", "one_office_each", "allow_replace"):
-            if not isinstance(raw, bool):
-                errors.append(FileError(where(key), "bad_bool", {"value": str(raw)}))
-            else:
-                values[key] = raw
-        elif key == "offices":
-            if not isinstance(raw, list) or not all(isinstance(r, str) for r in raw):
-                errors.append(FileError(where(key), "bad_offices", {"value": str(raw)}))
-            else:
-                values[key] = tuple(raw)
-        else:
-            allowed = (
-                "mode, quorum, majority, majority_of, max_rounds, reballot_top, "
-                "no_reelect_head, one_office_each, allow_replace, offices, voting_minutes"
-            )
-            errors.append(FileError(where(key), "unknown_key", {"allowed": allowed}))
-    if errors:
-        return defaults, errors
-    rules = ElectionRules(**values)
-    for problem in rules.problems():
-        key = problem.removeprefix("bad_")
-        errors.append(FileError(where(key), problem, {}))
-    return (defaults, errors) if errors else (rules, [])
+_DEFAULTS = ElectionRules()
+_Share = Annotated[Fraction, PlainValidator(parse_fraction), otherwise("bad_fraction")]
+_Number = Annotated[StrictInt, otherwise("bad_number")]
+_Flag = Annotated[StrictBool, otherwise("bad_bool")]
+
+
+class RulesTable(FileTable):
+    """The `[elections]` table as written: a key left out keeps ElectionRules' default."""
+
+    mode: Annotated[Mode, otherwise("bad_choice", allowed="secret, open")] = _DEFAULTS.mode
+    quorum: _Share = _DEFAULTS.quorum
+    majority: _Share = _DEFAULTS.majority
+    majority_of: Annotated[
+        Literal["cast", "roll"], otherwise("bad_choice", allowed="cast, roll")
+    ] = "cast"
+    max_rounds: _Number = _DEFAULTS.max_rounds
+    reballot_top: _Number = _DEFAULTS.reballot_top
+    no_reelect_head: _Flag = _DEFAULTS.no_reelect_head
+    one_office_each: _Flag = _DEFAULTS.one_office_each
+    allow_replace: _Flag = _DEFAULTS.allow_replace
+    offices: Annotated[tuple[StrictStr, ...], otherwise("bad_offices")] = _DEFAULTS.offices
+    voting_minutes: _Number = _DEFAULTS.voting_minutes
+
+    @model_validator(mode="after")
+    def _workable(self) -> RulesTable:
+        if problems := self.rules().problems():
+            fail([at((code.removeprefix("bad_"),), code) for code in problems])
+        return self
+
+    def rules(self) -> ElectionRules:
+        return ElectionRules(**dict(self))
 
 
 # --------------------------------------------------------------------------------------------
