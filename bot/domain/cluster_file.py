@@ -4,63 +4,48 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal, TypeVar, get_args
 
-from bot.domain.elections import parse_election_rules
-from bot.domain.file_errors import FileError
-from bot.domain.schedule_file import DEFAULT_SCHEDULE, ScheduleSpec, parse_schedule
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    PlainValidator,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    TypeAdapter,
+    ValidationError,
+    ValidationInfo,
+    WrapValidator,
+    field_validator,
+    model_validator,
+)
 
-INDICATOR_TYPES = ("integer", "decimal", "percent", "boolean", "choice", "text")
-AGGREGATES = ("sum", "average", "min", "max", "count", "none")
+from bot.domain.elections import RulesTable
+from bot.domain.file_errors import (
+    FileError,
+    FileTable,
+    at,
+    fail,
+    file_errors,
+    otherwise,
+    problem,
+    table,
+    validated,
+)
+from bot.domain.schedule_file import DEFAULT_SCHEDULE, ScheduleSpec, ScheduleTable
+
+IndicatorType = Literal["integer", "decimal", "percent", "boolean", "choice", "text"]
+Aggregate = Literal["sum", "average", "min", "max", "count", "none"]
+INDICATOR_TYPES: tuple[str, ...] = get_args(IndicatorType)
+AGGREGATES: tuple[str, ...] = get_args(Aggregate)
 NUMERIC_TYPES = ("integer", "decimal", "percent")
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
-TOP_LEVEL_KEYS = ("cluster", "departments", "indicators", "offices", "schedule", "elections")
-
-
-@dataclass(frozen=True)
-class DepartmentSpec:
-    slug: str
-    name: str
-    name_en: str
-    merged_into: str | None = None
-
-
-@dataclass(frozen=True)
-class IndicatorSpec:
-    slug: str
-    label: str
-    label_en: str
-    type: str
-    unit: str = ""
-    unit_en: str = ""
-    required: bool = True
-    min_value: str | None = None
-    max_value: str | None = None
-    aggregate: str = "sum"
-    choices: tuple[str, ...] = ()
-    headline: bool = False
-
-
-@dataclass(frozen=True)
-class OfficesSpec:
-    term: int
-    head: str
-    deputy: str | None
-
-
-@dataclass(frozen=True)
-class ClusterSpec:
-    id: str
-    name: str
-    name_en: str
-    departments: tuple[DepartmentSpec, ...]
-    indicators: tuple[IndicatorSpec, ...]
-    offices: OfficesSpec | None
-    schedule: ScheduleSpec = DEFAULT_SCHEDULE
-    elections: dict[str, Any] | None = None  # the validated [elections] table, as written
 
 
 class ClusterFileInvalid(Exception):
@@ -87,241 +72,245 @@ def load_cluster_file(path: Path) -> ClusterSpec:
 
 
 def parse_cluster_data(data: dict[str, Any]) -> ClusterSpec:
-    errors: list[FileError] = []
-    reader = _Reader(errors)
-
-    cluster = reader.table(data, "cluster")
-    cluster_id = reader.slug(cluster, "cluster", "id")
-    name = reader.text(cluster, "cluster", "name")
-    name_en = reader.text(cluster, "cluster", "name_en")
-
-    departments: list[DepartmentSpec] = []
-    dept_tables = reader.array(data, "departments")
-    for i, item in enumerate(dept_tables):
-        where = f"departments[{i}]"
-        slug = reader.slug(item, where, "id")
-        if slug and any(d.slug == slug for d in departments):
-            errors.append(FileError(f"{where}.id", "duplicate", {"value": slug}))
-        departments.append(
-            DepartmentSpec(
-                slug=slug,
-                name=reader.text(item, where, "name"),
-                name_en=reader.text(item, where, "name_en"),
-                merged_into=reader.optional_text(item, where, "merged_into"),
-            )
-        )
-    known = {d.slug for d in departments}
-    for i, d in enumerate(departments):
-        if d.merged_into is not None and (d.merged_into not in known or d.merged_into == d.slug):
-            errors.append(
-                FileError(
-                    f"departments[{i}].merged_into", "unknown_department", {"value": d.merged_into}
-                )
-            )
-    active = {d.slug for d in departments if d.merged_into is None}
-    if dept_tables and not active:
-        errors.append(FileError("departments", "no_active_department"))
-
-    indicators: list[IndicatorSpec] = []
-    for i, item in enumerate(reader.array(data, "indicators")):
-        indicators.append(reader.indicator(item, f"indicators[{i}]", indicators))
-
-    offices: OfficesSpec | None = None
-    if "offices" in data:
-        table = reader.table(data, "offices")
-        term = table.get("term")
-        if not isinstance(term, int) or isinstance(term, bool) or not 2000 <= term <= 2100:
-            errors.append(FileError("offices.term", "bad_year", {"value": str(term)}))
-            term = 0
-        head = reader.text(table, "offices", "head")
-        deputy = reader.optional_text(table, "offices", "deputy")
-        for key, value in (("head", head), ("deputy", deputy)):
-            if value and value not in active:
-                errors.append(FileError(f"offices.{key}", "unknown_department", {"value": value}))
-        if head and deputy and head == deputy:
-            errors.append(FileError("offices.deputy", "same_as_head", {"value": deputy}))
-        offices = OfficesSpec(term=term, head=head, deputy=deputy)
-
-    schedule, schedule_errors = parse_schedule(data)
-    errors.extend(schedule_errors)
-    elections: dict[str, Any] | None = None
-    if "elections" in data:
-        table = data["elections"]
-        if not isinstance(table, dict):
-            errors.append(FileError("elections", "missing_table"))
-        else:
-            errors.extend(parse_election_rules(table)[1])
-            elections = dict(table)
-
-    for key in data:
-        if key not in TOP_LEVEL_KEYS:
-            errors.append(FileError(key, "unknown_key", {"allowed": ", ".join(TOP_LEVEL_KEYS)}))
-
-    if errors:
-        raise ClusterFileInvalid(errors)
+    try:
+        file = _ClusterFile.model_validate(data)
+    except ValidationError as exc:
+        raise ClusterFileInvalid(file_errors(exc)) from None
     return ClusterSpec(
-        id=cluster_id,
-        name=name,
-        name_en=name_en,
-        departments=tuple(departments),
-        indicators=tuple(indicators),
-        offices=offices,
-        schedule=schedule or DEFAULT_SCHEDULE,
-        elections=elections,
+        id=file.cluster.id,
+        name=file.cluster.name,
+        name_en=file.cluster.name_en,
+        departments=file.departments,
+        indicators=file.indicators,
+        offices=file.offices,
+        schedule=file.schedule.spec() if file.schedule else DEFAULT_SCHEDULE,
+        elections=dict(data["elections"]) if file.elections else None,
     )
 
 
-class _Reader:
-    def __init__(self, errors: list[FileError]) -> None:
-        self.errors = errors
+# --- what a value must be; each failure is the one problem named ----------------------------
 
-    def table(self, data: dict[str, Any], key: str) -> dict[str, Any]:
-        value = data.get(key)
-        if not isinstance(value, dict):
-            self.errors.append(FileError(key, "missing_table"))
-            return {}
-        return value
 
-    def array(self, data: dict[str, Any], key: str) -> list[dict[str, Any]]:
-        value = data.get(key)
-        if not isinstance(value, list) or not value or not all(isinstance(v, dict) for v in value):
-            self.errors.append(FileError(key, "missing_array"))
-            return []
-        return value
+def _stripped(text: str) -> str:
+    if not text.strip():
+        raise ValueError(text)
+    return text.strip()
 
-    def text(self, table: dict[str, Any], where: str, key: str) -> str:
-        value = table.get(key)
-        if not isinstance(value, str) or not value.strip():
-            self.errors.append(FileError(f"{where}.{key}", "missing_text"))
-            return ""
-        return value.strip()
 
-    def optional_text(self, table: dict[str, Any], where: str, key: str) -> str | None:
-        if key not in table:
-            return None
-        return self.text(table, where, key) or None
+def _slug(text: str) -> str:
+    if not SLUG.match(text):
+        raise problem("bad_slug", value=text)
+    return text
 
-    def slug(self, table: dict[str, Any], where: str, key: str) -> str:
-        value = self.text(table, where, key)
-        if value and not SLUG.match(value):
-            self.errors.append(FileError(f"{where}.{key}", "bad_slug", {"value": value}))
-        return value
 
-    def number(self, table: dict[str, Any], where: str, key: str) -> str | None:
-        if key not in table:
-            return None
-        value = table[key]
-        if isinstance(value, bool) or not isinstance(value, int | float | str):
-            self.errors.append(FileError(f"{where}.{key}", "bad_number", {"value": str(value)}))
-            return None
-        try:
-            number = Decimal(str(value))
-        except InvalidOperation:
-            self.errors.append(FileError(f"{where}.{key}", "bad_number", {"value": str(value)}))
-            return None
-        if not number.is_finite():
-            self.errors.append(FileError(f"{where}.{key}", "bad_number", {"value": str(value)}))
-            return None
-        text = format(number.normalize(), "f")
-        return text
+def _number(raw: object) -> str:
+    """An int, float or numeric string (not a bool), as canonical decimal text: "1.50" -> "1.5"."""
+    return format(_DECIMAL.validate_python(raw).normalize(), "f")
 
-    def indicator(
-        self, item: dict[str, Any], where: str, previous: list[IndicatorSpec]
-    ) -> IndicatorSpec:
-        slug = self.slug(item, where, "id")
-        if slug and any(p.slug == slug for p in previous):
-            self.errors.append(FileError(f"{where}.id", "duplicate", {"value": slug}))
-        kind = item.get("type")
-        if kind not in INDICATOR_TYPES:
-            self.errors.append(
-                FileError(
-                    f"{where}.type",
-                    "bad_choice",
-                    {"value": str(kind), "allowed": ", ".join(INDICATOR_TYPES)},
-                )
-            )
-            kind = "text"
-        aggregate = item.get("aggregate", "none" if kind in ("text", "choice") else "sum")
-        if aggregate not in AGGREGATES:
-            self.errors.append(
-                FileError(
-                    f"{where}.aggregate",
-                    "bad_choice",
-                    {"value": str(aggregate), "allowed": ", ".join(AGGREGATES)},
-                )
-            )
-            aggregate = "none"
-        elif aggregate in ("sum", "average", "min", "max") and kind not in NUMERIC_TYPES:
-            self.errors.append(
-                FileError(
-                    f"{where}.aggregate",
-                    "aggregate_needs_number",
-                    {"value": aggregate, "type": str(kind)},
-                )
-            )
-        required = item.get("required", True)
-        if not isinstance(required, bool):
-            self.errors.append(FileError(f"{where}.required", "bad_bool", {"value": str(required)}))
-            required = True
-        headline = item.get("headline", False)
-        if not isinstance(headline, bool):
-            self.errors.append(FileError(f"{where}.headline", "bad_bool", {"value": str(headline)}))
-            headline = False
-        elif headline and kind not in NUMERIC_TYPES:
-            self.errors.append(
-                FileError(f"{where}.headline", "range_needs_number", {"type": str(kind)})
-            )
-        low = self.number(item, where, "min")
-        high = self.number(item, where, "max")
-        if (low is not None or high is not None) and kind not in NUMERIC_TYPES:
-            self.errors.append(FileError(f"{where}.min", "range_needs_number", {"type": str(kind)}))
-        if low is not None and high is not None and Decimal(low) > Decimal(high):
-            self.errors.append(
-                FileError(f"{where}.max", "max_below_min", {"min": low, "max": high})
-            )
-        if kind == "integer":
-            for key, bound in (("min", low), ("max", high)):
-                if bound is not None and Decimal(bound) != Decimal(bound).to_integral_value():
-                    self.errors.append(
-                        FileError(f"{where}.{key}", "bound_not_integer", {"value": bound})
-                    )
-        choices: tuple[str, ...] = ()
-        if kind == "choice":
-            raw = item.get("choices")
-            if (
-                not isinstance(raw, list)
-                or len(raw) < 2
-                or not all(isinstance(c, str) and c.strip() for c in raw)
-            ):
-                self.errors.append(FileError(f"{where}.choices", "choices_needed"))
-            else:
-                choices = tuple(c.strip() for c in raw)
-                if len(set(choices)) != len(choices):
-                    self.errors.append(
-                        FileError(f"{where}.choices", "duplicate", {"value": ", ".join(choices)})
-                    )
-        elif "choices" in item:
-            self.errors.append(FileError(f"{where}.choices", "choices_only_for_choice"))
-        unit = item.get("unit", "")
-        unit_en = item.get("unit_en", unit)
-        if not isinstance(unit, str) or not isinstance(unit_en, str):
-            self.errors.append(FileError(f"{where}.unit", "missing_text"))
-            unit, unit_en = "", ""
-        if kind == "percent" and low is None:
-            low = "0"
-        if kind == "percent" and high is None:
-            high = "100"
-        return IndicatorSpec(
-            slug=slug,
-            label=self.text(item, where, "label"),
-            label_en=self.text(item, where, "label_en"),
-            type=str(kind),
-            unit=unit.strip(),
-            unit_en=unit_en.strip(),
-            required=required,
-            min_value=low,
-            max_value=high,
-            aggregate=str(aggregate),
-            choices=choices,
-            headline=headline,
+
+_DECIMAL = TypeAdapter(Annotated[Decimal, Field(allow_inf_nan=False)])
+
+
+Text = Annotated[StrictStr, AfterValidator(_stripped), otherwise("missing_text", value=False)]
+Slug = Annotated[Text, AfterValidator(_slug)]
+Unit = Annotated[StrictStr, AfterValidator(str.strip), otherwise("missing_text", value=False)]
+Flag = Annotated[StrictBool, otherwise("bad_bool")]
+Number = Annotated[str, PlainValidator(_number), otherwise("bad_number")]
+Year = Annotated[StrictInt, Field(ge=2000, le=2100), otherwise("bad_year")]
+
+
+def _rows(raw: object) -> object:
+    if isinstance(raw, list) and raw and all(isinstance(row, dict) for row in raw):
+        return raw
+    raise problem("missing_array")
+
+
+def _text(raw: object) -> str:
+    """A value as the rules between entries see it: the text, or "" when it is not one."""
+    return raw.strip() if isinstance(raw, str) else ""
+
+
+def _unique_ids(rows: list[dict[str, Any]], handler: Callable[[Any], Any]) -> Any:
+    """Read on their own, so that a repeated id shows even when its entry has another problem."""
+    ids = [_text(row.get("id")) for row in rows]
+    repeats = [
+        at((i, "id"), "duplicate", value=slug)
+        for i, slug in enumerate(ids)
+        if slug in ids[:i] and slug
+    ]
+    return validated(handler, rows, repeats)
+
+
+E = TypeVar("E", bound=FileTable)
+Entries = Annotated[tuple[E, ...], WrapValidator(_unique_ids), BeforeValidator(_rows)]
+
+
+# --- the tables -----------------------------------------------------------------------------
+
+
+class _Entry(FileTable):
+    closed = False  # an entry may carry keys for other tools
+
+
+class _ClusterTable(_Entry):
+    id: Slug
+    name: Text
+    name_en: Text
+
+
+class DepartmentSpec(_Entry):
+    slug: Slug = Field(validation_alias="id")
+    name: Text
+    name_en: Text
+    merged_into: Text | None = None
+
+
+class IndicatorSpec(_Entry):
+    # The rules between fields read the fields above them that are valid (`info.data`).
+    slug: Slug = Field(validation_alias="id")
+    label: Text
+    label_en: Text
+    type: Annotated[IndicatorType, otherwise("bad_choice", allowed=", ".join(INDICATOR_TYPES))]
+    unit: Unit = ""
+    unit_en: Unit | None = None  # default: the unit
+    required: Flag = True
+    min_value: Number | None = Field(None, validation_alias="min")
+    max_value: Number | None = Field(None, validation_alias="max")
+    aggregate: Annotated[Aggregate, otherwise("bad_choice", allowed=", ".join(AGGREGATES))] = Field(
+        None, validate_default=True
+    )
+    choices: tuple[str, ...] = Field((), validate_default=True)
+    headline: Flag = False
+
+    @field_validator("min_value", "max_value")
+    @classmethod
+    def _bound(cls, bound: str | None, info: ValidationInfo) -> str | None:
+        if bound is None:
+            return bound
+        kind = info.data.get("type")
+        # For the max: the min as read; None when left out, "" when it has a problem of its own.
+        low = info.data.get("min_value", "") if info.field_name == "max_value" else None
+        found = []
+        if kind and kind not in NUMERIC_TYPES and low is None:  # once, for min and max
+            found.append(at((), "range_needs_number", type=kind))
+        if low and Decimal(low) > Decimal(bound):
+            found.append(at((), "max_below_min", min=low, max=bound))
+        if kind == "integer" and Decimal(bound) != Decimal(bound).to_integral_value():
+            found.append(at((), "bound_not_integer", value=bound))
+        if found:
+            fail(found)
+        return bound
+
+    @field_validator("aggregate", mode="before")
+    @classmethod
+    def _default_aggregate(cls, aggregate: Any, info: ValidationInfo) -> Any:
+        if aggregate is None:
+            return "none" if info.data.get("type") in ("text", "choice") else "sum"
+        return aggregate
+
+    @field_validator("aggregate")
+    @classmethod
+    def _aggregate_of_numbers(cls, aggregate: str, info: ValidationInfo) -> str:
+        kind = info.data.get("type")
+        if aggregate in ("sum", "average", "min", "max") and kind and kind not in NUMERIC_TYPES:
+            raise problem("aggregate_needs_number", value=aggregate, type=kind)
+        return aggregate
+
+    @field_validator("choices", mode="before")
+    @classmethod
+    def _choices(cls, raw: Any, info: ValidationInfo) -> tuple[str, ...]:
+        kind = info.data.get("type")
+        if kind != "choice":
+            if kind is not None and raw != ():
+                raise problem("choices_only_for_choice")
+            return ()
+        if not (
+            isinstance(raw, list)
+            and len(raw) >= 2
+            and all(isinstance(choice, str) and choice.strip() for choice in raw)
+        ):
+            raise problem("choices_needed")
+        choices = tuple(choice.strip() for choice in raw)
+        if len(set(choices)) != len(choices):
+            raise problem("duplicate", value=", ".join(choices))
+        return choices
+
+    @field_validator("headline")
+    @classmethod
+    def _headline_is_a_number(cls, headline: bool, info: ValidationInfo) -> bool:
+        kind = info.data.get("type")
+        if headline and kind is not None and kind not in NUMERIC_TYPES:
+            raise problem("range_needs_number", type=kind)
+        return headline
+
+    @model_validator(mode="after")
+    def _defaults(self) -> IndicatorSpec:
+        """The English unit is the unit unless given; a percentage runs from 0 to 100."""
+        percent = self.type == "percent"
+        return self.model_copy(
+            update={
+                "unit_en": self.unit if self.unit_en is None else self.unit_en,
+                "min_value": "0" if percent and self.min_value is None else self.min_value,
+                "max_value": "100" if percent and self.max_value is None else self.max_value,
+            }
         )
+
+
+class OfficesSpec(_Entry):
+    term: Year
+    head: Text
+    deputy: Text | None = None
+
+    @field_validator("deputy")
+    @classmethod
+    def _not_the_head(cls, deputy: str | None, info: ValidationInfo) -> str | None:
+        if deputy is not None and deputy == info.data.get("head"):
+            raise problem("same_as_head", value=deputy)
+        return deputy
+
+
+class _ClusterFile(FileTable):
+    cluster: Annotated[_ClusterTable, table("missing_table", and_its_fields=True)]
+    departments: Entries[DepartmentSpec]
+    indicators: Entries[IndicatorSpec]
+    offices: Annotated[OfficesSpec, table("missing_table", and_its_fields=True)] | None = None
+    schedule: ScheduleTable | None = None
+    elections: Annotated[RulesTable, table("missing_table")] | None = None
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _department_references(cls, data: Any, handler: Callable[[Any], Any]) -> Any:
+        """Departments and offices name departments by id. Read on their own, so that these
+        problems show even when an entry has another problem."""
+        if not isinstance(data, dict):
+            return handler(data)
+        rows = data.get("departments")
+        rows = rows if isinstance(rows, list) and all(isinstance(r, dict) for r in rows) else []
+        named = [(_text(row.get("id")), _text(row.get("merged_into")) or None) for row in rows]
+        known = {slug for slug, _ in named}
+        active = {slug for slug, merged_into in named if merged_into is None}
+        found = [
+            at(("departments", i, "merged_into"), "unknown_department", value=merged_into)
+            for i, (slug, merged_into) in enumerate(named)
+            if merged_into is not None and (merged_into not in known or merged_into == slug)
+        ]
+        if rows and not active:
+            found.append(at(("departments",), "no_active_department"))
+        offices = data.get("offices")
+        for key in ("head", "deputy"):
+            slug = _text(offices.get(key)) if isinstance(offices, dict) else ""
+            if slug and slug not in active:
+                found.append(at(("offices", key), "unknown_department", value=slug))
+        return validated(handler, data, found)
+
+
+@dataclass(frozen=True)
+class ClusterSpec:
+    id: str
+    name: str
+    name_en: str
+    departments: tuple[DepartmentSpec, ...]
+    indicators: tuple[IndicatorSpec, ...]
+    offices: OfficesSpec | None
+    schedule: ScheduleSpec = DEFAULT_SCHEDULE
+    elections: dict[str, Any] | None = None  # the validated [elections] table, as written
