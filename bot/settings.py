@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
@@ -28,7 +28,10 @@ class SettingsError(Exception):
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
-    telegram_bot_token: str = Field(default="", validation_alias="TELEGRAM_BOT_TOKEN", repr=False)
+    # A SecretStr: repr(), str() and logs show "**********"; require_token() gives the text.
+    telegram_bot_token: SecretStr = Field(
+        default=SecretStr(""), validation_alias="TELEGRAM_BOT_TOKEN"
+    )
     database_url: str = Field(
         default="sqlite+aiosqlite:///clusterbot.db", validation_alias="DATABASE_URL"
     )
@@ -69,7 +72,7 @@ class Settings(BaseSettings):
         return ZoneInfo(self.timezone)
 
     def require_token(self) -> str:
-        token = self.telegram_bot_token.strip()
+        token = self.telegram_bot_token.get_secret_value().strip()
         if not token:
             raise SettingsError("TELEGRAM_BOT_TOKEN", "missing")
         if ":" not in token:
