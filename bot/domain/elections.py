@@ -235,8 +235,14 @@ class RulesTable(FileTable):
 
     @model_validator(mode="after")
     def _workable(self) -> RulesTable:
-        if problems := self.rules().problems():
-            fail([at((code.removeprefix("bad_"),), code) for code in problems])
+        found = []
+        for code in self.rules().problems():
+            key = code.removeprefix("bad_")
+            # The value as written: the command line's words for bad_offices show it.
+            value = list(self.offices) if key == "offices" else getattr(self, key)
+            found.append(at((key,), code, value=str(value)))
+        if found:
+            fail(found)
         return self
 
     def rules(self) -> ElectionRules:

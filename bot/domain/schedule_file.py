@@ -334,7 +334,9 @@ class _DayRule(FileTable):
     def _one_base(cls, data: Any) -> Any:
         if isinstance(data, dict) and sum(base in data for base in get_args(DayBase)) != 1:
             raise problem(
-                "bad_day_rule", allowed="days_after_end or working_days_after_end (one of them)"
+                "bad_day_rule",
+                value=str(data),  # the command line's words show it
+                allowed="days_after_end or working_days_after_end (one of them)",
             )
         return data
 
