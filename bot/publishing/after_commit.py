@@ -114,12 +114,17 @@ class AfterCommit:
                     self.lost += 1
                     log.warning("a direct message could not be sent after %d tries", attempt + 1)
 
-    async def stop(self) -> None:
-        """At shutdown: what is still running stops (fan-outs are finished by the next start's
-        tick; a direct message not yet sent is lost, see the module's doc)."""
-        for task in list(self.tasks):
+    async def stop(self, grace: float = 5.0) -> None:
+        """At shutdown: what is running may finish for ``grace`` seconds, then it is cancelled
+        (fan-outs are finished by the next start's tick; a direct message not yet sent is lost,
+        see the module's doc). Cancelling at once would cut database calls half-way and leave
+        their connections to the garbage collector."""
+        if not self.tasks:
+            return
+        _, late = await asyncio.wait(list(self.tasks), timeout=grace)
+        for task in late:
             task.cancel()
-        await asyncio.gather(*list(self.tasks), return_exceptions=True)
+        await asyncio.gather(*late, return_exceptions=True)
 
     async def settled(self, timeout: float = 30) -> None:
         """Until nothing started here is still running."""
