@@ -143,17 +143,20 @@ class EffectWorker:
     async def _dispatch(self) -> float:
         """Start what may go now; returns how long to sleep unless woken."""
         now = self.clock()
-        if self._last_sweep is None or (now - self._last_sweep).total_seconds() > 10:
-            self._last_sweep = now
-            async with self.db.session() as session:
-                dropped = await effects.drop_expired(session, now)
-            if dropped:
-                log.info("dropped %d answers nobody waits for any more", dropped)
         # A read: on SQLite it never waits for (or holds up) a writer. Effects carried out
         # while it reads may still be in its snapshot: they are skipped (finished_now).
         self._finished_now.clear()
         async with self.db.session(write=False) as session:
             rows = await effects.pending(session)
+        expired = any(r.expires_at is not None and r.expires_at < now for r in rows)
+        # Expired answers are dropped in a write transaction, so only when the read saw one,
+        # and at most every 10 s.
+        if expired and (self._last_sweep is None or (now - self._last_sweep).total_seconds() > 10):
+            self._last_sweep = now
+            async with self.db.session() as session:
+                dropped = await effects.drop_expired(session, now)
+            if dropped:
+                log.info("dropped %d answers nobody waits for any more", dropped)
         next_due: datetime | None = None
         seen_send: set[int] = set()
         waiting = False

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
+from datetime import timedelta
 
 import pytest
 
+from bot.clock import system_clock
 from bot.emulator import ApiError, BotApiEmulator
 from bot.emulator.harness import Harness
+from storage import effects
 from tests.conftest import CLUSTER, GROUP, Clock, Cluster
 
 PAST = "Đã nộp:"
@@ -314,3 +317,36 @@ async def test_a_post_to_the_old_group_id_follows_chat_migrated(cluster: Cluster
     async with c.h.db.session() as session:  # type: ignore[union-attr]
         row = await clusters.get_cluster(session, CLUSTER)
         assert row is not None and row.group_chat_id == supergroup.id
+
+
+async def test_a_group_answer_nobody_waits_for_is_dropped_not_sent_late(cluster: Cluster) -> None:
+    """A group's answer keeps for 3 minutes (GROUP_REPLY_TTL) of the host's time, on which
+    effects are due and retried: while Telegram fails the group, the worker retries it; once
+    it has expired it is dropped, and nothing old turns up when the group can be reached."""
+    h, emu = cluster.h, cluster.emu
+    assert h.app is not None and h.db is not None
+    worker = h.app.bot_data["effects"]
+    ahead = timedelta(0)
+    worker.clock = lambda: system_clock() + ahead  # the host's time, which the test moves
+    failing = True
+    tried: list[str] = []
+
+    def group_down(method: str, chat: int | None) -> ApiError | None:
+        if chat != GROUP or not failing:
+            return None
+        tried.append(method)
+        return ApiError(502, "Bad Gateway")
+
+    fail_when(emu, group_down)
+    before = len(emu.messages(GROUP))
+    update = await emu.send_text(cluster.head, GROUP, "/status")
+    assert update is not None
+    await h.tracker.wait(update)
+    await emu.wait_until(lambda: bool(tried))  # the answer was tried, and failed
+    ahead = timedelta(minutes=4)
+    failing = False
+    worker.wake()
+    await h.settled()
+    assert len(emu.messages(GROUP)) == before  # nothing sent late
+    async with h.db.session(write=False) as s:
+        assert await effects.pending_in_chat(s, GROUP) == 0
