@@ -111,7 +111,7 @@ async def _admin_command(args: argparse.Namespace, settings: Settings) -> int:
         if args.command == "invite":
             return await _invite(db, args, settings)
         if args.command == "export":
-            from bot.reports.export_cli import export_command
+            from bot.cli_export import export_command
 
             return await export_command(
                 db, args.cluster, args.period, args.format, args.output, lang=lang

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
+from bot.cli_export import export_command
 from bot.domain.cluster_file import load_cluster_file
-from bot.reports.export_cli import export_command
 from storage import clusters, migrate
 from storage.database import Database
 from tests.conftest import CLUSTER, EXAMPLE
