@@ -7,7 +7,7 @@ import json
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.domain.schedule_file import DEFAULT_SCHEDULE, ScheduleSpec, parse_schedule
+from bot.domain.schedule_file import DEFAULT_SCHEDULE, ScheduleSpec
 from storage.models import Cluster
 from storage.models_delivery import ClusterSchedule
 from storage.types import utcnow
@@ -31,10 +31,7 @@ async def save_schedule(session: AsyncSession, cluster_id: str, spec: ScheduleSp
 
 
 def _decode(data: str) -> ScheduleSpec:
-    spec, errors = parse_schedule({"schedule": json.loads(data)})
-    if spec is None:  # written by save_schedule, so only a hand-edited row gets here
-        raise ValueError(f"stored schedule is invalid: {errors}")
-    return spec
+    return ScheduleSpec.from_data(json.loads(data))
 
 
 async def load_schedule(session: AsyncSession, cluster_id: str) -> ScheduleSpec:

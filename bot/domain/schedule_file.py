@@ -186,8 +186,16 @@ class ScheduleSpec:
             return start <= local < end
         return local >= start or local < end
 
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> ScheduleSpec:
+        """The spec :meth:`to_data` wrote (read back by the same rules as the file)."""
+        spec, errors = parse_schedule({"schedule": data})
+        if spec is None:  # only data that to_data did not write, e.g. a hand-edited row
+            raise ValueError(f"not a schedule's data: {errors}")
+        return spec
+
     def to_data(self) -> dict[str, Any]:
-        """A JSON-safe `[schedule]` table that :func:`parse_schedule` reads back unchanged."""
+        """A JSON-safe `[schedule]` table that :meth:`from_data` reads back unchanged."""
         data: dict[str, Any] = {
             "auto_open": list(self.auto_open),
             "open": self.open.to_data(),

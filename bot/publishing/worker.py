@@ -81,6 +81,7 @@ class EffectWorker:
         self.settle_horizon = 5.0
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
+        self._wakes = 0  # how many wake()s so far: a look that began before one is stale
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self._tasks: set[asyncio.Task[None]] = set()
@@ -116,6 +117,7 @@ class EffectWorker:
 
     def wake(self) -> None:
         """Something was committed: look now."""
+        self._wakes += 1
         self._idle.clear()
         self._wake.set()
 
@@ -143,6 +145,7 @@ class EffectWorker:
     async def _dispatch(self) -> float:
         """Start what may go now; returns how long to sleep unless woken."""
         now = self.clock()
+        wakes = self._wakes
         # A read: on SQLite it never waits for (or holds up) a writer. Effects carried out
         # while it reads may still be in its snapshot: they are skipped (finished_now).
         self._finished_now.clear()
@@ -187,7 +190,9 @@ class EffectWorker:
                 continue
             self._start(row)
         soon = next_due is not None and (next_due - now).total_seconds() < self.settle_horizon
-        if not self._tasks and not waiting and not soon:
+        # Idle only if nothing was committed since this look began: its read may have started
+        # before that commit and missed what it queued (the next look, woken, will see it).
+        if not self._tasks and not waiting and not soon and wakes == self._wakes:
             self._idle.set()
         if next_due is None:
             return 5.0
