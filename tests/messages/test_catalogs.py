@@ -49,7 +49,8 @@ def problems(catalog: Catalog, wanted: dict[Key, tuple[str, ...]]) -> list[str]:
             continue
         if entry.fuzzy:
             found.append(f"fuzzy {where}")
-        strings = entry.string if isinstance(entry.string, tuple) else (entry.string,)
+        raw = entry.string
+        strings = tuple(raw) if isinstance(raw, (tuple, list)) else (raw or "",)
         if not strings or not all(strings):
             found.append(f"untranslated {where}")
             continue

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import Any
 
 import pytest
 
@@ -56,7 +57,7 @@ def test_plurals_follow_each_language(lang: str, days_left: int, expected: str) 
 
 
 def test_placeholders_are_escaped_and_formatted_in_the_readers_language() -> None:
-    args = {"period": "2023-Q4", "deadline": date(2024, 1, 15)}
+    args: dict[str, Any] = {"period": "2023-Q4", "deadline": date(2024, 1, 15)}
     assert "Quý IV/2023" in render("vi", "rounds.opened", **args)
     assert "15/01/2024" in render("en", "rounds.opened", **args)
     text = render("vi", "rounds.no_such_round", value="<b>&")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextvars
 from datetime import UTC, date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from messages.render import current_zone, render, use_zone, zone
@@ -11,7 +12,7 @@ from messages.render import current_zone, render, use_zone, zone
 AT = datetime(2024, 1, 14, 20, 30, tzinfo=UTC)  # 15/01 03:30 in Hà Nội, 15/01 05:30 in Tokyo
 
 
-def saved(lang: str = "vi", **kw: object) -> str:
+def saved(lang: str = "vi", **kw: Any) -> str:
     return render(lang, "reporting.saved", period="2023", revision=1, at=AT, late=False, **kw)
 
 
