@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type information
 import pytest
 
 from bot.emulator import EmuUser
@@ -136,6 +136,12 @@ class Cluster:
         """After the harness restored a snapshot of a set-up cluster: its people."""
         self.admin = self.emu.users[9000]
         self.officers = {slug: self.emu.users[1001 + n] for n, slug in enumerate(SLUGS)}
+
+    @property
+    def clock(self) -> Clock:
+        """The harness's injected clock (the ``clock`` fixture), to move."""
+        assert isinstance(self.h.clock, Clock)
+        return self.h.clock
 
     @property
     def head(self) -> EmuUser:

@@ -229,6 +229,7 @@ async def test_simultaneous_confirmations_edit_one_progress_message(cluster: Clu
     for slug, user in c.officers.items():
         card = cards[slug]
         data = next(d for label, d in card.buttons if "Xác nhận" in label)
+        assert data is not None
         updates.append(await emu.press(user, user.id, card.message_id, data))
     for update_id in updates:
         assert update_id is not None
@@ -254,6 +255,7 @@ async def test_an_edited_answer_is_not_stored_twice_by_a_race(cluster: Cluster) 
     )
     card = replies[-1]
     data = next(d for label, d in card.buttons if "Xác nhận" in label)
+    assert data is not None
     ids = [await c.emu.press(user, user.id, card.message_id, data) for _ in range(5)]
     for update_id in ids:
         assert update_id is not None

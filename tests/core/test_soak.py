@@ -121,6 +121,7 @@ async def test_fifty_officers_report_while_telegram_fails(
         await emu.wait_until(lambda: any(m.buttons for m in emu.messages(user)), timeout=60)
         card = [m for m in emu.messages(user) if m.buttons][-1]
         data = next(d for label, d in card.buttons if "Xác nhận" in label)
+        assert data is not None
         await emu.press(user, user.id, card.message_id, data)
 
     await asyncio.wait_for(asyncio.gather(*(report(u) for u in officers)), 120)
@@ -141,6 +142,7 @@ async def test_fifty_officers_report_while_telegram_fails(
         "reset",
         "forbidden",
     }
+    assert h.db is not None
     async with h.db.session() as s:
         stored = (await s.exec(select(func.count()).select_from(Submission))).one()
         revisions = (await s.exec(select(func.max(Submission.revision)))).one()
@@ -200,6 +202,7 @@ async def test_fifty_officers_vote_and_acknowledge_while_telegram_fails(
             m for m in emu.messages(user) if m.buttons and "Phiếu trắng" in m.button_texts[-1]
         ][-1]
         data = next(d for label, d in ballot.buttons if "Tuyên Quang" in label)
+        assert data is not None
         await emu.press(user, user.id, ballot.message_id, data)
 
     await asyncio.wait_for(asyncio.gather(*(vote(u) for u in reachable)), 180)
@@ -226,6 +229,7 @@ async def test_fifty_officers_vote_and_acknowledge_while_telegram_fails(
     async def acknowledge(user: EmuUser) -> None:
         copy = next(m for m in emu.messages(user) if ANNOUNCEMENT in m.text and m.buttons)
         ack = next(d for label, d in copy.buttons if "Đã nhận" in label)
+        assert ack is not None
         await emu.press(user, user.id, copy.message_id, ack)
 
     await asyncio.wait_for(asyncio.gather(*(acknowledge(u) for u in received)), 120)

@@ -252,7 +252,7 @@ def test_any_data_decodes_or_raises_callback_data_error(data: str) -> None:
         lambda: cb.RoundPeriod("2023:Q4"),
         lambda: cb.RoundPeriod("²⁰²³"),
         lambda: cb.ReplaceStart(1, "short"),
-        lambda: cb.Vote(True, 1),  # type: ignore[arg-type]
+        lambda: cb.Vote(True, 1),
     ],
 )
 def test_a_value_its_field_does_not_allow_fails_when_built(build: Any) -> None:

@@ -499,6 +499,7 @@ async def test_get_updates_long_poll_wakes_up(emu: BotApiEmulator, bot: Bot, lan
     assert emu.fetched_update_id == 0
     again = await bot.get_updates(timeout=0)
     assert [u.update_id for u in again] == [update_id]
+    assert update_id is not None
     assert await bot.get_updates(offset=update_id + 1, timeout=0) == ()
     assert emu.fetched_update_id == update_id
     await emu.wait_fetched(update_id, timeout=1)
@@ -643,7 +644,7 @@ async def test_application_command_handler(
     async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         assert update.effective_user is not None and update.effective_message is not None
         seen.append(
-            (update.effective_user.id, update.effective_user.language_code, list(context.args))
+            (update.effective_user.id, update.effective_user.language_code, list(context.args or []))
         )
         await update.effective_message.reply_html(
             f"Chào <b>{update.effective_user.first_name}</b>!",

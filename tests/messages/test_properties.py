@@ -97,7 +97,7 @@ def _counting() -> Iterator[list[int]]:
 
         return wrapper
 
-    splitting._char_token.cache_clear()  # type: ignore[attr-defined]
+    splitting._char_token.cache_clear()
     try:
         for name, f in originals.items():
             setattr(splitting, name, counted(f))

@@ -78,9 +78,10 @@ async def test_an_invite_works_once_even_when_raced(db: Database) -> None:
     async with db.session() as s:
         await clusters.apply_cluster_spec(s, load_cluster_file(EXAMPLE))
         department = await clusters.find_department_by_slug(s, CLUSTER, "bac-kan")
+        assert department is not None
         invite = await people.create_invite(
             s, CLUSTER, "officer", department.id, timedelta(days=7), now=NOW
-        )  # type: ignore[union-attr]
+        )
 
     async def redeem(user_id: int) -> str:
         async with db.session() as s:
@@ -102,25 +103,26 @@ async def test_a_revision_is_all_or_nothing_and_conflicts_are_refused(db: Databa
         row = await rounds.open_round(
             s, CLUSTER, "2023", date(2023, 1, 1), date(2024, 1, 15), None, opened_at=NOW
         )
-    values = {i.id: "5" for i in indicators if i.id}
+    values: dict[int, str | None] = {i.id: "5" for i in indicators if i.id}
+    assert row.id is not None and department.id is not None
     async with db.session() as s:
         await submissions.save_revision(
             s, row.id, department.id, values, by=1, late=False, expected_revision=0, at=NOW
-        )  # type: ignore[arg-type]
+        )
     async with db.session() as s:
         with pytest.raises(submissions.RevisionConflict):
             await submissions.save_revision(
                 s, row.id, department.id, values, by=2, late=False, expected_revision=0, at=NOW
-            )  # type: ignore[arg-type]
+            )
     broken = dict(values)
     broken[999999] = "1"  # no such indicator: the foreign key refuses the whole revision
     with pytest.raises(IntegrityError, match="(?i)foreign key"):
         async with db.session() as s:
             await submissions.save_revision(
                 s, row.id, department.id, broken, by=2, late=False, expected_revision=1, at=NOW
-            )  # type: ignore[arg-type]
+            )
     async with db.session() as s:
-        history = await submissions.list_revisions(s, row.id, department.id)  # type: ignore[arg-type]
+        history = await submissions.list_revisions(s, row.id, department.id)
         assert [r.submission.revision for r in history] == [1]
 
 

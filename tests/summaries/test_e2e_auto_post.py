@@ -49,7 +49,7 @@ async def test_closing_by_the_schedule_posts_the_summary_once(cluster: Cluster) 
     await cluster.submit("bac-giang", values(1))
     assert cluster.h.app is not None
     # Past the deadline and its 3 working days of grace: the schedule closes the round.
-    cluster.h.clock.now = datetime(2024, 1, 22, 1, 30, tzinfo=UTC)  # type: ignore[attr-defined]
+    cluster.clock.now = datetime(2024, 1, 22, 1, 30, tzinfo=UTC)
     await get_scheduler(cluster.h.app).tick()
     await get_scheduler(cluster.h.app).tick()
     await cluster.h.settled()

@@ -41,13 +41,13 @@ async def stored_round(
         row = await rounds.open_round(
             s, CLUSTER, period, p.start, p.end + timedelta(days=15), None, opened_at=at
         )
-        departments = {d.slug: d.id for d in await clusters.list_departments(s, CLUSTER)}
-        indicators = [i.id for i in await clusters.list_indicators(s, CLUSTER)]
+        departments = {d.slug: d.id or 0 for d in await clusters.list_departments(s, CLUSTER)}
+        indicators = [i.id for i in await clusters.list_indicators(s, CLUSTER) if i.id is not None]
         assert row.id is not None
         for n, slug in enumerate(SLUGS):
             if slug in skip:
                 continue
-            stored = dict(zip(indicators, values(n, scale), strict=True))
+            stored: dict[int, str | None] = dict(zip(indicators, values(n, scale), strict=True))
             await submissions.save_revision(
                 s, row.id, departments[slug], stored, by=1001 + n, late=False, expected_revision=0,
                 at=datetime.combine(p.end, datetime.min.time(), UTC),
@@ -72,7 +72,7 @@ async def test_summary_with_a_missing_and_a_late_department(cluster: Cluster) ->
         if slug in ("thai-nguyen", "yen-bai"):
             continue
         await cluster.submit(slug, values(n))
-    cluster.h.clock.advance(days=12)  # type: ignore[attr-defined]  # 17/01/2024: past the deadline
+    cluster.clock.advance(days=12)  # 17/01/2024: past the deadline
     await cluster.submit("thai-nguyen", values(2))
     replies = await cluster.h.say(cluster.officers["bac-giang"], GROUP, "/summary")
     assert_valid(replies)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from typing import Any
 
 from openpyxl import Workbook, load_workbook
 
@@ -21,7 +22,7 @@ async def get_template(cluster: Cluster, slug: str, command: str = "/template") 
     return document.data
 
 
-def fill(data: bytes, cells: dict[str, object], edit=None) -> bytes:  # noqa: ANN001
+def fill(data: bytes, cells: dict[str, Any], edit=None) -> bytes:  # noqa: ANN001
     wb = load_workbook(io.BytesIO(data))
     ws = wb.worksheets[0]
     for ref, value in cells.items():
@@ -45,7 +46,7 @@ async def nothing_stored(cluster: Cluster, slug: str) -> bool:
     db = cluster.h.db
     assert db is not None
     async with db.session() as s:
-        departments = {d.slug: d.id for d in await clusters.list_departments(s, CLUSTER)}
+        departments = {d.slug: d.id or 0 for d in await clusters.list_departments(s, CLUSTER)}
         drafts = [await s.get(Draft, cluster.officers[slug].id)]
         latest = None
         from storage import rounds

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -94,7 +95,7 @@ def _line(summary, slug):  # noqa: ANN001, ANN202
 
 
 async def test_round_summary_with_revisions_missing_and_late(db: Database) -> None:
-    rows = {k: v for k, v in FULL.items() if k != "yen-bai"}
+    rows: dict[str, Any] = {k: v for k, v in FULL.items() if k != "yen-bai"}
     # Thái Nguyên submitted late, then corrected twice: the latest revision counts.
     rows["thai-nguyen"] = (*FULL["thai-nguyen"], True, [
         ("1", "1", "1", "1", None), ("170", "22", "48", "95", "Sửa lần 2"),

@@ -6,6 +6,7 @@ import io
 import zipfile
 from collections.abc import Callable
 from datetime import date, datetime
+from typing import Any
 
 import pytest
 from openpyxl import Workbook, load_workbook
@@ -36,7 +37,7 @@ def target(**kw: object) -> TemplateTarget:
     return TemplateTarget(**base)  # type: ignore[arg-type]
 
 
-def fill(data: bytes, cells: dict[str, object], edit: Callable | None = None) -> bytes:
+def fill(data: bytes, cells: dict[str, Any], edit: Callable | None = None) -> bytes:
     """What an officer does in Excel: type into cells (and maybe break something)."""
     wb = load_workbook(io.BytesIO(data))
     ws = wb.worksheets[0]
@@ -257,7 +258,9 @@ def test_macros_are_refused() -> None:
 
 def test_a_workbook_that_is_not_our_template() -> None:
     wb = Workbook()
-    wb.active["A1"] = "Số liệu"
+    ws = wb.active
+    assert ws is not None
+    ws["A1"] = "Số liệu"
     out = io.BytesIO()
     wb.save(out)
     assert rejected(out.getvalue()).code == "not_template"
@@ -298,14 +301,14 @@ def test_indicators_changed_since_the_template() -> None:
 
 def test_other_cluster_round_or_department() -> None:
     identity = read_template(fill(build_template(target(), "vi"), GOOD), INDICATORS).identity
-    mine = {
+    mine: dict[str, Any] = {
         "cluster_id": "trung-du",
         "department": DEPARTMENTS[0],
         "round_id": 5,
         "period": "2023-Q4",
     }
-    check_identity(identity, **mine)  # type: ignore[arg-type]
-    cases = [
+    check_identity(identity, **mine)
+    cases: list[tuple[dict[str, Any], str, dict[str, str]]] = [
         ({"cluster_id": "khac"}, "other_cluster", {}),
         ({"department": DEPARTMENTS[1]}, "other_department", {"department": "Sở Nội vụ Bắc Kạn"}),
         (
@@ -317,7 +320,7 @@ def test_other_cluster_round_or_department() -> None:
     ]
     for change, code, params in cases:
         with pytest.raises(UploadRejected) as caught:
-            check_identity(identity, **{**mine, **change},  # type: ignore[arg-type]
+            check_identity(identity, **{**mine, **change},
                            department_names={1: "Sở Nội vụ Bắc Kạn"})  # fmt: skip
         assert caught.value.code == code and caught.value.params == params
         for lang in ("vi", "en"):

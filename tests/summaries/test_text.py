@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 
@@ -157,7 +158,7 @@ def test_every_command_message_is_valid_html(lang: str) -> None:
         CellProblem("F11", RATE, "bad_cell"),
         CellProblem("F12", RATE, "above_max", {"max": "100", "value": "125"}, "125"),
     ]
-    messages = {
+    messages: dict[str, dict[str, Any]] = {
         "no_summary": {"period": "2023-Q4"},
         "bad_period": {"text": "quý <9>"},
         "chart_usage": {"indicators": [STAFF, RATE]},
