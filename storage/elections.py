@@ -1,4 +1,9 @@
-"""Elections in the database: creating, opening, voting, closing, deciding, the minutes.
+"""Elections in the database: what is loaded and saved to create, open, vote, close, decide.
+
+Storage only loads and saves. The rules (who may stand, whether a ballot counts, the count)
+are applied by `bot.services.elections`, between a "lock and load" here (`claim_opening`,
+`lock_round_for_vote`, `claim_close`) and the "record" functions, in the same session, so
+each vote and each close is still one transaction whose first statement locks the round.
 
 Keeping a secret ballot secret
 ==============================
@@ -24,10 +29,11 @@ memory.
   changed. The cost is one UPDATE of ~roll-size rows per vote.
 * Votes of one round are serialized by a write on the round row taken first in the transaction
   (`_lock_round`), which also makes "vote after close" and "close" exclusive.
-* Nothing here logs. The receipt and the key are returned to the caller, which shows them to
-  the department's officers only; they must not pass through a table (e.g. an outbox) that
-  also names the recipient. SQL logging (sqlalchemy.engine at INFO) would print the
-  parameters of both writes of one transaction next to each other: keep it off in production.
+* Nothing here logs. The receipt and the key are made by the service, which gives storage
+  only the key's hash and shows both to the department's officers only; they must not pass
+  through a table (e.g. an outbox) that also names the recipient. SQL logging
+  (sqlalchemy.engine at INFO) would print the parameters of both writes of one transaction
+  next to each other: keep it off in production.
 
 Replacing a ballot: the department keeps a ballot key that the server never stores in clear.
 The key rides in the callback data of the "replace" button on the receipt messages sent to the

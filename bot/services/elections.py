@@ -1,7 +1,10 @@
 """Elections: setting one up, following and closing it, deciding, voting, the minutes.
 
-Every press is checked again in the database (`storage.elections`) and against the presser's
-role: the button data only names a round and a choice. State changes (opened, a result,
+Every press is checked again against what the database holds and the presser's role: the
+button data only names a round and a choice. The election rules (bot.domain.elections) are
+applied here: storage locks the round and loads what a decision needs, this module decides,
+and storage records the result, all in the caller's transaction (see "The rules applied to
+the stored election" below). State changes (opened, a result,
 decided, the handover) queue their group post in the delivery log in the same transaction as
 the change, so they go out exactly once even across a restart; an Outcome's ``FanOut
 ("election")`` sends them right after the commit, and the election job's tick sends whatever a

@@ -1,4 +1,5 @@
-"""Elections in the database, on SQLite and PostgreSQL: the whole life of an election."""
+"""Elections on SQLite and PostgreSQL, the whole life of one: the service (bot.services.elections)
+applying the rules over what storage locks, loads and records."""
 
 from __future__ import annotations
 
