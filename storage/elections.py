@@ -1,4 +1,9 @@
-"""Elections in the database: creating, opening, voting, closing, deciding, the minutes.
+"""Elections in the database: what is loaded and saved to create, open, vote, close, decide.
+
+Storage only loads and saves. The rules (who may stand, whether a ballot counts, the count)
+are applied by `bot.services.elections`, between a "lock and load" here (`claim_opening`,
+`lock_round_for_vote`, `claim_close`) and the "record" functions, in the same session, so
+each vote and each close is still one transaction whose first statement locks the round.
 
 Keeping a secret ballot secret
 ==============================
@@ -24,10 +29,11 @@ memory.
   changed. The cost is one UPDATE of ~roll-size rows per vote.
 * Votes of one round are serialized by a write on the round row taken first in the transaction
   (`_lock_round`), which also makes "vote after close" and "close" exclusive.
-* Nothing here logs. The receipt and the key are returned to the caller, which shows them to
-  the department's officers only; they must not pass through a table (e.g. an outbox) that
-  also names the recipient. SQL logging (sqlalchemy.engine at INFO) would print the
-  parameters of both writes of one transaction next to each other: keep it off in production.
+* Nothing here logs. The receipt and the key are made by the service, which gives storage
+  only the key's hash and shows both to the department's officers only; they must not pass
+  through a table (e.g. an outbox) that also names the recipient. SQL logging
+  (sqlalchemy.engine at INFO) would print the parameters of both writes of one transaction
+  next to each other: keep it off in production.
 
 Replacing a ballot: the department keeps a ballot key that the server never stores in clear.
 The key rides in the callback data of the "replace" button on the receipt messages sent to the
@@ -96,11 +102,7 @@ from bot.domain.elections import (
     BallotContext,
     ElectionPlan,
     ElectionRules,
-    Minutes,
     Mode,
-    OfficeRecord,
-    Outcome,
-    RoundRecord,
     Tally,
 )
 from storage.clusters import get_current_offices, list_departments
@@ -130,31 +132,9 @@ class ElectionError(Exception):
         self.codes = codes
 
 
-@dataclass(frozen=True)
-class VoteResult:
-    status: str  # "ok", or why the ballot was refused (bot.domain.elections.refuse_ballot)
-    receipt: str | None = None  # secret mode: the receipt code, to show the department
-    key: str | None = None  # secret mode: the ballot key, only for the "replace" button
-    replaced: bool = False
-
-    @property
-    def ok(self) -> bool:
-        return self.status == "ok"
-
-
-@dataclass(frozen=True)
-class RoundClosed:
-    round: ElectionRound
-    office: ElectionOffice
-    tally: Tally
-    next_round: ElectionRound | None  # a re-ballot or the next office's first round
-    election_closed: bool
-    receipts: tuple[str, ...]  # secret mode: the receipt codes counted, sorted
-
-
 def rules_of(election: Election) -> ElectionRules:
     return ElectionRules(
-        mode=rules_.Mode(election.mode),
+        mode=Mode(election.mode),
         quorum=rules_.parse_fraction(election.quorum),
         majority=rules_.parse_fraction(election.majority),
         majority_of=election.majority_of,
@@ -179,11 +159,9 @@ async def create_election(
     now: datetime,
     draft: bool = False,
 ) -> Election:
-    """Store a planned election: "scheduled" (`open_election` starts it), or "draft" while the
-    head is still setting it up (`update_draft`, then `schedule_draft`)."""
-    problems = plan.problems()
-    if problems:
-        raise ElectionError(*problems)
+    """Store a planned election (checked by the service: `bot.services.elections.create_election`):
+    "scheduled" (the service opens it), or "draft" while the head is still setting it up
+    (`update_draft`). ElectionError when another one runs or a candidate is not a member."""
     if await find_active_election(session, cluster_id) is not None:
         raise ElectionError("already_running")
     members = {d.id for d in await list_departments(session, cluster_id)}
@@ -280,8 +258,21 @@ async def discard_draft(session: AsyncSession, election_id: int) -> bool:
     return bool(result.rowcount == 1)
 
 
-async def open_election(session: AsyncSession, election_id: int, now: datetime) -> Election:
-    """Fix the roll (member departments now), its fingerprint, and open the first round."""
+@dataclass(frozen=True)
+class Opening:
+    """An election just claimed for opening (state "open", not flushed to a roll yet), and what
+    the service needs to check before the roll is recorded."""
+
+    election: Election
+    departments: list[Department]  # the roll to be, in order
+    candidates: list[int]
+    offices: list[ElectionOffice]
+
+
+async def claim_opening(session: AsyncSession, election_id: int, now: datetime) -> Opening:
+    """Mark the election open (once: ElectionError otherwise) and load its roll, candidates
+    and offices. The caller checks them and then calls `record_roll`; on a refusal it rolls
+    the claim back (a savepoint)."""
     if await find_active_election_id(session, election_id) is not None:
         raise ElectionError("already_running")
     previous = (await _election(session, election_id)).state
@@ -301,28 +292,28 @@ async def open_election(session: AsyncSession, election_id: int, now: datetime) 
     if not departments:
         raise ElectionError("empty_roll")
     roll = [d.id for d in departments if d.id is not None]
-    election.roll_fingerprint = rules_.roll_fingerprint(d.slug for d in departments)
     election.outgoing_head_id = (
         await get_current_offices(session, election.cluster_id, election.term - 1)
     ).get(HEAD)
     candidates = await list_election_candidates(session, election, roll)
     offices = await list_offices(session, election_id)
-    rules = rules_of(election)
-    staffing = rules_.staffing_problems(
-        [o.role for o in offices], candidates, rules, election.outgoing_head_id
-    )
-    if staffing:
-        raise ElectionError("too_few_candidates", *staffing)
+    return Opening(election, departments, candidates, offices)
+
+
+async def record_roll(
+    session: AsyncSession, election: Election, roll: list[int], fingerprint: str
+) -> None:
+    """Fix the roll of an election being opened, with its published fingerprint."""
+    assert election.id is not None
+    election.roll_fingerprint = fingerprint
     for position, department_id in enumerate(roll):
         session.add(
             ElectionRollEntry(
-                election_id=election_id, department_id=department_id, position=position
+                election_id=election.id, department_id=department_id, position=position
             )
         )
     session.add(election)
     await session.flush()
-    await _start_next_office(session, election, now, first_closes_at=election.closes_at)
-    return election
 
 
 async def find_active_election_id(session: AsyncSession, election_id: int) -> int | None:
@@ -358,7 +349,7 @@ async def cancel_election(session: AsyncSession, election_id: int, now: datetime
     return True
 
 
-async def _open_round(
+async def create_round(
     session: AsyncSession,
     election: Election,
     office_position: int,
@@ -367,6 +358,7 @@ async def _open_round(
     now: datetime,
     closes_at: datetime,
 ) -> ElectionRound:
+    """A new open round with its candidates (and, secret mode, its empty ballots)."""
     assert election.id is not None
     round_ = ElectionRound(
         election_id=election.id,
@@ -403,39 +395,14 @@ def _placeholder_ballot(round_id: int) -> ElectionBallot:
     )
 
 
-async def _start_next_office(
-    session: AsyncSession,
-    election: Election,
-    now: datetime,
-    first_closes_at: datetime | None = None,
-) -> ElectionRound | None:
-    """Open round 1 of the next office waiting, or close the election when none is left."""
-    assert election.id is not None
-    offices = await list_offices(session, election.id)
-    roles = [o.role for o in offices]
-    elected = {o.position: o.department_id for o in offices if o.department_id is not None}
-    roll = await list_roll(session, election.id)
-    candidates = await list_election_candidates(session, election, roll)
-    rules = rules_of(election)
-    for office in offices:
-        if office.state != "waiting":
-            continue
-        eligible = rules_.eligible_candidates(
-            office.position, roles, candidates, rules, election.outgoing_head_id, elected
-        )
-        if not eligible:
-            office.state = "vacant"
-            session.add(office)
-            continue
-        office.state = "voting"
-        session.add(office)
-        closes_at = first_closes_at or now + timedelta(minutes=election.voting_minutes)
-        return await _open_round(session, election, office.position, 1, eligible, now, closes_at)
-    await _finish(session, election, offices, now)
-    return None
+def set_office_state(session: AsyncSession, office: ElectionOffice, state: str) -> None:
+    """The office's new state ("voting", "vacant": nobody may stand, "head_decides"), saved
+    with the next flush."""
+    office.state = state
+    session.add(office)
 
 
-async def _finish(
+async def finish_election(
     session: AsyncSession, election: Election, offices: list[ElectionOffice], now: datetime
 ) -> None:
     """Close the election and record the new term's head and deputy (the handover: they take
@@ -490,10 +457,32 @@ async def _lock_round(session: AsyncSession, round_id: int) -> bool:
     return bool(result.rowcount == 1)
 
 
-async def _ballot_context(
-    session: AsyncSession, round_: ElectionRound, election: Election, department_id: int | None
-) -> BallotContext:
-    assert round_.id is not None
+@dataclass(frozen=True)
+class LockedBallot:
+    """A round locked for a ballot (`lock_round_for_vote`) and what the database says then."""
+
+    round: ElectionRound
+    election: Election
+    context: BallotContext  # what `bot.domain.elections.refuse_ballot` judges
+
+    @property
+    def secret(self) -> bool:
+        return self.election.mode == Mode.SECRET.value
+
+
+async def lock_round_for_vote(
+    session: AsyncSession, round_id: int, department_id: int | None
+) -> LockedBallot | None:
+    """Lock the round (the first statement of the transaction, see `_lock_round`) and load
+    everything a ballot is checked against. None when there is no such round.
+
+    The caller decides under the same lock and records with `record_voter` and
+    `fill_empty_ballot`, or `record_open_replacement` / `rewrite_ballot`, in this transaction.
+    """
+    if not await _lock_round(session, round_id):
+        return None
+    round_ = await _fresh(session, ElectionRound, round_id)
+    election = await _fresh(session, Election, round_.election_id)
     latest = (
         await session.exec(
             select(func.max(ElectionRound.id)).where(
@@ -503,38 +492,30 @@ async def _ballot_context(
     ).one()
     already = False
     if department_id is not None:
-        already = await department_has_voted(session, round_.id, department_id)
-    return BallotContext(
+        already = await department_has_voted(session, round_id, department_id)
+    context = BallotContext(
         election_open=election.state == "open",
         round_open=round_.state == "open",
         is_current_round=latest == round_.id,
         closes_at=round_.closes_at,
         roll=frozenset(await list_roll(session, round_.election_id)),
-        round_candidates=frozenset(await list_round_candidates(session, round_.id)),
+        round_candidates=frozenset(await list_round_candidates(session, round_id)),
         already_voted=already,
         allow_replace=election.allow_replace,
     )
+    return LockedBallot(round_, election, context)
 
 
-async def cast_vote(
+async def record_voter(
     session: AsyncSession,
     round_id: int,
-    department_id: int | None,
+    department_id: int,
     person_id: int,
-    choice: int,
     now: datetime,
-) -> VoteResult:
-    """The department's ballot for this round. Everything is re-checked here, under the lock."""
-    if not await _lock_round(session, round_id):
-        return VoteResult("stale")
-    round_ = await _fresh(session, ElectionRound, round_id)
-    election = await _fresh(session, Election, round_.election_id)
-    context = await _ballot_context(session, round_, election, department_id)
-    reason = rules_.refuse_ballot(context, department_id, choice, now)
-    if reason is not None:
-        return VoteResult(reason)
-    assert department_id is not None
-    secret = election.mode == Mode.SECRET.value
+    open_choice: int | None,
+) -> bool:
+    """Mark the department as having voted (open mode: with its choice). False when it had
+    already (the unique constraint: one department, one vote; nothing is written then)."""
     try:
         async with session.begin_nested():
             session.add(
@@ -543,13 +524,19 @@ async def cast_vote(
                     department_id=department_id,
                     voted_by=person_id,
                     voted_at=now,
-                    open_choice=None if secret else choice,
+                    open_choice=open_choice,
                 )
             )
     except IntegrityError:
-        return VoteResult("already_voted")  # the unique constraint: one department, one vote
-    if not secret:
-        return VoteResult("ok")
+        return False
+    return True
+
+
+async def fill_empty_ballot(
+    session: AsyncSession, round_id: int, *, choice: int, receipt: str, key_hash: str
+) -> None:
+    """Secret mode: write the choice into a random empty ballot of the round, in the
+    transaction that marked the voter, and have the history erased after the commit."""
     empty = list(
         (
             await session.exec(
@@ -564,73 +551,60 @@ async def cast_vote(
         raise RuntimeError(f"round {round_id} has no empty ballot left")
     slot = secrets.choice(empty)
     request_ballot_erasure(session)
-    receipt = rules_.new_receipt()
-    key = rules_.new_ballot_key()
     await _rewrite_ballots(
         session,
         round_id,
         col(ElectionBallot.id) == slot,
         choice=choice,
         receipt=receipt,
-        key_hash=rules_.key_hash(key),
+        key_hash=key_hash,
     )
-    return VoteResult("ok", receipt=rules_.format_receipt(receipt), key=key)
 
 
-async def replace_vote(
+async def record_open_replacement(
     session: AsyncSession,
     round_id: int,
-    department_id: int | None,
+    department_id: int,
     person_id: int,
     choice: int,
     now: datetime,
-    key: str | None = None,
-) -> VoteResult:
-    """Replace the department's ballot (the last one counts). Secret mode needs the key."""
-    if not await _lock_round(session, round_id):
-        return VoteResult("stale")
-    round_ = await _fresh(session, ElectionRound, round_id)
-    election = await _fresh(session, Election, round_.election_id)
-    context = await _ballot_context(session, round_, election, department_id)
-    reason = rules_.refuse_ballot(context, department_id, choice, now, replacing=True)
-    if reason is not None:
-        return VoteResult(reason)
-    if election.mode == Mode.OPEN.value:
-        await session.exec(
-            update(ElectionVoter)
-            .where(
-                col(ElectionVoter.round_id) == round_id,
-                col(ElectionVoter.department_id) == department_id,
-            )
-            .values(open_choice=choice, voted_by=person_id, voted_at=now)
-            .execution_options(synchronize_session=False)
+) -> None:
+    """Open mode: the department's new choice replaces its old one on the voter row."""
+    await session.exec(
+        update(ElectionVoter)
+        .where(
+            col(ElectionVoter.round_id) == round_id,
+            col(ElectionVoter.department_id) == department_id,
         )
-        return VoteResult("ok", replaced=True)
-    canonical = rules_.normalize_code(key or "", rules_.KEY_LENGTH)
-    if canonical is None:
-        return VoteResult("bad_key")
-    hashed = rules_.key_hash(canonical)
-    found = (
-        await session.exec(
-            select(ElectionBallot.receipt).where(
-                ElectionBallot.round_id == round_id,
-                ElectionBallot.key_hash == hashed,
-                ElectionBallot.filled == True,  # noqa: E712
-            )
-        )
-    ).first()
-    if found is None:
-        return VoteResult("bad_key")
+        .values(open_choice=choice, voted_by=person_id, voted_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def find_filled_receipt(session: AsyncSession, round_id: int, key_hash: str) -> str | None:
+    """The receipt code of the cast ballot whose key hashes to `key_hash`, if any."""
+    query = select(ElectionBallot.receipt).where(
+        ElectionBallot.round_id == round_id,
+        ElectionBallot.key_hash == key_hash,
+        ElectionBallot.filled == True,  # noqa: E712
+    )
+    return (await session.exec(query)).first()
+
+
+async def rewrite_ballot(
+    session: AsyncSession, round_id: int, *, key_hash: str, choice: int, receipt: str
+) -> None:
+    """Secret mode: change the choice of the ballot found by its key's hash (all rows of the
+    round rewritten, see the module docstring), and have the history erased after the commit."""
     request_ballot_erasure(session)
     await _rewrite_ballots(
         session,
         round_id,
-        col(ElectionBallot.key_hash) == hashed,
+        col(ElectionBallot.key_hash) == key_hash,
         choice=choice,
-        receipt=found,
-        key_hash=hashed,
+        receipt=receipt,
+        key_hash=key_hash,
     )
-    return VoteResult("ok", receipt=rules_.format_receipt(found), key=canonical, replaced=True)
 
 
 async def _rewrite_ballots(
@@ -661,10 +635,19 @@ async def _rewrite_ballots(
 # Closing and deciding
 
 
-async def close_round(
+@dataclass(frozen=True)
+class ClaimedClose:
+    round: ElectionRound  # now "closed"
+    election: Election
+
+
+async def claim_close(
     session: AsyncSession, round_id: int, now: datetime, closed_by: int | None = None
-) -> RoundClosed | None:
-    """Count the round and take the next step. None when it was not open (closed already)."""
+) -> ClaimedClose | None:
+    """Lock the round (see `_lock_round`) and mark it closed; None when it was not open
+    (closed already). Secret mode: the ballot history is erased after the commit.
+
+    The caller counts (`load_count`) and records the result in the same transaction."""
     if not await _lock_round(session, round_id):
         return None
     claimed = await session.exec(
@@ -680,96 +663,55 @@ async def close_round(
     assert election.id is not None
     if election.mode == Mode.SECRET.value:
         request_ballot_erasure(session, closing=True)
-    result = await _count(session, election, round_)
+    return ClaimedClose(round_, election)
+
+
+@dataclass(frozen=True)
+class BallotCount:
+    """What a round's count is made from (`bot.domain.elections.tally`)."""
+
+    candidates: list[int]
+    choices: list[int]  # one per ballot cast: a candidate or ABSTAIN
+    roll_size: int
+
+
+async def load_count(
+    session: AsyncSession, election: Election, round_: ElectionRound
+) -> BallotCount:
+    assert round_.id is not None
+    return BallotCount(
+        candidates=await list_round_candidates(session, round_.id),
+        choices=await _choices(session, election, round_.id),
+        roll_size=len(await list_roll(session, round_.election_id)),
+    )
+
+
+def record_result(session: AsyncSession, round_: ElectionRound, result: Tally) -> None:
+    """The count's outcome on the closed round (saved with the next flush)."""
     round_.outcome = result.outcome.value
     round_.cast = result.cast
     round_.winner_id = result.winner
     session.add(round_)
-    office = await _office(session, election.id, round_.office_position)
-    next_round: ElectionRound | None = None
-    if result.outcome is Outcome.ELECTED:
-        office.state = "elected"
-        office.department_id = result.winner
-        session.add(office)
-        await session.flush()
-        next_round = await _start_next_office(session, election, now)
-    elif result.outcome in (Outcome.REBALLOT, Outcome.REPEAT):
-        next_round = await _open_round(
-            session,
-            election,
-            round_.office_position,
-            round_.number + 1,
-            result.next_candidates,
-            now,
-            now + timedelta(minutes=election.voting_minutes),
-        )
-    else:
-        office.state = "head_decides"
-        session.add(office)
+
+
+async def record_elected(
+    session: AsyncSession, office: ElectionOffice, department_id: int | None
+) -> None:
+    office.state = "elected"
+    office.department_id = department_id
+    session.add(office)
     await session.flush()
-    receipts = await list_counted_receipts(session, round_id) if election.mode == "secret" else ()
-    return RoundClosed(
-        round=round_,
-        office=office,
-        tally=result,
-        next_round=next_round,
-        election_closed=election.state == "closed",
-        receipts=receipts,
-    )
 
 
-async def decide_office(
-    session: AsyncSession,
-    election_id: int,
-    department_id: int,
-    decided_by: int,
-    now: datetime,
-) -> ElectionRound | None:
-    """After the last round without a winner, the head picks among that round's leaders.
-
-    Returns the next office's first round, if any. Raises ElectionError when not allowed.
-    """
-    election = await _fresh(session, Election, election_id)
-    if election.state != "open":
-        raise ElectionError("election_closed")
-    offices = await list_offices(session, election_id)
-    pending = [o for o in offices if o.state == "head_decides"]
-    if not pending:
-        raise ElectionError("nothing_to_decide")
-    office = pending[0]
-    last = await _last_round(session, election_id, office.position)
-    result = await _count(session, election, last)
-    if department_id not in result.next_candidates:
-        raise ElectionError("not_allowed")
+async def record_decision(
+    session: AsyncSession, office: ElectionOffice, department_id: int, decided_by: int
+) -> None:
+    """The head's pick after the last round without a winner."""
     office.state = "decided"
     office.department_id = department_id
     office.decided_by = decided_by
     session.add(office)
     await session.flush()
-    return await _start_next_office(session, election, now)
-
-
-async def find_pending_decision(
-    session: AsyncSession, election_id: int
-) -> tuple[ElectionOffice, tuple[int, ...]] | None:
-    """The office waiting for the head's decision, and whom the head may pick."""
-    election = await _fresh(session, Election, election_id)
-    for office in await list_offices(session, election_id):
-        if office.state == "head_decides":
-            last = await _last_round(session, election_id, office.position)
-            return office, (await _count(session, election, last)).next_candidates
-    return None
-
-
-async def _count(session: AsyncSession, election: Election, round_: ElectionRound) -> Tally:
-    assert round_.id is not None
-    return rules_.tally(
-        await list_round_candidates(session, round_.id),
-        await _choices(session, election, round_.id),
-        len(await list_roll(session, round_.election_id)),
-        rules_of(election),
-        round_.number,
-    )
 
 
 async def _choices(session: AsyncSession, election: Election, round_id: int) -> list[int]:
@@ -885,12 +827,23 @@ async def count_turnout(session: AsyncSession, round_id: int) -> tuple[int, int]
 
 
 async def list_counted_receipts(session: AsyncSession, round_id: int) -> tuple[str, ...]:
-    """The receipt codes of the ballots cast, sorted, as shown to people ("7K2Q-MXP4")."""
+    """The receipt codes of the ballots cast, sorted, as stored ("7K2QMXP4"; people are shown
+    `bot.domain.elections.format_receipt` of them)."""
     query = select(ElectionBallot.receipt).where(
         ElectionBallot.round_id == round_id,
         ElectionBallot.filled == True,  # noqa: E712
     )
-    return tuple(sorted(rules_.format_receipt(r) for r in (await session.exec(query)).all()))
+    return tuple(sorted((await session.exec(query)).all()))
+
+
+async def list_open_choices(session: AsyncSession, round_id: int) -> list[tuple[int, int]]:
+    """Open mode: (department, choice) of each department that voted (ABSTAIN when blank)."""
+    rows = await session.exec(
+        select(ElectionVoter.department_id, ElectionVoter.open_choice).where(
+            ElectionVoter.round_id == round_id
+        )
+    )
+    return [(d, ABSTAIN if c is None else c) for d, c in rows.all()]
 
 
 async def list_due_closings(session: AsyncSession, now: datetime) -> list[int]:
@@ -941,72 +894,6 @@ async def get_departments_by_id(session: AsyncSession, cluster_id: str) -> dict[
     return {d.id: d for d in rows if d.id is not None}
 
 
-async def load_minutes(session: AsyncSession, election_id: int) -> Minutes:
-    """Everything the minutes of the count (biên bản kiểm phiếu) show, recounted from ballots."""
-    election = await _fresh(session, Election, election_id)
-    rules = rules_of(election)
-    offices = await list_offices(session, election_id)
-    by_position = {o.position: o for o in offices}
-    minutes = Minutes(
-        election_id=election_id,
-        title=election.title,
-        term=election.term,
-        mode=rules.mode,
-        rules=rules,
-        roll=await list_roll(session, election_id),
-        fingerprint=election.roll_fingerprint,
-        outgoing_head=election.outgoing_head_id,
-        opened_at=election.opened_at,
-        closed_at=election.closed_at,
-    )
-    deciding: dict[int, Tally] = {}
-    for round_ in await list_rounds(session, election_id):
-        if round_.state != "closed" or round_.outcome is None:
-            continue
-        assert round_.id is not None
-        result = await _count(session, election, round_)
-        deciding[round_.office_position] = result
-        receipts: tuple[str, ...] = ()
-        open_choices: tuple[tuple[int, int], ...] = ()
-        if rules.mode is Mode.SECRET:
-            receipts = tuple(
-                rules_.format_receipt(r) for r in await list_counted_receipts(session, round_.id)
-            )
-        else:
-            rows = await session.exec(
-                select(ElectionVoter.department_id, ElectionVoter.open_choice).where(
-                    ElectionVoter.round_id == round_.id
-                )
-            )
-            order = {d: i for i, d in enumerate(minutes.roll)}
-            open_choices = tuple(
-                sorted(
-                    ((d, ABSTAIN if c is None else c) for d, c in rows.all()),
-                    key=lambda dc: order.get(dc[0], len(order)),
-                )
-            )
-        role = by_position[round_.office_position].role
-        minutes.rounds.append(
-            RoundRecord(round_.office_position, role, result, receipts, open_choices)
-        )
-    for office in offices:
-        decision = deciding.get(office.position)
-        elected = office.department_id
-        minutes.offices.append(
-            OfficeRecord(
-                index=office.position,
-                role=office.role,
-                label=office.label,
-                label_en=office.label_en,
-                elected=elected,
-                decided_by_head=office.state == "decided",
-                votes=decision.counts.get(elected, 0) if decision and elected else None,
-                cast=decision.cast if decision else None,
-            )
-        )
-    return minutes
-
-
 # --------------------------------------------------------------------------------------------
 
 
@@ -1018,12 +905,17 @@ async def _fresh(session: AsyncSession, model: type[_Row], key: object) -> _Row:
     return row
 
 
+async def load_election(session: AsyncSession, election_id: int) -> Election:
+    """The election as the database has it now; ElectionError("not_found") when there is none."""
+    return await _election(session, election_id)
+
+
 async def _election(session: AsyncSession, election_id: int) -> Election:
     election: Election = await _fresh(session, Election, election_id)
     return election
 
 
-async def _office(session: AsyncSession, election_id: int, position: int) -> ElectionOffice:
+async def get_office(session: AsyncSession, election_id: int, position: int) -> ElectionOffice:
     query = select(ElectionOffice).where(
         ElectionOffice.election_id == election_id, ElectionOffice.position == position
     )
@@ -1033,7 +925,7 @@ async def _office(session: AsyncSession, election_id: int, position: int) -> Ele
     return office
 
 
-async def _last_round(session: AsyncSession, election_id: int, position: int) -> ElectionRound:
+async def get_last_round(session: AsyncSession, election_id: int, position: int) -> ElectionRound:
     query = (
         select(ElectionRound)
         .where(

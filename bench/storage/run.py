@@ -64,6 +64,7 @@ async def votes(url: str, erase: bool) -> tuple[float, float, float]:
     from bot.domain import elections as E
     from bot.domain.cluster_file import load_cluster_file
     from bot.domain.elections import ElectionRules
+    from bot.services import elections as V
     from storage import elections as S
     from storage.clusters import apply_cluster_spec, list_departments
     from tests.conftest import CLUSTER, EXAMPLE
@@ -80,8 +81,8 @@ async def votes(url: str, erase: bool) -> tuple[float, float, float]:
         await list_departments(s, CLUSTER)
     plan = E.default_plan(2024, "Bầu", ElectionRules(offices=("head",)), now=NOW)
     async with db.session() as s:
-        election = await S.create_election(s, CLUSTER, plan, 1, NOW)
-        await S.open_election(s, election.id, NOW)  # type: ignore[arg-type]
+        election = await V.create_election(s, CLUSTER, plan, 1, NOW)
+        await V.start_election(s, election.id, NOW)  # type: ignore[arg-type]
         round_ = await S.get_open_round(s, election.id)  # type: ignore[arg-type]
         roll = await S.list_roll(s, election.id)  # type: ignore[arg-type]
         candidates = await S.list_round_candidates(s, round_.id)  # type: ignore[union-attr,arg-type]
@@ -89,7 +90,7 @@ async def votes(url: str, erase: bool) -> tuple[float, float, float]:
     for n, voter in enumerate(roll):
         started = time.perf_counter()
         async with db.session() as s:
-            result = await S.cast_vote(
+            result = await V.cast_vote(
                 s,
                 round_.id,
                 voter,
@@ -101,7 +102,7 @@ async def votes(url: str, erase: bool) -> tuple[float, float, float]:
         assert result.ok
     started = time.perf_counter()
     async with db.session() as s:
-        await S.close_round(s, round_.id, NOW + timedelta(hours=1), 1)  # type: ignore[union-attr,arg-type]
+        await V.count_round(s, round_.id, NOW + timedelta(hours=1), 1)  # type: ignore[union-attr,arg-type]
     close = time.perf_counter() - started
     await db.dispose()
     return statistics.median(timings) * 1000, max(timings) * 1000, close * 1000

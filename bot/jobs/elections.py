@@ -83,7 +83,7 @@ async def open_and_announce(app: Application, election_id: int, now: datetime) -
                 session, election_id, now, _group_lang(app), app.bot.username
             )
             await _queue_turnout(session, app, opened.round_id)
-    except store.ElectionError as exc:
+    except service.ElectionError as exc:
         log.info("election %s not opened: %s", election_id, exc)
         return None
     wake_effects(app)
@@ -93,7 +93,7 @@ async def open_and_announce(app: Application, election_id: int, now: datetime) -
 
 async def close_and_announce(
     app: Application, round_id: int, now: datetime, closed_by: int | None
-) -> store.RoundClosed | None:
+) -> service.RoundClosed | None:
     """Count a round and post the result; None when someone else closed it first."""
     db: Database = app.bot_data["db"]
     async with db.session() as session:

@@ -1,7 +1,10 @@
 """Elections: setting one up, following and closing it, deciding, voting, the minutes.
 
-Every press is checked again in the database (`storage.elections`) and against the presser's
-role: the button data only names a round and a choice. State changes (opened, a result,
+Every press is checked again against what the database holds and the presser's role: the
+button data only names a round and a choice. The election rules (bot.domain.elections) are
+applied here: storage locks the round and loads what a decision needs, this module decides,
+and storage records the result, all in the caller's transaction (see "The rules applied to
+the stored election" below). State changes (opened, a result,
 decided, the handover) queue their group post in the delivery log in the same transaction as
 the change, so they go out exactly once even across a restart; an Outcome's ``FanOut
 ("election")`` sends them right after the commit, and the election job's tick sends whatever a
@@ -26,7 +29,7 @@ turnout name no choice and go as ordinary effects.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from markupsafe import Markup
@@ -42,7 +45,7 @@ from storage import clusters, people
 from storage import elections as store
 from storage.deliveries import Claim, enqueue
 from storage.models import Department
-from storage.models_elections import Election, ElectionRound
+from storage.models_elections import Election, ElectionOffice, ElectionRound
 
 FANOUT = FanOut("election")  # send what the transaction queued in the delivery log
 
@@ -71,6 +74,320 @@ async def queue_group_post(session: AsyncSession, election: Election, key: str, 
         text,
         None,
     )
+
+
+# --------------------------------------------------------------------------------------------
+# The rules applied to the stored election. Storage locks, loads and records; the decisions
+# (who may stand, whether a ballot counts, the count) are taken here, in the caller's
+# transaction, between the lock and the record.
+
+ElectionError = store.ElectionError
+
+
+@dataclass(frozen=True)
+class VoteResult:
+    status: str  # "ok", or why the ballot was refused (bot.domain.elections.refuse_ballot)
+    receipt: str | None = None  # secret mode: the receipt code, to show the department
+    key: str | None = None  # secret mode: the ballot key, only for the "replace" button
+    replaced: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+
+@dataclass(frozen=True)
+class RoundClosed:
+    round: ElectionRound
+    office: ElectionOffice
+    tally: rules.Tally
+    next_round: ElectionRound | None  # a re-ballot or the next office's first round
+    election_closed: bool
+    receipts: tuple[str, ...]  # secret mode: the receipt codes counted, sorted
+
+
+async def create_election(
+    session: AsyncSession,
+    cluster_id: str,
+    plan: rules.ElectionPlan,
+    created_by: int,
+    now: datetime,
+    draft: bool = False,
+) -> Election:
+    """Check the plan and store it ("scheduled", or "draft" while the head sets it up).
+    Raises ElectionError with the plan's problems, or storage's refusal."""
+    problems = plan.problems()
+    if problems:
+        raise ElectionError(*problems)
+    return await store.create_election(session, cluster_id, plan, created_by, now, draft=draft)
+
+
+async def start_election(session: AsyncSession, election_id: int, now: datetime) -> Election:
+    """Fix the roll (member departments now), its fingerprint, and open the first round.
+    Raises ElectionError when it cannot be opened (callers roll the claim back)."""
+    opening = await store.claim_opening(session, election_id, now)
+    election = opening.election
+    staffing = rules.staffing_problems(
+        [o.role for o in opening.offices],
+        opening.candidates,
+        store.rules_of(election),
+        election.outgoing_head_id,
+    )
+    if staffing:
+        raise ElectionError("too_few_candidates", *staffing)
+    roll = [d.id for d in opening.departments if d.id is not None]
+    fingerprint = rules.roll_fingerprint(d.slug for d in opening.departments)
+    await store.record_roll(session, election, roll, fingerprint)
+    await _start_next_office(session, election, now, first_closes_at=election.closes_at)
+    return election
+
+
+async def _start_next_office(
+    session: AsyncSession,
+    election: Election,
+    now: datetime,
+    first_closes_at: datetime | None = None,
+) -> ElectionRound | None:
+    """Open round 1 of the next office waiting, or close the election when none is left."""
+    assert election.id is not None
+    offices = await store.list_offices(session, election.id)
+    roles = [o.role for o in offices]
+    elected = {o.position: o.department_id for o in offices if o.department_id is not None}
+    roll = await store.list_roll(session, election.id)
+    candidates = await store.list_election_candidates(session, election, roll)
+    election_rules = store.rules_of(election)
+    for office in offices:
+        if office.state != "waiting":
+            continue
+        eligible = rules.eligible_candidates(
+            office.position, roles, candidates, election_rules, election.outgoing_head_id, elected
+        )
+        if not eligible:
+            store.set_office_state(session, office, "vacant")
+            continue
+        store.set_office_state(session, office, "voting")
+        closes_at = first_closes_at or now + timedelta(minutes=election.voting_minutes)
+        return await store.create_round(
+            session, election, office.position, 1, eligible, now, closes_at
+        )
+    await store.finish_election(session, election, offices, now)
+    return None
+
+
+async def cast_vote(
+    session: AsyncSession,
+    round_id: int,
+    department_id: int | None,
+    person_id: int,
+    choice: int,
+    now: datetime,
+) -> VoteResult:
+    """The department's ballot for this round. Everything is re-checked under the round's
+    lock, and recorded in the same transaction."""
+    locked = await store.lock_round_for_vote(session, round_id, department_id)
+    if locked is None:
+        return VoteResult("stale")
+    reason = rules.refuse_ballot(locked.context, department_id, choice, now)
+    if reason is not None:
+        return VoteResult(reason)
+    assert department_id is not None
+    secret = locked.secret
+    open_choice = None if secret else choice
+    if not await store.record_voter(session, round_id, department_id, person_id, now, open_choice):
+        return VoteResult("already_voted")  # the unique constraint: one department, one vote
+    if not secret:
+        return VoteResult("ok")
+    receipt = rules.new_receipt()
+    key = rules.new_ballot_key()
+    await store.fill_empty_ballot(
+        session, round_id, choice=choice, receipt=receipt, key_hash=rules.key_hash(key)
+    )
+    return VoteResult("ok", receipt=rules.format_receipt(receipt), key=key)
+
+
+async def replace_vote(
+    session: AsyncSession,
+    round_id: int,
+    department_id: int | None,
+    person_id: int,
+    choice: int,
+    now: datetime,
+    key: str | None = None,
+) -> VoteResult:
+    """Replace the department's ballot (the last one counts). Secret mode needs the key."""
+    locked = await store.lock_round_for_vote(session, round_id, department_id)
+    if locked is None:
+        return VoteResult("stale")
+    reason = rules.refuse_ballot(locked.context, department_id, choice, now, replacing=True)
+    if reason is not None:
+        return VoteResult(reason)
+    assert department_id is not None
+    if not locked.secret:
+        await store.record_open_replacement(
+            session, round_id, department_id, person_id, choice, now
+        )
+        return VoteResult("ok", replaced=True)
+    canonical = rules.normalize_code(key or "", rules.KEY_LENGTH)
+    if canonical is None:
+        return VoteResult("bad_key")
+    hashed = rules.key_hash(canonical)
+    found = await store.find_filled_receipt(session, round_id, hashed)
+    if found is None:
+        return VoteResult("bad_key")
+    await store.rewrite_ballot(session, round_id, key_hash=hashed, choice=choice, receipt=found)
+    return VoteResult("ok", receipt=rules.format_receipt(found), key=canonical, replaced=True)
+
+
+async def count_round(
+    session: AsyncSession, round_id: int, now: datetime, closed_by: int | None = None
+) -> RoundClosed | None:
+    """Close the round, count it and take the next step (a winner, a re-ballot, the head's
+    decision). None when it was not open (closed already). No group post: see close_round."""
+    claimed = await store.claim_close(session, round_id, now, closed_by)
+    if claimed is None:
+        return None
+    round_, election = claimed.round, claimed.election
+    assert election.id is not None
+    result = await _count(session, election, round_)
+    store.record_result(session, round_, result)
+    office = await store.get_office(session, election.id, round_.office_position)
+    next_round: ElectionRound | None = None
+    if result.outcome is rules.Outcome.ELECTED:
+        await store.record_elected(session, office, result.winner)
+        next_round = await _start_next_office(session, election, now)
+    elif result.outcome in (rules.Outcome.REBALLOT, rules.Outcome.REPEAT):
+        next_round = await store.create_round(
+            session,
+            election,
+            round_.office_position,
+            round_.number + 1,
+            result.next_candidates,
+            now,
+            now + timedelta(minutes=election.voting_minutes),
+        )
+    else:
+        store.set_office_state(session, office, "head_decides")
+    await session.flush()
+    receipts = await list_counted_receipts(session, round_id) if election.mode == "secret" else ()
+    return RoundClosed(
+        round=round_,
+        office=office,
+        tally=result,
+        next_round=next_round,
+        election_closed=election.state == "closed",
+        receipts=receipts,
+    )
+
+
+async def _count(session: AsyncSession, election: Election, round_: ElectionRound) -> rules.Tally:
+    count = await store.load_count(session, election, round_)
+    return rules.tally(
+        count.candidates, count.choices, count.roll_size, store.rules_of(election), round_.number
+    )
+
+
+async def list_counted_receipts(session: AsyncSession, round_id: int) -> tuple[str, ...]:
+    """The receipt codes of the ballots cast, sorted, as shown to people ("7K2Q-MXP4")."""
+    codes = await store.list_counted_receipts(session, round_id)
+    return tuple(sorted(rules.format_receipt(c) for c in codes))
+
+
+async def decide_office(
+    session: AsyncSession,
+    election_id: int,
+    department_id: int,
+    decided_by: int,
+    now: datetime,
+) -> ElectionRound | None:
+    """After the last round without a winner, the head picks among that round's leaders.
+
+    Returns the next office's first round, if any. Raises ElectionError when not allowed
+    (nothing written then)."""
+    election = await store.load_election(session, election_id)
+    if election.state != "open":
+        raise ElectionError("election_closed")
+    offices = await store.list_offices(session, election_id)
+    pending = [o for o in offices if o.state == "head_decides"]
+    if not pending:
+        raise ElectionError("nothing_to_decide")
+    office = pending[0]
+    last = await store.get_last_round(session, election_id, office.position)
+    result = await _count(session, election, last)
+    if department_id not in result.next_candidates:
+        raise ElectionError("not_allowed")
+    await store.record_decision(session, office, department_id, decided_by)
+    return await _start_next_office(session, election, now)
+
+
+async def find_pending_decision(
+    session: AsyncSession, election_id: int
+) -> tuple[ElectionOffice, tuple[int, ...]] | None:
+    """The office waiting for the head's decision, and whom the head may pick."""
+    election = await store.load_election(session, election_id)
+    for office in await store.list_offices(session, election_id):
+        if office.state == "head_decides":
+            last = await store.get_last_round(session, election_id, office.position)
+            return office, (await _count(session, election, last)).next_candidates
+    return None
+
+
+async def load_minutes(session: AsyncSession, election_id: int) -> rules.Minutes:
+    """Everything the minutes of the count (biên bản kiểm phiếu) show, recounted from ballots."""
+    election = await store.load_election(session, election_id)
+    election_rules = store.rules_of(election)
+    offices = await store.list_offices(session, election_id)
+    by_position = {o.position: o for o in offices}
+    minutes = rules.Minutes(
+        election_id=election_id,
+        title=election.title,
+        term=election.term,
+        mode=election_rules.mode,
+        rules=election_rules,
+        roll=await store.list_roll(session, election_id),
+        fingerprint=election.roll_fingerprint,
+        outgoing_head=election.outgoing_head_id,
+        opened_at=election.opened_at,
+        closed_at=election.closed_at,
+    )
+    deciding: dict[int, rules.Tally] = {}
+    for round_ in await store.list_rounds(session, election_id):
+        if round_.state != "closed" or round_.outcome is None:
+            continue
+        assert round_.id is not None
+        result = await _count(session, election, round_)
+        deciding[round_.office_position] = result
+        receipts: tuple[str, ...] = ()
+        open_choices: tuple[tuple[int, int], ...] = ()
+        if election_rules.mode is Mode.SECRET:
+            receipts = await list_counted_receipts(session, round_.id)
+        else:
+            order = {d: i for i, d in enumerate(minutes.roll)}
+            open_choices = tuple(
+                sorted(
+                    await store.list_open_choices(session, round_.id),
+                    key=lambda dc: order.get(dc[0], len(order)),
+                )
+            )
+        role = by_position[round_.office_position].role
+        minutes.rounds.append(
+            rules.RoundRecord(round_.office_position, role, result, receipts, open_choices)
+        )
+    for office in offices:
+        decision = deciding.get(office.position)
+        elected = office.department_id
+        minutes.offices.append(
+            rules.OfficeRecord(
+                index=office.position,
+                role=office.role,
+                label=office.label,
+                label_en=office.label_en,
+                elected=elected,
+                decided_by_head=office.state == "decided",
+                votes=decision.counts.get(elected, 0) if decision and elected else None,
+                cast=decision.cast if decision else None,
+            )
+        )
+    return minutes
 
 
 # --------------------------------------------------------------------------------------------
@@ -105,17 +422,17 @@ async def opened_text(
 async def open_election(
     session: AsyncSession, election_id: int, now: datetime, lang: str, bot_username: str | None
 ) -> Opened:
-    """Open it (raises store.ElectionError, with nothing written, when it cannot be) and queue
+    """Open it (raises ElectionError, with nothing written, when it cannot be) and queue
     the roll and its fingerprint for the group."""
     async with session.begin_nested():
-        election = await store.open_election(session, election_id, now)
+        election = await start_election(session, election_id, now)
     text = await opened_text(session, election, lang, bot_username)
     await queue_group_post(session, election, f"election:{election_id}:opened", text)
     round_ = await store.get_open_round(session, election_id)
     return Opened(text, round_.id if round_ is not None else None)
 
 
-async def closed_text(session: AsyncSession, closed: store.RoundClosed, lang: str) -> str:
+async def closed_text(session: AsyncSession, closed: RoundClosed, lang: str) -> str:
     election = await store.get_election(session, closed.round.election_id)
     assert election is not None and election.id is not None
     offices = await store.list_offices(session, election.id)
@@ -141,7 +458,7 @@ async def closed_text(session: AsyncSession, closed: store.RoundClosed, lang: st
         next_closes_at=next_closes_at,
     )
     if election.mode == Mode.OPEN.value:
-        minutes = await store.load_minutes(session, election.id)
+        minutes = await load_minutes(session, election.id)
         record = next(
             r
             for r in minutes.rounds
@@ -175,9 +492,9 @@ async def closed_text(session: AsyncSession, closed: store.RoundClosed, lang: st
 
 async def close_round(
     session: AsyncSession, round_id: int, now: datetime, closed_by: int | None, lang: str
-) -> store.RoundClosed | None:
+) -> RoundClosed | None:
     """Count a round and queue the result for the group; None when someone closed it first."""
-    closed = await store.close_round(session, round_id, now, closed_by)
+    closed = await count_round(session, round_id, now, closed_by)
     if closed is None:
         return None
     text = await closed_text(session, closed, lang)
@@ -266,7 +583,7 @@ async def command(session: AsyncSession, ctx: Context, args: list[str], group_la
             rules=cluster_rules,
             now=ctx.now,
         )
-        draft = await store.create_election(
+        draft = await create_election(
             session, ctx.cluster.id, plan, ctx.user_id, ctx.now, draft=True
         )
     return Outcome([await _draft_view(session, ctx, draft)])
@@ -327,7 +644,7 @@ async def _status_view(
     assert election.id is not None
     departments = await _departments(session, election.cluster_id)
     offices = await store.list_offices(session, election.id)
-    pending = await store.find_pending_decision(session, election.id)
+    pending = await find_pending_decision(session, election.id)
     if pending is not None:
         office, choices = pending
         buttons = [
@@ -446,7 +763,7 @@ async def _manage_draft(
             return Outcome([Screen("elections.problems", {"codes": codes}, edit=True)])
         try:
             opened = await open_election(session, target, ctx.now, group_lang, bot_username)
-        except store.ElectionError:
+        except ElectionError:
             codes = ["already_running"]
             return Outcome([Screen("elections.problems", {"codes": codes}, edit=True)])
         text = opened.text
@@ -543,8 +860,8 @@ async def _decide(
     target = election.id
     assert target is not None
     try:
-        next_round = await store.decide_office(session, target, department, ctx.user_id, ctx.now)
-    except store.ElectionError:
+        next_round = await decide_office(session, target, department, ctx.user_id, ctx.now)
+    except ElectionError:
         return Outcome([Screen("elections.no_open_round", edit=True)])
     election = await store.get_election(session, target) or election
     offices = await store.list_offices(session, target)
@@ -638,7 +955,7 @@ async def press_ballot(
         and await store.department_has_voted(session, parsed.round_id, department_id)
     )
     if replacing:
-        result = await store.replace_vote(
+        result = await replace_vote(
             session,
             parsed.round_id,
             department_id,
@@ -648,7 +965,7 @@ async def press_ballot(
             key=parsed.key or None,
         )
     else:
-        result = await store.cast_vote(
+        result = await cast_vote(
             session, parsed.round_id, department_id, ctx.user_id, parsed.choice, ctx.now
         )
     if not result.ok:
@@ -689,7 +1006,7 @@ async def _receipts(
     election: Election,
     round_: ElectionRound,
     choice: int,
-    result: store.VoteResult,
+    result: VoteResult,
 ) -> list[Direct]:
     """The receipt for the voter (replacing the ballot), and one for each other officer of the
     department (in their language; the replace button carries the ballot key)."""
@@ -737,7 +1054,7 @@ async def minutes(session: AsyncSession, ctx: Context) -> Outcome:
     election = await store.find_latest_election(session, ctx.cluster.id)
     if election is None or election.id is None or election.state == "draft":
         return Outcome().add("elections.no_election")
-    record = await store.load_minutes(session, election.id)
+    record = await load_minutes(session, election.id)
     html = render(
         ctx.lang,
         "elections.minutes_document",

@@ -12,6 +12,7 @@ import pytest
 from bot.domain import elections as E
 from bot.domain.elections import ElectionRules
 from bot.emulator.telegram_html import TelegramHtmlError, parse_html
+from bot.services import elections as V
 from messages.render import render
 from storage import elections as S
 from storage.clusters import get_cluster
@@ -84,9 +85,9 @@ async def run_election(seeded: Seeded) -> int:
     plan = E.default_plan(2024, "Bầu Cụm trưởng, Cụm phó năm 2024", ElectionRules(), now=NOW)
     ids = seeded.ids
     async with seeded.db.session() as s:
-        election = await S.create_election(s, seeded.cluster_id, plan, 1, NOW)
+        election = await V.create_election(s, seeded.cluster_id, plan, 1, NOW)
         assert election.id is not None
-        await S.open_election(s, election.id, NOW)
+        await V.start_election(s, election.id, NOW)
         head_round = await S.get_open_round(s, election.id)
         assert head_round is not None and head_round.id is not None
     head = dict.fromkeys(
@@ -95,20 +96,20 @@ async def run_election(seeded: Seeded) -> int:
     head |= {"hoa-binh": "phu-tho", "tuyen-quang": None}
     for voter, choice in head.items():
         async with seeded.db.session() as s:
-            r = await S.cast_vote(
+            r = await V.cast_vote(
                 s, head_round.id, ids[voter], 1, ids[choice] if choice else 0, NOW
             )
             assert r.ok
     async with seeded.db.session() as s:
-        closed = await S.close_round(s, head_round.id, NOW + timedelta(hours=1))
+        closed = await V.count_round(s, head_round.id, NOW + timedelta(hours=1))
         assert closed is not None and closed.next_round is not None
         deputy_round = closed.next_round.id
     for voter in ids:
         async with seeded.db.session() as s:
             choice = ids["hoa-binh"] if voter != "hoa-binh" else ids["yen-bai"]
-            assert (await S.cast_vote(s, deputy_round, ids[voter], 1, choice, NOW)).ok
+            assert (await V.cast_vote(s, deputy_round, ids[voter], 1, choice, NOW)).ok
     async with seeded.db.session() as s:
-        assert await S.close_round(s, deputy_round, NOW + timedelta(hours=2))
+        assert await V.count_round(s, deputy_round, NOW + timedelta(hours=2))
     return election.id
 
 
@@ -119,9 +120,9 @@ async def test_result_turnout_and_minutes(seeded: Seeded):
         offices = await S.list_offices(s, election_id)
         rounds = await S.list_rounds(s, election_id)
         departments = await S.get_departments_by_id(s, seeded.cluster_id)
-        minutes = await S.load_minutes(s, election_id)
+        minutes = await V.load_minutes(s, election_id)
         cluster = await get_cluster(s, seeded.cluster_id)
-        receipts = await S.list_counted_receipts(s, rounds[0].id)  # type: ignore[arg-type]
+        receipts = await V.list_counted_receipts(s, rounds[0].id)  # type: ignore[arg-type]
     rules = S.rules_of(election)  # type: ignore[arg-type]
     head_tally = minutes.rounds[0].tally
 

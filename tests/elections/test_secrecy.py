@@ -19,6 +19,7 @@ from sqlalchemy import inspect, text
 
 from bot.domain import elections as E
 from bot.domain.elections import ABSTAIN, ElectionRules
+from bot.services import elections as V
 from storage import elections as S
 from storage.database import Database
 from storage.models import Department
@@ -151,9 +152,9 @@ async def test_no_table_and_no_log_links_a_department_to_its_choice(
         2024, "Bầu Cụm trưởng năm 2024", ElectionRules(offices=("head",)), now=NOW
     )
     async with seeded.db.session() as s:
-        election = await S.create_election(s, seeded.cluster_id, plan, 1, NOW)
+        election = await V.create_election(s, seeded.cluster_id, plan, 1, NOW)
         assert election.id is not None
-        await S.open_election(s, election.id, NOW)
+        await V.start_election(s, election.id, NOW)
         first_round = await S.get_open_round(s, election.id)
         assert first_round is not None and first_round.id is not None
         round_id = first_round.id
@@ -170,16 +171,16 @@ async def test_no_table_and_no_log_links_a_department_to_its_choice(
         clock += timedelta(minutes=1)
         first_choice = candidates[0] if voter == changer else truth[voter]
         async with seeded.db.session() as s:
-            result = await S.cast_vote(s, round_id, voter, 5000 + voter, first_choice, clock)
+            result = await V.cast_vote(s, round_id, voter, 5000 + voter, first_choice, clock)
         assert result.ok and result.receipt and result.key
         secrets_seen += [result.receipt, E.normalize_code(result.receipt) or "", result.key]
         if voter == changer:
             key = result.key
     async with seeded.db.session() as s:
-        replaced = await S.replace_vote(s, round_id, changer, 1, truth[changer], clock, key=key)
+        replaced = await V.replace_vote(s, round_id, changer, 1, truth[changer], clock, key=key)
     assert replaced.ok
     async with seeded.db.session() as s:
-        closed = await S.close_round(s, round_id, clock + timedelta(minutes=5), closed_by=1)
+        closed = await V.count_round(s, round_id, clock + timedelta(minutes=5), closed_by=1)
     assert closed is not None and closed.tally.cast == 12
 
     tables = await dump(seeded.db)

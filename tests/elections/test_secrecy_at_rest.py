@@ -20,6 +20,7 @@ from sqlalchemy import text
 
 from bot.domain import elections as E
 from bot.domain.elections import ABSTAIN, ElectionRules
+from bot.services import elections as V
 from storage import elections as S
 from storage.database import Database
 from storage.models import Department
@@ -311,9 +312,9 @@ async def open_secret_election(seeded: Seeded) -> Election:
         2024, "Bầu Cụm trưởng năm 2024", ElectionRules(offices=("head",)), now=NOW
     )
     async with seeded.db.session() as s:
-        election = await S.create_election(s, seeded.cluster_id, plan, 1, NOW)
+        election = await V.create_election(s, seeded.cluster_id, plan, 1, NOW)
         assert election.id is not None
-        await S.open_election(s, election.id, NOW)
+        await V.start_election(s, election.id, NOW)
         first = await S.get_open_round(s, election.id)
         assert first is not None and first.id is not None
         candidates = await S.list_round_candidates(s, first.id)
@@ -364,7 +365,7 @@ async def test_sqlite_files_hold_no_ballot_history_during_and_after_the_election
         await assert_sqlite_holds_no_history(seeded, election, filled)
         await _vote(seeded, election, election.roll[10:])
         async with seeded.db.session() as s:
-            closed = await S.close_round(s, election.round_id, NOW + timedelta(hours=1), 1)
+            closed = await V.count_round(s, election.round_id, NOW + timedelta(hours=1), 1)
         assert closed is not None and closed.tally.cast == 21
         await assert_sqlite_holds_no_history(seeded, election, election.placeholders)
     finally:
@@ -402,7 +403,7 @@ async def test_postgresql_files_hold_no_dead_ballot_versions_after_the_close(
         assert correct(links, election.truth) >= 1
         assert any(p.encode() in data for p in election.placeholders for data in before.values())
         async with seeded.db.session() as s:
-            closed = await S.close_round(s, election.round_id, NOW + timedelta(hours=1), 1)
+            closed = await V.count_round(s, election.round_id, NOW + timedelta(hours=1), 1)
         assert closed is not None and closed.tally.cast == 21
         after = await relation_files(seeded.db, "election_ballot")
         ids = await _ballot_ids(seeded, election)
@@ -450,11 +451,11 @@ async def _vote(seeded: Seeded, election: Election, voters: list[int]) -> None:
         clock += timedelta(minutes=1)
         first = election.truth[election.roll[0]] if voter == changer else election.truth[voter]
         async with seeded.db.session() as s:
-            result = await S.cast_vote(s, election.round_id, voter, PERSON + voter, first, clock)
+            result = await V.cast_vote(s, election.round_id, voter, PERSON + voter, first, clock)
         assert result.ok and result.key
         if voter == changer:
             async with seeded.db.session() as s:
-                replaced = await S.replace_vote(
+                replaced = await V.replace_vote(
                     s,
                     election.round_id,
                     voter,

@@ -1,4 +1,5 @@
-"""Elections in the database, on SQLite and PostgreSQL: the whole life of an election."""
+"""Elections on SQLite and PostgreSQL, the whole life of one: the service (bot.services.elections)
+applying the rules over what storage locks, loads and records."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from sqlmodel import select
 
 from bot.domain import elections as E
 from bot.domain.elections import ABSTAIN, ElectionPlan, ElectionRules, Mode, OfficeSpec, Outcome
+from bot.services import elections as V
 from storage import elections as S
 from storage.clusters import get_current_offices
 from storage.models import Department, Office
@@ -26,17 +28,17 @@ async def start(
     """Create and open an election; (election id, first round id)."""
     plan = plan or E.default_plan(2024, TITLE, rules or ElectionRules(), now=NOW)
     async with seeded.db.session() as s:
-        election = await S.create_election(s, seeded.cluster_id, plan, created_by=1, now=NOW)
+        election = await V.create_election(s, seeded.cluster_id, plan, created_by=1, now=NOW)
         assert election.id is not None
-        await S.open_election(s, election.id, NOW)
+        await V.start_election(s, election.id, NOW)
         round_ = await S.get_open_round(s, election.id)
         assert round_ is not None and round_.id is not None
         return election.id, round_.id
 
 
-async def vote(seeded: Seeded, round_id: int, voter: str, choice: str | None) -> S.VoteResult:
+async def vote(seeded: Seeded, round_id: int, voter: str, choice: str | None) -> V.VoteResult:
     async with seeded.db.session() as s:
-        return await S.cast_vote(
+        return await V.cast_vote(
             s,
             round_id,
             seeded.ids[voter],
@@ -52,9 +54,9 @@ async def vote_all(seeded: Seeded, round_id: int, choices: dict[str, str | None]
         assert result.ok, (voter, result)
 
 
-async def close(seeded: Seeded, round_id: int) -> S.RoundClosed:
+async def close(seeded: Seeded, round_id: int) -> V.RoundClosed:
     async with seeded.db.session() as s:
-        closed = await S.close_round(s, round_id, NOW + timedelta(hours=1), closed_by=1)
+        closed = await V.count_round(s, round_id, NOW + timedelta(hours=1), closed_by=1)
     assert closed is not None
     return closed
 
@@ -107,7 +109,7 @@ async def test_full_election_head_then_deputy_and_handover(seeded: Seeded):
             "head": seeded.ids["tuyen-quang"],
             "deputy": seeded.ids["hoa-binh"],
         }
-        minutes = await S.load_minutes(s, election_id)
+        minutes = await V.load_minutes(s, election_id)
         assert [o.elected for o in minutes.offices] == [
             seeded.ids["tuyen-quang"],
             seeded.ids["hoa-binh"],
@@ -157,7 +159,7 @@ async def test_tie_then_reballot_among_the_tied(seeded: Seeded):
     closed = await close(seeded, second.id)  # type: ignore[arg-type]
     assert closed.tally.outcome is Outcome.ELECTED and closed.tally.round_no == 2
     async with seeded.db.session() as s:
-        minutes = await S.load_minutes(s, election_id)
+        minutes = await V.load_minutes(s, election_id)
     assert [(r.role, r.tally.round_no) for r in minutes.rounds] == [("head", 1), ("head", 2)]
 
 
@@ -176,15 +178,15 @@ async def test_quorum_not_met_repeats_then_the_head_decides(seeded: Seeded):
     assert closed.tally.outcome is Outcome.HEAD_DECIDES and closed.next_round is None
     assert not closed.election_closed
     async with seeded.db.session() as s:
-        pending = await S.find_pending_decision(s, election_id)
+        pending = await V.find_pending_decision(s, election_id)
         assert pending is not None and pending[0].role == "head" and len(pending[1]) == 6
         with pytest.raises(S.ElectionError) as refused:
-            await S.decide_office(s, election_id, seeded.ids["bac-kan"], 1, NOW)  # outgoing head
+            await V.decide_office(s, election_id, seeded.ids["bac-kan"], 1, NOW)  # outgoing head
         assert refused.value.codes == ("not_allowed",)
     async with seeded.db.session() as s:
-        deputy_round = await S.decide_office(s, election_id, seeded.ids["tuyen-quang"], 1, NOW)
+        deputy_round = await V.decide_office(s, election_id, seeded.ids["tuyen-quang"], 1, NOW)
         assert deputy_round is not None and deputy_round.office_position == 1
-        minutes = await S.load_minutes(s, election_id)
+        minutes = await V.load_minutes(s, election_id)
     assert (
         minutes.offices[0].decided_by_head
         and minutes.offices[0].elected == seeded.ids["tuyen-quang"]
@@ -206,7 +208,7 @@ async def test_ineligible_candidates_are_refused(seeded: Seeded):
 async def test_vote_after_close_and_forged_rounds_are_refused(seeded: Seeded):
     _, head_round = await start(seeded, ElectionRules(offices=("head",)))
     async with seeded.db.session() as s:
-        late = await S.cast_vote(
+        late = await V.cast_vote(
             s, head_round, seeded.ids["hoa-binh"], 1, seeded.ids["yen-bai"], NOW + timedelta(days=2)
         )
     assert late.status == "round_closed"  # past the closing time, before the job closed it
@@ -216,8 +218,8 @@ async def test_vote_after_close_and_forged_rounds_are_refused(seeded: Seeded):
     assert (await vote(seeded, head_round, "phu-tho", "tuyen-quang")).status == "election_closed"
     assert (await vote(seeded, 987654, "phu-tho", "tuyen-quang")).status == "stale"
     async with seeded.db.session() as s:
-        assert await S.close_round(s, head_round, NOW) is None  # closed once only
-        assert (await S.cast_vote(s, head_round, None, 1, 0, NOW)).status == "no_department"
+        assert await V.count_round(s, head_round, NOW) is None  # closed once only
+        assert (await V.cast_vote(s, head_round, None, 1, 0, NOW)).status == "no_department"
 
 
 async def test_a_department_not_on_the_roll_cannot_vote(seeded: Seeded):
@@ -233,16 +235,16 @@ async def test_a_department_not_on_the_roll_cannot_vote(seeded: Seeded):
         s.add(newcomer)
         await s.flush()
         assert newcomer.id is not None
-        result = await S.cast_vote(s, head_round, newcomer.id, 1, seeded.ids["hoa-binh"], NOW)
+        result = await V.cast_vote(s, head_round, newcomer.id, 1, seeded.ids["hoa-binh"], NOW)
     assert result.status == "not_on_roll"
 
 
 async def test_double_click_and_two_officers_at_once_make_one_ballot(seeded: Seeded):
     _, head_round = await start(seeded)
 
-    async def officer(person: int) -> S.VoteResult:
+    async def officer(person: int) -> V.VoteResult:
         async with seeded.db.session() as s:
-            return await S.cast_vote(
+            return await V.cast_vote(
                 s, head_round, seeded.ids["hoa-binh"], person, seeded.ids["yen-bai"], NOW
             )
 
@@ -269,7 +271,7 @@ async def test_replacing_a_secret_ballot_with_its_key(seeded: Seeded):
     assert first.ok and first.receipt and first.key
     others = await vote(seeded, head_round, "phu-tho", "yen-bai")
     async with seeded.db.session() as s:
-        wrong = await S.replace_vote(
+        wrong = await V.replace_vote(
             s,
             head_round,
             seeded.ids["hoa-binh"],
@@ -280,13 +282,13 @@ async def test_replacing_a_secret_ballot_with_its_key(seeded: Seeded):
         )
         assert wrong.status == "bad_key"
         assert (
-            await S.replace_vote(s, head_round, seeded.ids["hoa-binh"], 2, 0, NOW, key="garbage")
+            await V.replace_vote(s, head_round, seeded.ids["hoa-binh"], 2, 0, NOW, key="garbage")
         ).status == "bad_key"
-        never = await S.replace_vote(
+        never = await V.replace_vote(
             s, head_round, seeded.ids["bac-giang"], 2, seeded.ids["tuyen-quang"], NOW, key=first.key
         )
         assert never.status == "not_voted"  # a department that has not voted cannot use a key
-        replaced = await S.replace_vote(
+        replaced = await V.replace_vote(
             s, head_round, seeded.ids["hoa-binh"], 2, seeded.ids["tuyen-quang"], NOW, key=first.key
         )
     assert replaced.ok and replaced.replaced and replaced.receipt == first.receipt
@@ -307,7 +309,7 @@ async def test_replacing_can_be_locked(seeded: Seeded):
     _, head_round = await start(seeded, ElectionRules(allow_replace=False))
     first = await vote(seeded, head_round, "hoa-binh", "yen-bai")
     async with seeded.db.session() as s:
-        locked = await S.replace_vote(
+        locked = await V.replace_vote(
             s, head_round, seeded.ids["hoa-binh"], 2, 0, NOW, key=first.key
         )
     assert locked.status == "replace_locked"
@@ -328,7 +330,7 @@ async def test_open_mode_lists_each_departments_choice(seeded: Seeded):
     result = await vote(seeded, only, "hoa-binh", "yen-bai")
     assert result.ok and result.receipt is None and result.key is None
     async with seeded.db.session() as s:
-        changed = await S.replace_vote(
+        changed = await V.replace_vote(
             s, only, seeded.ids["hoa-binh"], 5, seeded.ids["bac-kan"], NOW
         )
         assert changed.ok
@@ -337,7 +339,7 @@ async def test_open_mode_lists_each_departments_choice(seeded: Seeded):
     assert closed.tally.winner == seeded.ids["bac-kan"] and closed.tally.winner_votes == 7
     assert closed.election_closed and closed.receipts == ()
     async with seeded.db.session() as s:
-        minutes = await S.load_minutes(s, election_id)
+        minutes = await V.load_minutes(s, election_id)
         ballots = (await s.exec(select(ElectionBallot))).all()
         offices = (await s.exec(select(Office).where(Office.term == 2023))).all()
     assert ballots == []  # open mode keeps no separate ballots
@@ -350,21 +352,21 @@ async def test_open_mode_lists_each_departments_choice(seeded: Seeded):
 async def test_creation_is_checked(seeded: Seeded):
     async with seeded.db.session() as s:
         with pytest.raises(S.ElectionError) as bad:
-            await S.create_election(s, seeded.cluster_id, ElectionPlan(" ", 2024, ()), 1, NOW)
+            await V.create_election(s, seeded.cluster_id, ElectionPlan(" ", 2024, ()), 1, NOW)
         assert {"bad_title", "bad_offices"} <= set(bad.value.codes)
         with pytest.raises(S.ElectionError) as unknown:
             plan = ElectionPlan("t", 2024, (OfficeSpec("flag"),), candidates=(424242,))
-            await S.create_election(s, seeded.cluster_id, plan, 1, NOW)
+            await V.create_election(s, seeded.cluster_id, plan, 1, NOW)
         assert unknown.value.codes == ("unknown_candidate",)
     election_id, _ = await start(seeded)
     async with seeded.db.session() as s:
         with pytest.raises(S.ElectionError) as running:
-            await S.create_election(
+            await V.create_election(
                 s, seeded.cluster_id, E.default_plan(2024, "x", now=NOW), 1, NOW
             )
         assert running.value.codes == ("already_running",)
         with pytest.raises(S.ElectionError):
-            await S.open_election(s, election_id, NOW)  # open once only
+            await V.start_election(s, election_id, NOW)  # open once only
 
 
 async def test_too_few_candidates_to_fill_every_office(seeded: Seeded):
@@ -375,22 +377,22 @@ async def test_too_few_candidates_to_fill_every_office(seeded: Seeded):
         candidates=(seeded.ids["bac-kan"], seeded.ids["hoa-binh"]),
     )
     async with seeded.db.session() as s:
-        election = await S.create_election(s, seeded.cluster_id, plan, 1, NOW)
+        election = await V.create_election(s, seeded.cluster_id, plan, 1, NOW)
         assert election.id is not None
         election_id = election.id
     # bac-kan (outgoing head) cannot be head: hoa-binh head, bac-kan deputy — enough.
     async with seeded.db.session() as s:
-        await S.open_election(s, election_id, NOW)
+        await V.start_election(s, election_id, NOW)
         assert await S.cancel_election(s, election_id, NOW)
         assert not await S.cancel_election(s, election_id, NOW)
     narrow = ElectionPlan(
         "t", 2024, (OfficeSpec("head"), OfficeSpec("deputy")), candidates=(seeded.ids["hoa-binh"],)
     )
     async with seeded.db.session() as s:
-        election = await S.create_election(s, seeded.cluster_id, narrow, 1, NOW)
+        election = await V.create_election(s, seeded.cluster_id, narrow, 1, NOW)
         assert election.id is not None
         with pytest.raises(S.ElectionError) as refused:
-            await S.open_election(s, election.id, NOW)
+            await V.start_election(s, election.id, NOW)
         assert refused.value.codes == ("too_few_candidates", "deputy")
 
 
@@ -398,12 +400,12 @@ async def test_timed_opening_and_closing(seeded: Seeded):
     later = NOW + timedelta(hours=3)
     plan = E.default_plan(2024, TITLE, now=later)
     async with seeded.db.session() as s:
-        election = await S.create_election(s, seeded.cluster_id, plan, 1, NOW)
+        election = await V.create_election(s, seeded.cluster_id, plan, 1, NOW)
         assert election.state == "scheduled"
         assert await S.list_due_openings(s, NOW) == []
         assert await S.list_due_openings(s, later) == [election.id]
         assert election.id is not None
-        await S.open_election(s, election.id, later)
+        await V.start_election(s, election.id, later)
         round_ = await S.get_open_round(s, election.id)
         assert round_ is not None
         assert await S.list_due_closings(s, later) == []
@@ -414,7 +416,7 @@ async def test_timed_opening_and_closing(seeded: Seeded):
 async def test_a_draft_is_set_up_then_opened(seeded: Seeded):
     plan = E.default_plan(2024, TITLE, now=NOW)
     async with seeded.db.session() as s:
-        draft = await S.create_election(s, seeded.cluster_id, plan, 1, NOW, draft=True)
+        draft = await V.create_election(s, seeded.cluster_id, plan, 1, NOW, draft=True)
         assert draft.id is not None
         draft_id = draft.id
         assert (await S.get_draft_election(s, seeded.cluster_id)).id == draft_id  # type: ignore[union-attr]
@@ -424,17 +426,17 @@ async def test_a_draft_is_set_up_then_opened(seeded: Seeded):
         assert changed.closes_at == NOW + timedelta(minutes=60)
     later = NOW + timedelta(hours=5)
     async with s_session(seeded) as s:
-        election = await S.open_election(s, draft_id, later)
+        election = await V.start_election(s, draft_id, later)
         assert election.closes_at == later + timedelta(
             minutes=60
         )  # from the opening, not the draft
         assert await S.update_draft(s, draft_id, mode=Mode.SECRET) is None
         assert not await S.discard_draft(s, draft_id)
         with pytest.raises(S.ElectionError):  # one election at a time
-            await S.create_election(s, seeded.cluster_id, plan, 1, NOW, draft=True)
+            await V.create_election(s, seeded.cluster_id, plan, 1, NOW, draft=True)
         assert await S.cancel_election(s, draft_id, later)
     async with seeded.db.session() as s:
-        other = await S.create_election(s, seeded.cluster_id, plan, 1, NOW, draft=True)
+        other = await V.create_election(s, seeded.cluster_id, plan, 1, NOW, draft=True)
         assert other.id is not None
         assert await S.discard_draft(s, other.id)
 
