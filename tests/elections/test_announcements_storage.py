@@ -117,7 +117,8 @@ async def test_two_officers_acknowledging_at_once(seeded: Seeded):
     results = await asyncio.gather(ack(first), ack(first), ack(second))
     assert sorted(results) == ["again", "new", "new"]  # a double click is one acknowledgement
     async with seeded.db.session() as s:
-        report = await A.list_acks_by_department(s, draft.id)  # type: ignore[arg-type]
+        assert draft.id is not None
+        report = await A.list_acks_by_department(s, draft.id)
     hb = next(line for line in report if line.department.id == seeded.ids["hoa-binh"])
     assert sorted(a.person_id for a in hb.acks) == sorted([first, second])
 

@@ -131,7 +131,7 @@ async def test_handover_waits_for_the_first_day_of_the_term(ecluster: Cluster):
 async def test_tie_then_reballot(ecluster: Cluster):
     c = ecluster
     await open_election(c, "2024")
-    split = {"bac-kan": "tuyen-quang", "bac-giang": "tuyen-quang", "thai-nguyen": "tuyen-quang"}
+    split: dict[str, str | None] = {"bac-kan": "tuyen-quang", "bac-giang": "tuyen-quang", "thai-nguyen": "tuyen-quang"}
     split |= {"hoa-binh": "phu-tho", "yen-bai": "phu-tho", "phu-tho": "phu-tho"}
     split |= {"tuyen-quang": None}
     for slug, choice in split.items():

@@ -90,7 +90,7 @@ async def run_election(seeded: Seeded) -> int:
         await V.start_election(s, election.id, NOW)
         head_round = await S.get_open_round(s, election.id)
         assert head_round is not None and head_round.id is not None
-    head = dict.fromkeys(
+    head: dict[str, str | None] = dict.fromkeys(
         ["bac-kan", "bac-giang", "thai-nguyen", "yen-bai", "phu-tho"], "tuyen-quang"
     )
     head |= {"hoa-binh": "phu-tho", "tuyen-quang": None}
@@ -104,10 +104,11 @@ async def run_election(seeded: Seeded) -> int:
         closed = await V.count_round(s, head_round.id, NOW + timedelta(hours=1))
         assert closed is not None and closed.next_round is not None
         deputy_round = closed.next_round.id
+        assert deputy_round is not None
     for voter in ids:
         async with seeded.db.session() as s:
-            choice = ids["hoa-binh"] if voter != "hoa-binh" else ids["yen-bai"]
-            assert (await V.cast_vote(s, deputy_round, ids[voter], 1, choice, NOW)).ok
+            pick = ids["hoa-binh"] if voter != "hoa-binh" else ids["yen-bai"]
+            assert (await V.cast_vote(s, deputy_round, ids[voter], 1, pick, NOW)).ok
     async with seeded.db.session() as s:
         assert await V.count_round(s, deputy_round, NOW + timedelta(hours=2))
     return election.id

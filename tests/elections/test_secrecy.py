@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from sqlalchemy import inspect, text
@@ -256,7 +256,9 @@ def test_the_attacks_catch_a_store_that_leaks():
     )
     assert link_attacks(voters, shuffled_ids, voter_table, ballot_table, truth)
     # 3. PostgreSQL: a ballot written in the voter's transaction keeps its xmin
-    pg_voters = [dict(v, __xmin=str(700 + v["id"]), __ctid=f"(0,{v['id']})") for v in voters]
+    pg_voters = [
+        dict(v, __xmin=str(700 + cast(int, v["id"])), __ctid=f"(0,{v['id']})") for v in voters
+    ]
     pg_table = Table("election_voter", voter_table.columns, [], ["__xmin", "__ctid"])
     pg_ballots = [
         {

@@ -4,6 +4,7 @@ applying the rules over what storage locks, loads and records."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from datetime import timedelta
 
 import pytest
@@ -48,7 +49,7 @@ async def vote(seeded: Seeded, round_id: int, voter: str, choice: str | None) ->
         )
 
 
-async def vote_all(seeded: Seeded, round_id: int, choices: dict[str, str | None]) -> None:
+async def vote_all(seeded: Seeded, round_id: int, choices: Mapping[str, str | None]) -> None:
     for voter, choice in choices.items():
         result = await vote(seeded, round_id, voter, choice)
         assert result.ok, (voter, result)
