@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.services import elections as election_service
 from bot.services import rounds as round_service
 from messages.render import render
 from storage import clusters, rounds
@@ -57,27 +58,14 @@ async def _progress(session: AsyncSession, round_id: int, lang: str) -> LiveView
 
 async def _turnout(session: AsyncSession, round_id: int, lang: str) -> LiveView | None:
     round_ = await election_store.get_round(session, round_id)
-    if round_ is None:
+    election = await election_store.get_election(session, round_.election_id) if round_ else None
+    cluster = await clusters.get_cluster(session, election.cluster_id) if election else None
+    screen = await election_service.turnout(session, round_id)
+    if round_ is None or cluster is None or cluster.group_chat_id is None or screen is None:
         return None
-    election = await election_store.get_election(session, round_.election_id)
-    if election is None or election.id is None:
-        return None
-    cluster = await clusters.get_cluster(session, election.cluster_id)
-    if cluster is None or cluster.group_chat_id is None:
-        return None
-    offices = await election_store.list_offices(session, election.id)
-    voted, total = await election_store.count_turnout(session, round_id)
-    text = render(
-        lang,
-        "elections.turnout",
-        election=election,
-        office=offices[round_.office_position],
-        round_no=round_.number,
-        voted=voted,
-        total=total,
-        closes_at=round_.closes_at,
-        state=round_.state,
-    )
     return LiveView(
-        cluster.group_chat_id, text, round_.turnout_message_id, post_if_gone=round_.state == "open"
+        cluster.group_chat_id,
+        render(lang, screen.message, **screen.params),
+        round_.turnout_message_id,
+        post_if_gone=round_.state == "open",
     )

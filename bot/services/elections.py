@@ -1065,3 +1065,27 @@ async def minutes(session: AsyncSession, ctx: Context) -> Outcome:
     caption = render(ctx.lang, "elections.minutes_caption", election=election)
     filename = f"bien-ban-kiem-phieu-{election.term}-{election.id}.html"
     return Outcome(attachments=[Attachment("document", html.encode("utf-8"), caption, filename)])
+
+
+async def turnout(session: AsyncSession, round_id: int) -> Screen | None:
+    """The group's live turnout of an election round: how many have voted, never for whom."""
+    round_ = await store.get_round(session, round_id)
+    if round_ is None:
+        return None
+    election = await store.get_election(session, round_.election_id)
+    if election is None or election.id is None:
+        return None
+    offices = await store.list_offices(session, election.id)
+    voted, total = await store.count_turnout(session, round_id)
+    return Screen(
+        "elections.turnout",
+        {
+            "election": election,
+            "office": offices[round_.office_position],
+            "round_no": round_.number,
+            "voted": voted,
+            "total": total,
+            "closes_at": round_.closes_at,
+            "state": round_.state,
+        },
+    )
