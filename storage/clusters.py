@@ -5,15 +5,17 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.domain.cluster_file import ClusterSpec
 from storage import schedules
 from storage.models import ChatNotice, Cluster, Department, Indicator, Office, Round
+
+if TYPE_CHECKING:  # only a type here: reading clusters does not load the file's validators
+    from bot.domain.cluster_file import ClusterSpec
 
 
 @dataclass
