@@ -10,7 +10,6 @@ only `run` and an invite with a token import python-telegram-bot.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import re
 import sys
 from datetime import date, timedelta
@@ -52,6 +51,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    import asyncio  # ~0,04 s of CPU (it loads ssl and concurrent.futures): not for --help
+
     if args.command == "demo":
         from bot.demo import run_demo
 
