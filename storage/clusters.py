@@ -5,15 +5,16 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.domain.cluster_file import ClusterSpec
-from storage import schedules
 from storage.models import ChatNotice, Cluster, Department, Indicator, Office, Round
+
+if TYPE_CHECKING:  # only a type here: reading clusters does not load the file's validators
+    from bot.domain.cluster_file import ClusterSpec
 
 
 @dataclass
@@ -134,6 +135,10 @@ async def apply_cluster_spec(session: AsyncSession, spec: ClusterSpec) -> ApplyR
                 existing.department_id = department_id
                 report.updated.append(f"office {role} {spec.offices.term}")
     await session.flush()
+    # Imported here: it loads the schedule file's validators (pydantic, the holiday calendar),
+    # which reading a cluster (clusterbot invite, round) does not need.
+    from storage import schedules
+
     if await schedules.save_schedule(session, spec.id, spec.schedule):
         if f"cluster {spec.id}" not in report.created:
             report.updated.append(f"schedule {spec.id}")

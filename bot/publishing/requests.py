@@ -7,11 +7,13 @@ import json
 import random
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, InputMediaPhoto
-from telegram.constants import ParseMode
-from telegram.error import BadRequest, RetryAfter
+# A request is data first: queueing one (a command-line `round close`) must not load
+# python-telegram-bot, about 0,1 s of CPU; only sending it does, in the functions that send.
+if TYPE_CHECKING:
+    from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+    from telegram.error import RetryAfter
 
 
 def retry_seconds(exc: RetryAfter) -> float:
@@ -32,12 +34,16 @@ Markup = list[list[dict[str, str]]]
 
 
 def to_markup(rows: Markup | None) -> InlineKeyboardMarkup | None:
+    from telegram import InlineKeyboardMarkup
+
     if not rows:
         return None
     return InlineKeyboardMarkup([[_button(button) for button in row] for row in rows])
 
 
 def _button(fields: dict[str, Any]) -> InlineKeyboardButton:
+    from telegram import InlineKeyboardButton
+
     # The stored strings are the button's keyword arguments (text and callback_data or url).
     return InlineKeyboardButton(**fields)
 
@@ -100,6 +106,10 @@ class Request:
 
     async def perform(self, bot: Bot, chat_id: int) -> int | None:
         """Send it; the id of the message it posted, if one."""
+        from telegram import InputFile, InputMediaPhoto
+        from telegram.constants import ParseMode
+        from telegram.error import BadRequest
+
         markup = to_markup(self.markup)
         if self.method in ("edit", "edit-only") and self.message_id is not None:
             try:
