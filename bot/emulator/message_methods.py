@@ -46,15 +46,24 @@ class MessageMethods(Chats):
     def _format(self, raw: str, parse_mode: Any, entities: Any) -> tuple[str, list[JSONDict]]:
         return format_text(raw, parse_mode, entities, strict_html=self.strict_html)
 
-    async def _api_send_message(self, p: Params) -> JSONDict:
-        chat = self._target_chat(p)
+    def _message_text(
+        self, p: Params, *, too_long: str
+    ) -> tuple[str, str | None, str, list[JSONDict]]:
+        """A message's text as sent (raw), its parse mode, and as shown with its entities;
+        refused as Telegram does when empty or longer than 4096 characters (Telegram words the
+        second refusal differently for a new message and an edit: ``too_long``)."""
         raw = p.opt_str("text") or ""
         parse_mode = p.opt_str("parse_mode")
         text, entities = self._format(raw, parse_mode, p.opt_json("entities"))
         if not text:
             raise bad_request("message text is empty")
         if utf16_len(text) > MAX_TEXT_LENGTH:
-            raise bad_request("message is too long")
+            raise bad_request(too_long)
+        return raw, parse_mode, text, entities
+
+    async def _api_send_message(self, p: Params) -> JSONDict:
+        chat = self._target_chat(p)
+        raw, parse_mode, text, entities = self._message_text(p, too_long="message is too long")
         markup_type, rows = parse_markup(p.opt_json("reply_markup"))
         reply_to = self._reply_target(chat, p)
         msg = SentMessage(
@@ -179,13 +188,7 @@ class MessageMethods(Chats):
         chat, msg = self._message_to_edit(p)
         if msg.kind != "message":
             raise bad_request("there is no text in the message to edit")
-        raw = p.opt_str("text") or ""
-        parse_mode = p.opt_str("parse_mode")
-        text, entities = self._format(raw, parse_mode, p.opt_json("entities"))
-        if not text:
-            raise bad_request("message text is empty")
-        if utf16_len(text) > MAX_TEXT_LENGTH:
-            raise bad_request("MESSAGE_TOO_LONG")
+        raw, parse_mode, text, entities = self._message_text(p, too_long="MESSAGE_TOO_LONG")
         markup_type, rows = parse_markup(p.opt_json("reply_markup"), inline_only=True)
         self._apply_edit(msg, text, raw, parse_mode, entities, markup_type, rows)
         return self._sent_dict(msg)
