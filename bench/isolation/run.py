@@ -371,7 +371,9 @@ async def seed(h: Harness, tmp: Path, finishing: int, probes: int) -> dict[int, 
         async with h.db.session() as session:
             departments = await clusters.list_departments(session, cid)
             indicators = await clusters.list_indicators(session, cid)
-            values = {i.id: v for i, v in zip(indicators, VALUES, strict=True)}
+            values: dict[int, str | None] = {
+                i.id: v for i, v in zip(indicators, VALUES, strict=True) if i.id is not None
+            }
             round_ = await rounds.open_round(
                 session,
                 cid,
@@ -435,6 +437,7 @@ async def finish(bench: Bench, cards: dict[int, SentMessage], warmup: float) -> 
         pressed = time.perf_counter()
         for card in cards.values():
             data = next(d for label, d in card.buttons if "Xác nhận" in label)
+            assert data is not None
             user = emu.users[card.chat_id]
             await emu.press(user, user.id, card.message_id, data)
         last_press = time.perf_counter()

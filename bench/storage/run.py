@@ -82,10 +82,12 @@ async def votes(url: str, erase: bool) -> tuple[float, float, float]:
     plan = E.default_plan(2024, "Bầu", ElectionRules(offices=("head",)), now=NOW)
     async with db.session() as s:
         election = await V.create_election(s, CLUSTER, plan, 1, NOW)
-        await V.start_election(s, election.id, NOW)  # type: ignore[arg-type]
-        round_ = await S.get_open_round(s, election.id)  # type: ignore[arg-type]
-        roll = await S.list_roll(s, election.id)  # type: ignore[arg-type]
-        candidates = await S.list_round_candidates(s, round_.id)  # type: ignore[union-attr,arg-type]
+        assert election.id is not None
+        await V.start_election(s, election.id, NOW)
+        round_ = await S.get_open_round(s, election.id)
+        assert round_ is not None and round_.id is not None
+        roll = await S.list_roll(s, election.id)
+        candidates = await S.list_round_candidates(s, round_.id)
     timings = []
     for n, voter in enumerate(roll):
         started = time.perf_counter()
@@ -96,13 +98,13 @@ async def votes(url: str, erase: bool) -> tuple[float, float, float]:
                 voter,
                 100 + n,
                 candidates[0],
-                NOW + timedelta(minutes=n),  # type: ignore[union-attr,arg-type]
+                NOW + timedelta(minutes=n),
             )
         timings.append(time.perf_counter() - started)
         assert result.ok
     started = time.perf_counter()
     async with db.session() as s:
-        await V.count_round(s, round_.id, NOW + timedelta(hours=1), 1)  # type: ignore[union-attr,arg-type]
+        await V.count_round(s, round_.id, NOW + timedelta(hours=1), 1)
     close = time.perf_counter() - started
     await db.dispose()
     return statistics.median(timings) * 1000, max(timings) * 1000, close * 1000
@@ -130,7 +132,7 @@ async def main() -> None:
                 f"{median:.1f} ms, max {worst:.1f} ms; close {close:.1f} ms"
             )
     if args.postgres:
-        import asyncpg
+        import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type information
 
         async def admin(statement: str) -> None:
             connection = await asyncpg.connect(args.postgres)

@@ -222,6 +222,7 @@ async def measure(db: Database, label: str, runs: int) -> dict[str, list[float]]
             results["render"].append(t2 - t1)
             results["summary"].append(t2 - t0)
             results["year"].append(t3 - t2)
+    assert summary is not None
     for n in range(min(runs, 5) + 1):
         t0 = time.perf_counter()
         indicator_chart(summary.indicators[0], summary.period, "vi")
@@ -294,6 +295,7 @@ async def query_plans(db: Database) -> None:
     async with db.engine.connect() as conn:
         for statement, parameters in statements:
             raw = await conn.get_raw_connection()
+            assert raw.driver_connection is not None
             cursor = await raw.driver_connection.execute(
                 f"EXPLAIN QUERY PLAN {statement}", parameters
             )
