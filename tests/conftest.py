@@ -160,8 +160,14 @@ class Cluster:
 
 
 @pytest.fixture
-async def harness(sqlite_url: str, clock: Clock) -> AsyncIterator[Harness]:
-    async with Harness(sqlite_url, clock=clock) as h:
+async def harness(
+    request: pytest.FixtureRequest, sqlite_url: str, clock: Clock
+) -> AsyncIterator[Harness]:
+    h = Harness(sqlite_url, clock=clock)
+    if "cluster" in request.fixturenames:  # start right on a set-up cluster, if one was kept
+        key = _snapshot_key(h)
+        h.start_from = _cluster_snapshots.get(key) if key is not None else None
+    async with h:
         yield h
 
 
@@ -185,6 +191,9 @@ def _snapshot_key(h: Harness) -> tuple[object, ...] | None:
 @pytest.fixture
 async def cluster(harness: Harness) -> Cluster:
     c = Cluster(harness)
+    if harness.start_from is not None:  # the harness fixture started on the snapshot
+        c.adopt_world()
+        return c
     key = _snapshot_key(harness)
     if key is None:
         await c.setup()

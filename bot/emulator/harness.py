@@ -64,6 +64,8 @@ class Harness:
         self.settings: Settings | None = None
         self.tracker = UpdateTracker()
         self._restores = 0
+        # Set before start(): begin from this snapshot (see `snapshot`) rather than empty.
+        self.start_from: HarnessSnapshot | None = None
 
     async def __aenter__(self) -> Harness:
         await self.start()
@@ -81,7 +83,12 @@ class Harness:
             TELEGRAM_API_BASE_FILE_URL=self.emu.base_file_url,
             CLUSTERBOT_LANGUAGE=self.language,
         )
-        await asyncio.to_thread(migrate.upgrade, self.database_url)
+        if self.start_from is None:
+            await asyncio.to_thread(migrate.upgrade, self.database_url)
+        else:  # the database and the world of a snapshot, instead of empty ones
+            path = Path(_sqlite_path(self.database_url))
+            await asyncio.to_thread(path.write_bytes, self.start_from.database)
+            self.emu.restore(self.start_from.telegram)
         self.db = Database(self.database_url)
         await self.start_bot()
 
