@@ -8,7 +8,6 @@ import ssl
 from collections.abc import Callable
 from datetime import datetime
 from functools import cache
-from typing import Any
 
 import httpx
 from telegram import Update
@@ -49,13 +48,9 @@ log = logging.getLogger(__name__)
 
 @cache
 def _tls_context() -> ssl.SSLContext:
-    return httpx.create_ssl_context()
-
-
-def _tls() -> dict[str, Any]:
     """httpx loads the CA bundle anew for every client (~20 ms of CPU); the process's clients
     (two per application) share one context instead."""
-    return {"verify": _tls_context()}
+    return httpx.create_ssl_context()
 
 
 def build_application(
@@ -90,9 +85,11 @@ def build_application(
         connection_pool_size=256,
         read_timeout=timeout,
         write_timeout=timeout,
-        httpx_kwargs=_tls(),
+        httpx_kwargs={"verify": _tls_context()},
     )
-    updates_request = HTTPXRequest(connection_pool_size=1, httpx_kwargs=_tls())
+    updates_request = HTTPXRequest(
+        connection_pool_size=1, httpx_kwargs={"verify": _tls_context()}
+    )
     builder = builder.request(bot_request).get_updates_request(updates_request)
     app = builder.build()
     pacer = Pacer() if rate_limit else Pacer(rate=100_000, per_chat_interval=0, group_max=0)

@@ -173,7 +173,8 @@ async def harness(
 
 # Setting the cluster up is ~10 round trips through the bot (0,4 s or more); 170 tests start
 # from it. The first test of a kind sets it up for real and keeps a snapshot (the database and
-# the emulator's world); the next ones restart their bot on a copy of it. A kind is what could
+# the emulator's world); the next ones start their bot on a copy of it (the default harness
+# fixture starts on it; a module's own harness is restored to it). A kind is what could
 # make the world differ: the harness's language, bot, clock reading and options. Harnesses with
 # faults or real rate limits, or already used before the fixture, always set up for real.
 _cluster_snapshots: dict[tuple[object, ...], HarnessSnapshot] = {}

@@ -86,9 +86,7 @@ class Harness:
         if self.start_from is None:
             await asyncio.to_thread(migrate.upgrade, self.database_url)
         else:  # the database and the world of a snapshot, instead of empty ones
-            path = Path(_sqlite_path(self.database_url))
-            await asyncio.to_thread(path.write_bytes, self.start_from.database)
-            self.emu.restore(self.start_from.telegram)
+            await self._place(self.start_from, Path(_sqlite_path(self.database_url)))
         self.db = Database(self.database_url)
         await self.start_bot()
 
@@ -154,12 +152,17 @@ class Harness:
         self._restores += 1
         old = Path(_sqlite_path(self.database_url))
         new = old.with_name(f"{old.stem}.restored-{self._restores}{old.suffix}")
-        await asyncio.to_thread(new.write_bytes, snapshot.database)
+        await self._place(snapshot, new)
         self.database_url = f"{_SQLITE}{new}"
         self.settings = self.settings.model_copy(update={"database_url": self.database_url})
         self.db = Database(self.database_url)
-        self.emu.restore(snapshot.telegram)
         await self.start_bot()
+
+    async def _place(self, snapshot: HarnessSnapshot, path: Path) -> None:
+        """The snapshot's database written to ``path`` (no connection has it open) and its
+        world in the emulator."""
+        await asyncio.to_thread(path.write_bytes, snapshot.database)
+        self.emu.restore(snapshot.telegram)
 
     # --- acting as users -------------------------------------------------------------------
 

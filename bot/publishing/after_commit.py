@@ -27,6 +27,7 @@ from telegram.ext import Application
 from bot.delivery import Pacer
 from bot.publishing.outbox import screen_requests
 from bot.publishing.requests import backoff, retry_seconds
+from bot.publishing.shutdown import finish_or_cancel
 from bot.services.screens import Direct, FanOut
 
 log = logging.getLogger(__name__)
@@ -115,16 +116,10 @@ class AfterCommit:
                     log.warning("a direct message could not be sent after %d tries", attempt + 1)
 
     async def stop(self, grace: float = 5.0) -> None:
-        """At shutdown: what is running may finish for ``grace`` seconds, then it is cancelled
-        (fan-outs are finished by the next start's tick; a direct message not yet sent is lost,
-        see the module's doc). Cancelling at once would cut database calls half-way and leave
-        their connections to the garbage collector."""
-        if not self.tasks:
-            return
-        _, late = await asyncio.wait(list(self.tasks), timeout=grace)
-        for task in late:
-            task.cancel()
-        await asyncio.gather(*late, return_exceptions=True)
+        """At shutdown: what is running may finish (see `finish_or_cancel`); fan-outs cut short
+        are finished by the next start's tick, a direct message not yet sent is lost (see the
+        module's doc)."""
+        await finish_or_cancel(list(self.tasks), grace)
 
     async def settled(self, timeout: float = 30) -> None:
         """Until nothing started here is still running."""

@@ -34,6 +34,7 @@ from bot.publishing import live
 from bot.publishing.menus import set_user_menu
 from bot.publishing.outbox import extra_requests, queue_requests
 from bot.publishing.requests import Request, backoff, retry_seconds
+from bot.publishing.shutdown import finish_or_cancel
 from bot.reports import offload
 from bot.services import compositions
 from messages.render import render
@@ -99,20 +100,13 @@ class EffectWorker:
             self._task = asyncio.create_task(self._run(), name="effects-worker")
 
     async def stop(self, grace: float = 5.0) -> None:
-        """Stop taking effects; let the requests in flight finish (up to ``grace`` seconds),
-        then cancel what is left. Cancelling a request between Telegram's answer and its row's
-        update would send it again after a restart, and cancelling a database call half-way
-        can leave its connection checked out of the pool after the engine is disposed of."""
+        """Stop taking effects; the requests in flight may finish (see `finish_or_cancel`)."""
         task, self._task = self._task, None
         if task is None:
             return
         self._stopping = True
         self._wake.set()
-        pending = {task, *self._tasks}
-        _, late = await asyncio.wait(pending, timeout=grace)
-        for t in late:
-            t.cancel()
-        await asyncio.gather(*late, return_exceptions=True)
+        await finish_or_cancel({task, *self._tasks}, grace)
         self._stopping = False
 
     def wake(self) -> None:
