@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from telegram.ext import Application, ContextTypes
@@ -51,6 +52,15 @@ def register_jobs(app: Application) -> None:
         ("elections", elections.tick, float(data.get("elections_interval", 30)), 1.0),
         ("announcements", announcements.tick, float(data.get("announcements_interval", 60)), 2.0),
     ):
+        # The first run is given as the job's own next run time, not only as the trigger's
+        # start: a scheduler that starts after that moment (a slow start-up: the job queue
+        # starts after the database and the first getUpdates) would otherwise skip the
+        # catch-up tick and wait a whole interval; given explicitly, a late first run still runs.
+        first_at = datetime.now(UTC) + timedelta(seconds=first)
         app.job_queue.run_repeating(
-            _job(name, tick), interval=interval, first=first, name=name, job_kwargs=_ONE_AT_A_TIME
+            _job(name, tick),
+            interval=interval,
+            first=first_at,
+            name=name,
+            job_kwargs={**_ONE_AT_A_TIME, "next_run_time": first_at},
         )
