@@ -13,7 +13,7 @@ from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Department, Invite, Membership, Person
+from storage.models import Cluster, Department, Invite, Membership, Person
 
 RedeemOutcome = Literal["bound", "unknown", "used", "expired", "already_member"]
 
@@ -145,6 +145,59 @@ async def list_memberships(session: AsyncSession, person_id: int) -> list[Member
         .order_by(col(Membership.created_at).desc(), col(Membership.id).desc())
     )
     return list((await session.exec(query)).all())
+
+
+@dataclass(frozen=True)
+class Acting:
+    """Who acts and for what, read in one statement (every field None when unknown)."""
+
+    person: Person | None
+    membership: Membership | None
+    cluster: Cluster | None
+    department: Department | None
+
+
+async def find_acting(
+    session: AsyncSession, person_id: int, group_chat_id: int | None
+) -> Acting:
+    """In a group: the group's cluster and this person's membership in it. In a private chat:
+    the person's newest membership and its cluster. One statement, not four: every update
+    starts here."""
+    if group_chat_id is None:
+        private = (
+            select(Person, Membership, Cluster, Department)
+            .select_from(Person)
+            .outerjoin(Membership, col(Membership.person_id) == col(Person.id))
+            .outerjoin(Cluster, col(Cluster.id) == col(Membership.cluster_id))
+            .outerjoin(Department, col(Department.id) == col(Membership.department_id))
+            .where(col(Person.id) == person_id)
+            .order_by(col(Membership.created_at).desc(), col(Membership.id).desc())
+            .limit(1)
+        )
+        row = (await session.exec(private)).first()
+        if row is None:
+            return Acting(None, None, None, None)
+        person, membership, cluster, department = row
+        return Acting(person, membership, cluster, department)
+    in_group = (
+        select(Cluster, Person, Membership, Department)
+        .select_from(Cluster)
+        .outerjoin(Person, col(Person.id) == person_id)
+        .outerjoin(
+            Membership,
+            (col(Membership.person_id) == col(Person.id))
+            & (col(Membership.cluster_id) == col(Cluster.id)),
+        )
+        .outerjoin(Department, col(Department.id) == col(Membership.department_id))
+        .where(col(Cluster.group_chat_id) == group_chat_id)
+        .order_by(col(Membership.id))
+        .limit(1)
+    )
+    found = (await session.exec(in_group)).first()
+    if found is None:  # no cluster's group: the person still has a language
+        return Acting(await get_person(session, person_id), None, None, None)
+    cluster, person, membership, department = found
+    return Acting(person, membership, cluster, department)
 
 
 async def list_members(session: AsyncSession, cluster_id: str) -> list[Membership]:

@@ -87,11 +87,19 @@ class EffectWorker:
         self._stopping = False
         self._tasks: set[asyncio.Task[None]] = set()
         self._running_ids: set[int] = set()
+        # Effects carried out since the last read began: its snapshot may still hold them.
         self._finished_now: set[int] = set()
+        # The last read's rows, planned again without a read when all that happened since is
+        # that an effect was carried out and deleted (a slot came free): nothing else changed
+        # in the table. A commit (wake), a retry or failure written, or the timer reads anew.
+        self._rows: list[Effect] = []
+        self._rows_current = False
+        self._quiet: set[int] = set()  # finished and deleted, nothing else written
         self._busy_chats: set[int] = set()
         self._last_sweep: datetime | None = None
         self._composing = 0
         self.compose_concurrency = max(1, offload.workers())
+        self.read_limit = 500
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -112,6 +120,12 @@ class EffectWorker:
     def wake(self) -> None:
         """Something was committed: look now."""
         self._wakes += 1
+        self._rows_current = False
+        self._idle.clear()
+        self._wake.set()
+
+    def _slot_freed(self) -> None:
+        """An effect was carried out and its row deleted: plan again from the last read."""
         self._idle.clear()
         self._wake.set()
 
@@ -134,7 +148,7 @@ class EffectWorker:
             try:
                 await asyncio.wait_for(self._wake.wait(), wait)
             except TimeoutError:
-                pass
+                self._rows_current = False  # due times passed, other processes committed
 
     async def _dispatch(self) -> float:
         """Start what may go now; returns how long to sleep unless woken."""
@@ -142,9 +156,17 @@ class EffectWorker:
         wakes = self._wakes
         # A read: on SQLite it never waits for (or holds up) a writer. Effects carried out
         # while it reads may still be in its snapshot: they are skipped (finished_now).
-        self._finished_now.clear()
-        async with self.db.session(write=False) as session:
-            rows = await effects.pending(session)
+        rows: list[Effect]
+        if self._rows_current:
+            rows = self._rows
+        else:
+            self._finished_now.clear()
+            async with self.db.session(write=False) as session:
+                self._rows = list(await effects.pending(session, limit=self.read_limit))
+            rows = self._rows
+            # Current unless something was committed while it read, or more rows wait beyond
+            # the read's limit.
+            self._rows_current = wakes == self._wakes and len(rows) < self.read_limit
         expired = any(r.expires_at is not None and r.expires_at < now for r in rows)
         # Expired answers are dropped in a write transaction, so only when the read saw one,
         # and at most every 10 s.
@@ -153,19 +175,22 @@ class EffectWorker:
             async with self.db.session() as session:
                 dropped = await effects.drop_expired(session, now)
             if dropped:
+                self._rows_current = False
                 log.info("dropped %d answers nobody waits for any more", dropped)
         next_due: datetime | None = None
         seen_send: set[int] = set()
         waiting = False
         for row in rows:
             assert row.id is not None
+            if row.id in self._finished_now:
+                continue  # gone: it must not hold up the next send to its chat either
             if row.expires_at is not None and row.expires_at < now:
                 continue  # nobody waits for it any more: the next sweep drops it
             if row.kind == "send":
                 if row.chat_id in seen_send:
                     continue  # order within a chat: only its oldest send may go
                 seen_send.add(row.chat_id)
-            if row.id in self._running_ids or row.id in self._finished_now:
+            if row.id in self._running_ids:
                 continue
             if row.kind in ("send", "live") and row.chat_id in self._busy_chats:
                 waiting = True
@@ -210,7 +235,11 @@ class EffectWorker:
             self._running_ids.discard(row.id or 0)
             self._finished_now.add(row.id or 0)
             self._busy_chats.discard(row.chat_id)
-            self.wake()
+            if row.id in self._quiet:
+                self._quiet.discard(row.id)
+                self._slot_freed()
+            else:
+                self.wake()  # it wrote (a retry, a failure, new rows): read again
 
         task.add_done_callback(done)
 
@@ -230,7 +259,10 @@ class EffectWorker:
             else:
                 raise _Failed(f"unknown effect kind {row.kind!r}")
             async with self.db.session() as session:
-                await effects.finish(session, row.id, row.version)
+                finished = await effects.finish(session, row.id, row.version)
+            # A composition queued new rows; a row bumped meanwhile is still pending.
+            if finished and row.kind != "compose":
+                self._quiet.add(row.id)
         except asyncio.CancelledError:
             raise
         except _Retry as retry:

@@ -38,23 +38,13 @@ async def load_context(
     now: datetime,
 ) -> Context:
     """In a group, the group's cluster; in a private chat, the user's newest membership."""
-    person = await people.get_person(session, user_id)
+    acting = await people.find_acting(session, user_id, group_chat_id)
+    person, membership, cluster = acting.person, acting.membership, acting.cluster
     lang = (person.language if person and person.language else None) or default_lang
-    cluster: Cluster | None = None
-    membership = None
-    if group_chat_id is not None:
-        cluster = await clusters.find_cluster_for_group(session, group_chat_id)
-        if cluster is not None and person is not None:
-            membership = await people.find_membership(session, user_id, cluster.id)
-    elif person is not None:
-        memberships = await people.list_memberships(session, user_id)
-        if memberships:
-            membership = memberships[0]
-            cluster = await clusters.get_cluster(session, membership.cluster_id)
     actor: Actor | None = None
     department: Department | None = None
     if membership is not None and cluster is not None:
-        department = await people.get_department(session, membership.department_id)
+        department = acting.department
         holders = await clusters.get_current_offices(session, cluster.id, now.astimezone(tz).year)
         actor = Actor(
             person_id=user_id,
