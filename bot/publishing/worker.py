@@ -25,9 +25,17 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TimedOut,
+)
 from telegram.ext import Application
 
+from bot import metrics
 from bot.clock import system_clock
 from bot.delivery import Pacer
 from bot.publishing import live
@@ -108,6 +116,8 @@ class EffectWorker:
         self._wake.set()
         await finish_or_cancel({task, *self._tasks}, grace)
         self._stopping = False
+        # A worker that stopped (a replica standing by) reports no queue: the active one does.
+        metrics.effects_queued(0)
 
     def wake(self) -> None:
         """Something was committed: look now."""
@@ -145,6 +155,7 @@ class EffectWorker:
         self._finished_now.clear()
         async with self.db.session(write=False) as session:
             rows = await effects.pending(session)
+        metrics.effects_queued(len(rows))  # the queue's depth, read here anyway
         expired = any(r.expires_at is not None and r.expires_at < now for r in rows)
         # Expired answers are dropped in a write transaction, so only when the read saw one,
         # and at most every 10 s.
@@ -245,19 +256,27 @@ class EffectWorker:
         """One paced request; Telegram's answers become _Retry / _Failed."""
         token = await self.pacer.gate(chat_id)
         try:
-            return await request.perform(self.app.bot, chat_id)
+            posted = await request.perform(self.app.bot, chat_id)
+            metrics.delivery("effects", "sent")
+            return posted
         except RetryAfter as exc:
+            metrics.delivery("effects", "rate_limited")
             seconds = retry_seconds(exc)
             self.pacer.pause(seconds)
             raise _Retry(seconds, f"429: {exc.message}", attempt=False) from None
         except ChatMigrated as exc:
+            metrics.delivery("effects", "failed")  # goes again, to the supergroup
             await self._follow_migration(chat_id, exc.new_chat_id)
             raise _Retry(0.0, f"migrated to {exc.new_chat_id}", attempt=False) from None
         except Forbidden as exc:
+            metrics.delivery("effects", "failed")
             raise _Failed(f"forbidden: {exc.message}") from None
         except BadRequest as exc:
+            metrics.delivery("effects", "failed")
             raise _Failed(f"bad request: {exc.message}") from None
         except NetworkError as exc:  # timeouts, 5xx, resets
+            # A timeout may have delivered it (the retry then risks a duplicate, see above).
+            metrics.delivery("effects", "uncertain" if isinstance(exc, TimedOut) else "failed")
             raise _Retry(-1.0, f"network: {exc.message}") from None
         finally:
             self.pacer.done(token)
