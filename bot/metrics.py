@@ -21,7 +21,6 @@ from functools import cache
 from typing import Any
 
 from prometheus_client import (
-    CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
     Gauge,
@@ -117,6 +116,7 @@ _OUTCOMES = {
     "uncertain": "uncertain",
 }
 
+
 @cache
 def _kinds() -> tuple[str, ...]:
     """The fields of an Update that say what it is, in python-telegram-bot's order (message
@@ -199,6 +199,12 @@ def value(name: str, **labels: str) -> float:
     return 0.0 if found is None else found
 
 
+# The classic text format, which every Prometheus reads; what prometheus-client itself answers a
+# scraper that asks for nothing newer (its CONTENT_TYPE_LATEST says 1.0.0 since 0.22, a version
+# older servers do not know; the body is the same for names like these).
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
 def exposition() -> tuple[bytes, str]:
     """The body and content type of ``/metrics``: Prometheus's text format."""
-    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+    return generate_latest(REGISTRY), CONTENT_TYPE
