@@ -21,13 +21,14 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 from telegram.ext import Application
 
 from bot import metrics
 from bot.delivery import Pacer
 from bot.publishing.outbox import screen_requests
 from bot.publishing.requests import backoff, retry_seconds
+from bot.publishing.sender import outcome_of
 from bot.publishing.shutdown import finish_or_cancel
 from bot.services.screens import Direct, FanOut
 
@@ -110,8 +111,7 @@ class AfterCommit:
                         log.info("a direct message was refused: %s", type(exc).__name__)
                         break
                     except NetworkError as exc:  # 5xx, timeouts, resets: again, a bit later
-                        timed_out = isinstance(exc, TimedOut)  # it may have arrived
-                        metrics.delivery("direct", "uncertain" if timed_out else "failed")
+                        metrics.delivery("direct", outcome_of(exc).outcome)
                         log.info("a direct message failed (%s), again", type(exc).__name__)
                         delay = backoff(attempt)
                     finally:

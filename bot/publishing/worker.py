@@ -25,14 +25,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from telegram.error import (
-    BadRequest,
-    ChatMigrated,
-    Forbidden,
-    NetworkError,
-    RetryAfter,
-    TimedOut,
-)
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
 from telegram.ext import Application
 
 from bot import metrics
@@ -42,6 +35,7 @@ from bot.publishing import live
 from bot.publishing.menus import set_user_menu
 from bot.publishing.outbox import extra_requests, queue_requests
 from bot.publishing.requests import Request, backoff, retry_seconds
+from bot.publishing.sender import outcome_of
 from bot.publishing.shutdown import finish_or_cancel
 from bot.reports import offload
 from bot.services import compositions
@@ -275,8 +269,9 @@ class EffectWorker:
             metrics.delivery("effects", "failed")
             raise _Failed(f"bad request: {exc.message}") from None
         except NetworkError as exc:  # timeouts, 5xx, resets
-            # A timeout may have delivered it (the retry then risks a duplicate, see above).
-            metrics.delivery("effects", "uncertain" if isinstance(exc, TimedOut) else "failed")
+            # Counted as the delivery log reads it: a timeout may have delivered it (the retry
+            # then risks a duplicate, see above); a 5xx surely did not.
+            metrics.delivery("effects", outcome_of(exc).outcome)
             raise _Retry(-1.0, f"network: {exc.message}") from None
         finally:
             self.pacer.done(token)

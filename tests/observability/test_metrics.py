@@ -13,8 +13,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bot import metrics
 from bot.emulator.faults import Faults, is_chat_write
+from bot.emulator.harness import Harness
 from bot.jobs.scheduler import get_scheduler
-from tests.conftest import Cluster
+from tests.conftest import Clock, Cluster
 from tests.reminders.conftest import create_schema
 
 GOOD = ["187", "28", "55", "100", "Tốt"]
@@ -78,6 +79,34 @@ async def test_a_429_on_an_answer_counts_as_rate_limited_then_sent(cluster: Clus
     assert replies, "the answer went out once the 429's second had passed"
     assert change.get("effects:rate_limited") == 1, change
     assert change.get("effects:sent", 0) >= 1, change
+
+
+async def test_a_timeout_counts_as_uncertain_and_a_blocked_user_as_failed(
+    sqlite_url: str, clock: Clock
+) -> None:
+    async with Harness(sqlite_url, clock=clock, request_timeout=0.5) as h:
+        lan, minh = h.user(5001, "Lan"), h.user(5002, "Minh")
+        # Telegram takes the answer but says so only after the bot stopped waiting.
+        h.emu.faults = Faults(
+            rate=1.0,
+            kinds=["timeout"],
+            methods={"sendMessage"},
+            timeout_delay=1.0,
+            timeout_executed=1.0,
+            limit=1,
+        )
+        before = readings()
+        await h.say(lan, lan.id, "/start")
+        change = moved(before)
+        assert h.emu.faults.injected["timeout"] == 1
+        assert change.get("effects:uncertain") == 1, change
+        assert change.get("effects:sent") == 1, change  # the worker sent it again (see worker.py)
+        h.emu.faults = Faults(forbidden_chats={minh.id})  # Minh blocked the bot
+        before = readings()
+        assert await h.say(minh, minh.id, "/start") == []
+        change = moved(before)
+        assert change.get("effects:failed") == 1, change
+        assert "effects:sent" not in change, change
 
 
 async def test_a_tick_is_timed_and_its_reminders_counted_with_a_429(
