@@ -8,8 +8,10 @@ what it drives and compares the difference (:func:`value`).
 Each fact is counted once, one call at the place where it is decided: an update's end in the
 processor (bot/processing.py), a request's outcome where the sending code reads Telegram's
 answer (bot/delivery.py for the delivery log's fan-outs, bot/publishing/worker.py for the
-effects, bot/publishing/after_commit.py for direct messages), the effects queue where the
-worker reads it anyway (no query per scrape), a tick's length in bot/jobs/scheduler.py.
+effects, bot/publishing/after_commit.py for direct messages; all read errors with
+bot/publishing/sender.py's ``outcome_of``), the effects queue where the worker reads it anyway
+(no query per scrape), a tick's length in bot/jobs/scheduler.py, the replica's role where the
+application starts (bot/app.py) and where the leadership changes it (:func:`set_active`).
 
 Counting must never break the bot: every function here swallows its own failures.
 """
