@@ -5,16 +5,19 @@ each test reads the values before and after what it drives and compares the diff
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from telegram import CallbackQuery, Chat, Message, Update, User
 
-from bot import metrics
+from bot import log_context, metrics
 from bot.emulator.faults import Faults, is_chat_write
 from bot.emulator.harness import Harness
 from bot.jobs.scheduler import get_scheduler
+from bot.processing import ChatOrderedProcessor
 from tests.conftest import Clock, Cluster
 from tests.reminders.conftest import create_schema
 
@@ -192,8 +195,6 @@ def test_counting_never_raises_into_the_bot(monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def test_update_kinds_are_the_field_an_update_carries() -> None:
-    from telegram import CallbackQuery, Chat, Message, Update, User
-
     user = User(1, "Lan", False)
     message = Message(1, datetime.now(UTC), Chat(1, "private"), from_user=user)
     assert metrics.update_kind(Update(1, message=message)) == "message"
@@ -201,3 +202,34 @@ def test_update_kinds_are_the_field_an_update_carries() -> None:
     query = CallbackQuery("q", user, "instance", message=message, data="x")
     assert metrics.update_kind(Update(3, callback_query=query)) == "callback_query"
     assert metrics.update_kind(object()) == "other"
+
+
+async def test_the_processor_counts_a_dropped_update_and_scopes_the_log_fields() -> None:
+    def update(update_id: int) -> Update:
+        message = Message(
+            update_id, datetime.now(UTC), Chat(42, "private"), from_user=User(42, "A", False)
+        )
+        return Update(update_id, message=message)
+
+    processor = ChatOrderedProcessor(backlog=1)
+    started, release = asyncio.Event(), asyncio.Event()
+    seen: list[dict[str, object]] = []
+
+    async def work() -> None:
+        seen.append(log_context.current())
+        started.set()
+        await release.wait()
+
+    async def never() -> None:
+        raise AssertionError("a dropped update never runs")
+
+    before = readings(), metrics.value("clusterbot_updates_dropped_total")
+    first = asyncio.create_task(processor.process_update(update(7), work()))
+    await started.wait()
+    await processor.process_update(update(8), never())  # the chat's backlog is full: dropped
+    release.set()
+    await first
+    assert metrics.value("clusterbot_updates_dropped_total") - before[1] == 1
+    assert moved(before[0]) == {"updates:message": 1, "handled": 1}
+    assert seen == [{"update_id": 7, "chat_id": 42}]  # inside the update, before any handler
+    assert log_context.current() == {}  # and nothing once it is over
