@@ -103,7 +103,7 @@ def load_settings(**overrides: object) -> Settings:
         field = str(error["loc"][0]) if error["loc"] else "?"
         name = _ENV_NAMES.get(field, field.upper())
         message = str(error["msg"]).removeprefix("Value error, ")
-        if error["type"] == "literal_error" and field == "language":
+        if error["type"] == "literal_error" and name == "CLUSTERBOT_LANGUAGE":
             message = "bad_language"
         elif message not in PROBLEMS:
             message = "invalid"

@@ -147,3 +147,6 @@ def test_the_log_format_setting(monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
     with pytest.raises(SettingsError) as info:
         load_settings(CLUSTERBOT_LOG_FORMAT="xml")
     assert (info.value.setting, info.value.problem) == ("CLUSTERBOT_LOG_FORMAT", "invalid")
+    with pytest.raises(SettingsError) as info:  # a language is still named as such
+        load_settings(CLUSTERBOT_LANGUAGE="fr")
+    assert (info.value.setting, info.value.problem) == ("CLUSTERBOT_LANGUAGE", "bad_language")
