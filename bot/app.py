@@ -15,6 +15,7 @@ from telegram.constants import ChatType, ParseMode
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 from telegram.request import HTTPXRequest
 
+from bot import log_context, metrics
 from bot.clock import system_clock
 from bot.delivery import Pacer
 from bot.handlers import (
@@ -34,6 +35,7 @@ from bot.handlers import (
     summaries,
 )
 from bot.jobs.wiring import register_jobs
+from bot.log_format import JsonFormatter
 from bot.processing import ChatOrderedProcessor
 from bot.publishing.after_commit import after_commit
 from bot.publishing.menus import set_default_menu
@@ -100,6 +102,7 @@ def build_application(
     app.bot_data["clock"] = clock or system_clock  # the one clock (bot/clock.py)
     use_zone(settings.tz)  # every rendered date in the cluster's time zone
     register_handlers(app)
+    log_context.name_handlers(app)  # a log line names the handler it was written in
     register_jobs(app)
     app.add_error_handler(on_error)
     return app
@@ -136,6 +139,7 @@ async def _post_init(app: Application) -> None:
     await set_default_menu(app)
     worker: EffectWorker = app.bot_data["effects"]
     worker.start()
+    metrics.started(app.bot_data)  # active, unless the leadership said otherwise
 
 
 async def _post_shutdown(app: Application) -> None:
@@ -152,6 +156,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     Handlers queue what they show in their own transaction, so an exception that reaches here
     rolled that transaction back: "nothing was changed" is the truth."""
     log.error("update %s failed", getattr(update, "update_id", "?"), exc_info=context.error)
+    metrics.error_handled()
     if not isinstance(update, Update) or update.effective_chat is None:
         return
     settings: Settings = context.application.bot_data["settings"]
@@ -188,7 +193,8 @@ class RedactToken(logging.Filter):
         return True
 
 
-def configure_logging(token: str, level: int = logging.INFO) -> None:
+def configure_logging(token: str, level: int = logging.INFO, log_format: str = "text") -> None:
+    """``log_format`` "json": one JSON object a line (bot/log_format.py), the same filters."""
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # httpx logs every request URL, and the URL holds the token. The database drivers and
     # python-telegram-bot log statements, parameters and raw updates at DEBUG: in a secret
@@ -198,3 +204,5 @@ def configure_logging(token: str, level: int = logging.INFO) -> None:
     redact = RedactToken(token)
     for handler in logging.getLogger().handlers:
         handler.addFilter(redact)
+        if log_format == "json":
+            handler.setFormatter(JsonFormatter(secrets=[token]))

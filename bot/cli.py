@@ -95,7 +95,7 @@ def _run(settings: Settings) -> int:
     from storage.database import Database
 
     token = settings.require_token()
-    configure_logging(token)
+    configure_logging(token, log_format=settings.log_format)
     migrate.upgrade(settings.database_url)
     app = build_application(settings, Database(settings.database_url))
     app.run_polling(allowed_updates=["message", "callback_query", "my_chat_member"])

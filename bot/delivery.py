@@ -50,6 +50,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from bot import metrics
 from messages.splitting import split_html
 from storage import deliveries
 from storage.database import Database
@@ -360,6 +361,7 @@ async def _send_claimed(
             result = SendResult(Outcome.UNCERTAIN, error=repr(exc))
         finally:
             pacer.done(token)
+        metrics.delivery("fanout", result.outcome)  # each request once, 429s included
         if result.outcome is Outcome.RETRY_AFTER:
             report.retry_after += 1
             log.warning("delivery %s: 429, waiting %.1f s", item.key, result.retry_after)

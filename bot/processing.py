@@ -15,12 +15,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
+
+from bot import metrics
+from bot.log_context import update_scope
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +48,7 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
             if self.dropped % 100 == 1:
                 log.warning("chat %s has %d updates waiting: dropping new ones", key, len(queue))
             _discard(coroutine)
+            metrics.update_dropped()
             self._done(update)
             return
         turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -57,7 +62,12 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
                 self._slots = asyncio.Semaphore(self.running)
             async with self._slots:
                 started = True
-                await coroutine
+                began = time.perf_counter()
+                try:
+                    with update_scope(update):  # what is logged meanwhile names the update
+                        await coroutine
+                finally:
+                    metrics.update_handled(update, time.perf_counter() - began)
         finally:
             if not started:
                 _discard(coroutine)

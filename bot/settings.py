@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     )
     language: Literal["vi", "en"] = Field(default="vi", validation_alias="CLUSTERBOT_LANGUAGE")
     timezone: str = Field(default="Asia/Ho_Chi_Minh", validation_alias="CLUSTERBOT_TIMEZONE")
+    log_format: Literal["text", "json"] = Field(
+        default="text", validation_alias="CLUSTERBOT_LOG_FORMAT"
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -87,6 +90,7 @@ _ENV_NAMES = {
     "telegram_api_base_file_url": "TELEGRAM_API_BASE_FILE_URL",
     "language": "CLUSTERBOT_LANGUAGE",
     "timezone": "CLUSTERBOT_TIMEZONE",
+    "log_format": "CLUSTERBOT_LOG_FORMAT",
 }
 
 
@@ -99,7 +103,7 @@ def load_settings(**overrides: object) -> Settings:
         field = str(error["loc"][0]) if error["loc"] else "?"
         name = _ENV_NAMES.get(field, field.upper())
         message = str(error["msg"]).removeprefix("Value error, ")
-        if error["type"] == "literal_error":
+        if error["type"] == "literal_error" and name == "CLUSTERBOT_LANGUAGE":
             message = "bad_language"
         elif message not in PROBLEMS:
             message = "invalid"

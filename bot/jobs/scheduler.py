@@ -28,6 +28,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot import metrics
 from bot.clock import clock_of
 from bot.delivery import (
     DeliveryReport,
@@ -125,7 +126,9 @@ class Scheduler:
         async with self._lock:
             if not self._started:
                 await self.start()
+            began = time.perf_counter()
             report = await self._tick(self.clock())
+            metrics.tick_seconds(time.perf_counter() - began)
         self.totals.add(report.delivery)
         d = report.delivery
         if report.opened or report.closed or d.sent or d.permanent or d.retry_after:

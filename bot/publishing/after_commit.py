@@ -24,9 +24,11 @@ from collections.abc import Awaitable, Callable, Sequence
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 from telegram.ext import Application
 
+from bot import metrics
 from bot.delivery import Pacer
 from bot.publishing.outbox import screen_requests
 from bot.publishing.requests import backoff, retry_seconds
+from bot.publishing.sender import outcome_of
 from bot.publishing.shutdown import finish_or_cancel
 from bot.services.screens import Direct, FanOut
 
@@ -97,15 +99,19 @@ class AfterCommit:
                     token = await pacer.gate(target)
                     try:
                         await request.perform(app.bot, target)
+                        metrics.delivery("direct", "sent")
                         break
                     except RetryAfter as exc:
+                        metrics.delivery("direct", "rate_limited")
                         delay = retry_seconds(exc)
                         pacer.pause(delay)
                     except (Forbidden, BadRequest) as exc:
+                        metrics.delivery("direct", "failed")
                         self.lost += 1
                         log.info("a direct message was refused: %s", type(exc).__name__)
                         break
                     except NetworkError as exc:  # 5xx, timeouts, resets: again, a bit later
+                        metrics.delivery("direct", outcome_of(exc).outcome)
                         log.info("a direct message failed (%s), again", type(exc).__name__)
                         delay = backoff(attempt)
                     finally:

@@ -23,7 +23,7 @@ from telegram.error import (
 from bot.delivery import Markup, Outcome, SendFn, SendResult
 from bot.publishing.requests import retry_seconds
 
-__all__ = ["file_sender", "telegram_sender"]
+__all__ = ["file_sender", "outcome_of", "telegram_sender"]
 
 
 def _keyboard(markup: Markup | None) -> InlineKeyboardMarkup | None:
@@ -35,6 +35,37 @@ def _keyboard(markup: Markup | None) -> InlineKeyboardMarkup | None:
             for row in markup
         ]
     )
+
+
+def outcome_of(exc: TelegramError) -> SendResult:
+    """What a Bot API error says of the request that met it: the one reading of Telegram's
+    errors, for the delivery log and for the metrics of every path that sends."""
+    if isinstance(exc, RetryAfter):
+        return SendResult(Outcome.RETRY_AFTER, retry_after=retry_seconds(exc), error=str(exc))
+    if isinstance(exc, Forbidden):
+        return SendResult(Outcome.PERMANENT, error=f"blocked: {exc.message}")
+    if isinstance(exc, ChatMigrated):
+        return SendResult(Outcome.PERMANENT, error=f"chat migrated: {exc.new_chat_id}")
+    if isinstance(exc, BadRequest):
+        return SendResult(Outcome.PERMANENT, error=exc.message)
+    if isinstance(exc, TimedOut):
+        # Waiting for a pooled connection, or for the connection itself: the request never
+        # left, so it may go again. A read or write timeout may have delivered it.
+        cause = exc.__cause__
+        if isinstance(cause, httpx.ConnectTimeout) or "Pool timeout" in exc.message:
+            return SendResult(Outcome.TRANSIENT, error=f"not sent: {exc.message}")
+        return SendResult(Outcome.UNCERTAIN, error=f"timed out: {exc.message}")
+    if isinstance(exc, NetworkError):
+        # A refused connection or a 5xx (Telegram answered; PTB's message is then the
+        # answer's description, e.g. "Internal Server Error", or "Bad Gateway (502)"): the
+        # message was not taken. A transport error after connecting (PTB says
+        # "httpx.ReadError: ..."; a connection dropped mid-response) may have delivered it.
+        text = exc.message
+        dropped = text.startswith(("httpx.", "Unknown error in HTTP implementation"))
+        if "ConnectError" in text or not dropped:
+            return SendResult(Outcome.TRANSIENT, error=text)
+        return SendResult(Outcome.UNCERTAIN, error=text)
+    return SendResult(Outcome.PERMANENT, error=exc.message)
 
 
 def telegram_sender(bot: Any) -> SendFn:
@@ -50,33 +81,8 @@ def telegram_sender(bot: Any) -> SendFn:
                 reply_markup=_keyboard(markup),
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
-        except RetryAfter as exc:
-            return SendResult(Outcome.RETRY_AFTER, retry_after=retry_seconds(exc), error=str(exc))
-        except Forbidden as exc:
-            return SendResult(Outcome.PERMANENT, error=f"blocked: {exc.message}")
-        except ChatMigrated as exc:
-            return SendResult(Outcome.PERMANENT, error=f"chat migrated: {exc.new_chat_id}")
-        except BadRequest as exc:
-            return SendResult(Outcome.PERMANENT, error=exc.message)
-        except TimedOut as exc:
-            # Waiting for a pooled connection, or for the connection itself: the request never
-            # left, so it may go again. A read or write timeout may have delivered it.
-            cause = exc.__cause__
-            if isinstance(cause, httpx.ConnectTimeout) or "Pool timeout" in exc.message:
-                return SendResult(Outcome.TRANSIENT, error=f"not sent: {exc.message}")
-            return SendResult(Outcome.UNCERTAIN, error=f"timed out: {exc.message}")
-        except NetworkError as exc:
-            # A refused connection or a 5xx (Telegram answered; PTB's message is then the
-            # answer's description, e.g. "Internal Server Error", or "Bad Gateway (502)"): the
-            # message was not taken. A transport error after connecting (PTB says
-            # "httpx.ReadError: ..."; a connection dropped mid-response) may have delivered it.
-            text_ = exc.message
-            dropped = text_.startswith(("httpx.", "Unknown error in HTTP implementation"))
-            if "ConnectError" in text_ or not dropped:
-                return SendResult(Outcome.TRANSIENT, error=text_)
-            return SendResult(Outcome.UNCERTAIN, error=text_)
         except TelegramError as exc:
-            return SendResult(Outcome.PERMANENT, error=exc.message)
+            return outcome_of(exc)
         return SendResult(Outcome.SENT, message_id=message.message_id)
 
     return send

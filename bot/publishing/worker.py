@@ -28,12 +28,14 @@ from typing import Any
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
 from telegram.ext import Application
 
+from bot import metrics
 from bot.clock import system_clock
 from bot.delivery import Pacer
 from bot.publishing import live
 from bot.publishing.menus import set_user_menu
 from bot.publishing.outbox import extra_requests, queue_requests
 from bot.publishing.requests import Request, backoff, retry_seconds
+from bot.publishing.sender import outcome_of
 from bot.publishing.shutdown import finish_or_cancel
 from bot.reports import offload
 from bot.services import compositions
@@ -116,6 +118,8 @@ class EffectWorker:
         self._wake.set()
         await finish_or_cancel({task, *self._tasks}, grace)
         self._stopping = False
+        # A worker that stopped (a replica standing by) reports no queue: the active one does.
+        metrics.effects_queued(0)
 
     def wake(self) -> None:
         """Something was committed: look now."""
@@ -167,6 +171,8 @@ class EffectWorker:
             # Current unless something was committed while it read, or more rows wait beyond
             # the read's limit.
             self._rows_current = wakes == self._wakes and len(rows) < self.read_limit
+        # The queue's depth, from the rows planned here anyway (no query per scrape).
+        metrics.effects_queued(sum(1 for r in rows if r.id not in self._finished_now))
         expired = any(r.expires_at is not None and r.expires_at < now for r in rows)
         # Expired answers are dropped in a write transaction, so only when the read saw one,
         # and at most every 10 s.
@@ -277,19 +283,28 @@ class EffectWorker:
         """One paced request; Telegram's answers become _Retry / _Failed."""
         token = await self.pacer.gate(chat_id)
         try:
-            return await request.perform(self.app.bot, chat_id)
+            posted = await request.perform(self.app.bot, chat_id)
+            metrics.delivery("effects", "sent")
+            return posted
         except RetryAfter as exc:
+            metrics.delivery("effects", "rate_limited")
             seconds = retry_seconds(exc)
             self.pacer.pause(seconds)
             raise _Retry(seconds, f"429: {exc.message}", attempt=False) from None
         except ChatMigrated as exc:
+            metrics.delivery("effects", "failed")  # goes again, to the supergroup
             await self._follow_migration(chat_id, exc.new_chat_id)
             raise _Retry(0.0, f"migrated to {exc.new_chat_id}", attempt=False) from None
         except Forbidden as exc:
+            metrics.delivery("effects", "failed")
             raise _Failed(f"forbidden: {exc.message}") from None
         except BadRequest as exc:
+            metrics.delivery("effects", "failed")
             raise _Failed(f"bad request: {exc.message}") from None
         except NetworkError as exc:  # timeouts, 5xx, resets
+            # Counted as the delivery log reads it: a timeout may have delivered it (the retry
+            # then risks a duplicate, see above); a 5xx surely did not.
+            metrics.delivery("effects", outcome_of(exc).outcome)
             raise _Retry(-1.0, f"network: {exc.message}") from None
         finally:
             self.pacer.done(token)
