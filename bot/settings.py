@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     )
     language: Literal["vi", "en"] = Field(default="vi", validation_alias="CLUSTERBOT_LANGUAGE")
     timezone: str = Field(default="Asia/Ho_Chi_Minh", validation_alias="CLUSTERBOT_TIMEZONE")
+    # Days the delivery log and finished drafts are kept (bot/jobs/retention.py); 0: for ever.
+    retention_days: int = Field(default=400, ge=0, validation_alias="CLUSTERBOT_RETENTION_DAYS")
 
     @field_validator("database_url")
     @classmethod
@@ -87,6 +89,7 @@ _ENV_NAMES = {
     "telegram_api_base_file_url": "TELEGRAM_API_BASE_FILE_URL",
     "language": "CLUSTERBOT_LANGUAGE",
     "timezone": "CLUSTERBOT_TIMEZONE",
+    "retention_days": "CLUSTERBOT_RETENTION_DAYS",
 }
 
 

@@ -25,7 +25,7 @@ imports it first.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from sqlalchemy import (
     Constraint,
@@ -140,7 +140,7 @@ def _referred_table(constraint: Constraint) -> str:
     return str(constraint.elements[0].target_fullname.split(".")[-2])
 
 
-NAMING_CONVENTION: dict[str, object] = {
+NAMING_CONVENTION: Mapping[str, str | Callable[[Constraint, Table], str]] = {
     "ix": "ix_%(column_0_label)s",  # SQLAlchemy's default: the initial schema's index names
     "uq": "%(clusterbot_uq)s",
     "fk": "%(clusterbot_fk)s",

@@ -77,8 +77,8 @@ def _run_sync(connection: Connection) -> None:
 def _run_sqlite(connection: Connection) -> None:
     raw = connection.connection.dbapi_connection
     assert raw is not None
-    previous = raw.isolation_level  # type: ignore[attr-defined]  # pysqlite's (aiosqlite's) own
-    raw.isolation_level = None  # type: ignore[attr-defined]
+    previous = raw.isolation_level  # pysqlite's (aiosqlite's) own
+    raw.isolation_level = None
     try:
         connection.exec_driver_sql("BEGIN EXCLUSIVE")
         _migrate(connection)
@@ -86,7 +86,7 @@ def _run_sqlite(connection: Connection) -> None:
     finally:
         if connection.in_transaction():
             connection.rollback()
-        raw.isolation_level = previous  # type: ignore[attr-defined]
+        raw.isolation_level = previous
 
 
 def _run_postgresql(connection: Connection) -> None:
