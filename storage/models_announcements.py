@@ -15,10 +15,13 @@ class Announcement(SQLModel, table=True):
     __table_args__ = (
         # The tick's "sent since" (WHERE state = 'sent' AND sent_at >= ...) and the latest sent.
         Index("ix_announcement_state_sent_at", "state", "sent_at"),
-        # The tick's due nudges (WHERE nudge_at <= now AND nudged_at IS NULL): only the
-        # announcements still waiting for their nudge, a handful among years of history.
+        # The tick's due nudges (WHERE state = 'sent' AND nudge_at <= now AND nudged_at IS
+        # NULL): only the announcements still waiting for their nudge, a handful among years
+        # of history. `state` first, so that SQLite (no statistics) prefers it to the index
+        # above, which also starts with the state.
         Index(
             "ix_announcement_nudge_due",
+            "state",
             "nudge_at",
             sqlite_where=text("nudged_at IS NULL"),
             postgresql_where=text("nudged_at IS NULL"),

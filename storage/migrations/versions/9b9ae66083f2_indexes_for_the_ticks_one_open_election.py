@@ -7,8 +7,9 @@ the two revisions before stay unnamed, and what is new here is named explicitly.
   (``WHERE state = 'open' ORDER BY id``), among every round of every cluster's history.
 - ``ix_announcement_state_sent_at``: the announcements' tick, "sent in the last hour"
   (``WHERE state = 'sent' AND sent_at >= ...``), and the latest sent announcements.
-- ``ix_announcement_nudge_due``: the same tick's due nudges (``nudge_at <= now AND nudged_at IS
-  NULL``); partial, so it holds only the announcements still waiting for their nudge.
+- ``ix_announcement_nudge_due``: the same tick's due nudges (``state = 'sent' AND nudge_at <= now
+  AND nudged_at IS NULL``); partial, so it holds only the announcements still waiting for their
+  nudge.
 - ``uq_election_cluster_id_open``: a partial unique index, one election open at a time per
   cluster. `claim_opening` checked it in code only; two openings racing could both commit.
 
@@ -58,7 +59,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_announcement_nudge_due",
         "announcement",
-        ["nudge_at"],
+        ["state", "nudge_at"],
         unique=False,
         sqlite_where=NOT_NUDGED,
         postgresql_where=NOT_NUDGED,
