@@ -69,8 +69,10 @@ async def _waiting_for_the_lock(connection: asyncpg.Connection) -> int:
     key = migrate.MIGRATION_LOCK
     return int(
         await connection.fetchval(
+            # Advisory locks are per database: count only this database's waiters.
             "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
-            "AND classid = $1 AND objid = $2 AND objsubid = 1",
+            "AND classid = $1 AND objid = $2 AND objsubid = 1 AND database = "
+            "(SELECT oid FROM pg_database WHERE datname = current_database())",
             key >> 32,
             key & 0xFFFFFFFF,
         )
