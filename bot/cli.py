@@ -77,8 +77,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "migrate":
             from storage import migrate
 
-            migrate.upgrade(settings.database_url)  # always Alembic itself: the explicit command
-            print(render(lang, "cli.migrated"))
+            # Always Alembic itself (the explicit deploy step), one process at a time: the
+            # revisions before are read under the migration lock (storage/migrations/env.py).
+            before = migrate.upgrade_from(settings.database_url)
+            after = sorted(migrate.script_heads() or ())
+            print(render(lang, "cli.migrated", before=", ".join(before), after=", ".join(after)))
             return 0
         return asyncio.run(_admin_command(args, settings))
     except SettingsError as exc:

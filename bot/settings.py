@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = Field(
         default="text", validation_alias="CLUSTERBOT_LOG_FORMAT"
     )
+    # Days the delivery log and finished drafts are kept (bot/jobs/retention.py); 0: for ever.
+    retention_days: int = Field(default=400, ge=0, validation_alias="CLUSTERBOT_RETENTION_DAYS")
 
     @field_validator("database_url")
     @classmethod
@@ -91,6 +93,7 @@ _ENV_NAMES = {
     "language": "CLUSTERBOT_LANGUAGE",
     "timezone": "CLUSTERBOT_TIMEZONE",
     "log_format": "CLUSTERBOT_LOG_FORMAT",
+    "retention_days": "CLUSTERBOT_RETENTION_DAYS",
 }
 
 

@@ -276,12 +276,17 @@ async def claim_opening(session: AsyncSession, election_id: int, now: datetime) 
     if await find_active_election_id(session, election_id) is not None:
         raise ElectionError("already_running")
     previous = (await _election(session, election_id)).state
-    claimed = await session.exec(
-        update(Election)
-        .where(col(Election.id) == election_id, col(Election.state).in_(("draft", "scheduled")))
-        .values(state="open", opened_at=now)
-        .execution_options(synchronize_session=False)
-    )
+    try:
+        claimed = await session.exec(
+            update(Election)
+            .where(col(Election.id) == election_id, col(Election.state).in_(("draft", "scheduled")))
+            .values(state="open", opened_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    except IntegrityError:
+        # uq_election_cluster_id_open: another opening of this cluster committed meanwhile,
+        # after the check above. The caller's savepoint rolls this statement back.
+        raise ElectionError("already_running") from None
     if claimed.rowcount != 1:
         raise ElectionError("not_scheduled")
     election = await _election(session, election_id)

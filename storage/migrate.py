@@ -21,6 +21,10 @@ if TYPE_CHECKING:
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 VERSIONS = MIGRATIONS / "versions"
+# The PostgreSQL advisory lock that lets one process at a time migrate a database (taken in
+# migrations/env.py). A fixed key, the same in every process; the bytes spell "clbmigr" so that
+# it does not collide with a lock another part of the bot takes.
+MIGRATION_LOCK = 0x636C_626D_6967_72
 
 
 def alembic_config(url: str) -> Config:
@@ -34,9 +38,18 @@ def alembic_config(url: str) -> Config:
 
 def upgrade(url: str, revision: str = "head") -> None:
     """Synchronous on purpose: env.py runs its own event loop. Call it via asyncio.to_thread."""
+    upgrade_from(url, revision)
+
+
+def upgrade_from(url: str, revision: str = "head") -> tuple[str, ...]:
+    """Upgrade, and return the revisions the database was at before (empty for a new one), as
+    read under the migration lock: of two processes upgrading at once, the one that waited sees
+    the other's result. Synchronous, like `upgrade`."""
     from alembic import command
 
-    command.upgrade(alembic_config(url), revision)
+    config = alembic_config(url)
+    command.upgrade(config, revision)
+    return tuple(sorted(config.attributes.get("revisions_before", ())))
 
 
 def autogenerate(url: str, message: str) -> None:

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import BigInteger, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+import storage.naming  # noqa: F401  (the naming convention, before any table is declared)
 from storage.types import UTCDateTime, utcnow
 
 
@@ -94,7 +95,11 @@ class Invite(SQLModel, table=True):
 
 
 class Round(SQLModel, table=True):
-    __table_args__ = (UniqueConstraint("cluster_id", "period"),)
+    __table_args__ = (
+        UniqueConstraint("cluster_id", "period"),
+        # The scheduler's every tick: WHERE state = 'open' ORDER BY id (storage/deliveries.py).
+        Index("ix_round_state_id", "state", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     cluster_id: str = Field(foreign_key="cluster.id", index=True, max_length=64)

@@ -4,13 +4,30 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
+import storage.naming  # noqa: F401  (the naming convention, before any table is declared)
 from storage.types import UTCDateTime, utcnow
 
 
 class Announcement(SQLModel, table=True):
+    __table_args__ = (
+        # The tick's "sent since" (WHERE state = 'sent' AND sent_at >= ...) and the latest sent.
+        Index("ix_announcement_state_sent_at", "state", "sent_at"),
+        # The tick's due nudges (WHERE state = 'sent' AND nudge_at <= now AND nudged_at IS
+        # NULL): only the announcements still waiting for their nudge, a handful among years
+        # of history. `state` first, so that SQLite (no statistics) prefers it to the index
+        # above, which also starts with the state.
+        Index(
+            "ix_announcement_nudge_due",
+            "state",
+            "nudge_at",
+            sqlite_where=text("nudged_at IS NULL"),
+            postgresql_where=text("nudged_at IS NULL"),
+        ),
+    )
+
     id: int | None = Field(default=None, primary_key=True)
     cluster_id: str = Field(foreign_key="cluster.id", index=True, max_length=64)
     author_id: int = Field(sa_column=Column(BigInteger, nullable=False))

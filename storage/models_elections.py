@@ -9,13 +9,26 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
+import storage.naming  # noqa: F401  (the naming convention, before any table is declared)
 from storage.types import UTCDateTime, utcnow
 
 
 class Election(SQLModel, table=True):
+    __table_args__ = (
+        # One election open at a time per cluster, guarded by the database too: two openings
+        # racing (two replicas, a tick and a press) cannot both commit (storage/elections.py).
+        Index(
+            "uq_election_cluster_id_open",
+            "cluster_id",
+            unique=True,
+            sqlite_where=text("state = 'open'"),
+            postgresql_where=text("state = 'open'"),
+        ),
+    )
+
     id: int | None = Field(default=None, primary_key=True)
     cluster_id: str = Field(foreign_key="cluster.id", index=True, max_length=64)
     title: str = Field(max_length=200)

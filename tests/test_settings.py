@@ -60,3 +60,17 @@ def test_no_token_reads_as_empty() -> None:
     # The command line asks the bot's name only when a token is set (bot/cli.py).
     assert not load_settings().telegram_bot_token
     assert load_settings(TELEGRAM_BOT_TOKEN=TOKEN).telegram_bot_token
+
+
+def test_the_retention_period_defaults_to_400_days_and_refuses_a_negative_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("CLUSTERBOT_RETENTION_DAYS", raising=False)
+    assert load_settings().retention_days == 400
+    monkeypatch.setenv("CLUSTERBOT_RETENTION_DAYS", "0")
+    assert load_settings().retention_days == 0  # keep everything
+    for value in ("-1", "a year"):
+        monkeypatch.setenv("CLUSTERBOT_RETENTION_DAYS", value)
+        with pytest.raises(SettingsError) as info:
+            load_settings()
+        assert (info.value.setting, info.value.problem) == ("CLUSTERBOT_RETENTION_DAYS", "invalid")

@@ -9,5 +9,6 @@ look (bot/jobs/wiring.py). Each step asks "what is due now?" and sends through t
 - failure_notices.py  the head and deputy told about a reminder refused for good
 - announcements.py    the fan-out of an announcement, finished if interrupted, and its nudge
 - elections.py        openings and closings by time, and the handover of the offices
+- retention.py        once a day, the old delivery log and finished drafts pruned
 - wiring.py           the job queue's repeating jobs and the after-commit steps
 """

@@ -11,7 +11,7 @@ from typing import Any
 
 from telegram.ext import Application, ContextTypes
 
-from bot.jobs import announcements, elections
+from bot.jobs import announcements, elections, retention
 from bot.jobs.scheduler import get_scheduler
 from bot.publishing.after_commit import after_commit
 
@@ -41,7 +41,9 @@ def _job(
 def register_jobs(app: Application) -> None:
     """The rounds' tick every ``bot_data["scheduler_interval"]`` seconds (default 60), the
     elections' every ``elections_interval`` (30), the announcements' every
-    ``announcements_interval`` (60); each once soon after start (catch-up)."""
+    ``announcements_interval`` (60); each once soon after start (catch-up). The retention job
+    every ``retention_interval`` (a day), first ``retention_first`` (600) after start, once the
+    others have caught up (bot/jobs/retention.py)."""
     after_commit(app).register("announcement", announcements.fan_out_step)
     after_commit(app).register("election", elections.fan_out_step)
     if app.job_queue is None:
@@ -51,6 +53,12 @@ def register_jobs(app: Application) -> None:
         ("reminders", reminders_tick, float(data.get("scheduler_interval", 60)), 0.5),
         ("elections", elections.tick, float(data.get("elections_interval", 30)), 1.0),
         ("announcements", announcements.tick, float(data.get("announcements_interval", 60)), 2.0),
+        (
+            "retention",
+            retention.tick,
+            float(data.get("retention_interval", retention.DAY)),
+            float(data.get("retention_first", 600)),
+        ),
     ):
         # The first run is given as the job's own next run time, not only as the trigger's
         # start: a scheduler that starts after that moment (a slow start-up: the job queue
