@@ -79,10 +79,15 @@ SOFT_REFERENCES: dict[tuple[str, str], str] = {
     ("election_voter", "open_choice"): "department",
     ("election_ballot", "choice"): "department",
 }
-# Delivery keys that name a row by id: "r12:due:1001", "ann:3:copy:1001", "election:2:opened".
+# Delivery keys that name a row by id (bot/jobs, bot/services, bot/publishing/outbox.py):
+# "r12:due:1001", "summary:12:closed", "ann:3:copy:1001", "election:2:opened",
+# "election:round:5:result". Some of these rows carry no cluster or round column (a summary,
+# an announcement's report to its author): their key is what ties them to a cluster.
 KEY_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"^(r)(\d+)(:.*)$", re.DOTALL), "round"),
+    (re.compile(r"^(summary:)(\d+)(:.*)$", re.DOTALL), "round"),
     (re.compile(r"^(ann:)(\d+)(:.*)$", re.DOTALL), "announcement"),
+    (re.compile(r"^(election:round:)(\d+)(:.*)$", re.DOTALL), "election_round"),
     (re.compile(r"^(election:)(\d+)(:.*)$", re.DOTALL), "election"),
 )
 KEYED_TABLES = {("delivery", "key")}
@@ -144,6 +149,10 @@ class Scope:
         for fk in table.foreign_keys:
             value = row.get(fk.parent.name)
             if value is not None and value in self._kept[(fk.column.table.name, fk.column.name)]:
+                return True
+        for name, column in KEYED_TABLES:
+            named = _key_reference(row.get(column)) if name == table.name else None
+            if named is not None and named[1] in self._kept.get((named[0], "id"), ()):
                 return True
         return False
 
@@ -309,21 +318,11 @@ async def restore(
             replaced = await _make_room(connection, restored, whole, replace)
             ballots_touched = replaced or bool(selected.get("election_ballot"))
             ids_kept, total = await _insert(connection, db, selected, whole)
-    except IntegrityError as exc:
-        table_name = _table_in(exc)
-        raise BackupError("conflict", table=table_name) from None
+    except IntegrityError:  # not from an insert (those name their table): a delete
+        raise BackupError("conflict", table="?") from None
     if ballots_touched:
         await db.erase_ballot_history()
     return RestoreReport(path, restored, total, ids_kept, replaced)
-
-
-def _table_in(exc: IntegrityError) -> str:
-    # The driver's message names the constraint or table, never a value (hide_parameters).
-    message = str(exc.orig) if exc.orig is not None else ""
-    for table in tables():
-        if re.search(rf"\b{re.escape(table.name)}\b", message):
-            return table.name
-    return "?"
 
 
 async def _check_revision(db: Database, revision: str) -> None:
@@ -420,8 +419,11 @@ async def _insert(
             for row in rows:
                 row[name] = make()
             _random.shuffle(rows)
-        for start in range(0, len(rows), _BATCH):
-            await connection.execute(insert(table), rows[start : start + _BATCH])
+        try:
+            for start in range(0, len(rows), _BATCH):
+                await connection.execute(insert(table), rows[start : start + _BATCH])
+        except IntegrityError:  # the driver's message would name no value anyway: not shown
+            raise BackupError("conflict", table=table.name) from None
         total += len(rows)
     if not db.is_sqlite:
         await _reset_sequences(connection, ordered)
@@ -519,6 +521,17 @@ def _remapped(table: Table, row: dict[str, Any], maps: dict[str, dict[int, int]]
         if name == table.name and isinstance(row.get(column), str):
             out[column] = _rekeyed(row[column], maps)
     return out
+
+
+def _key_reference(key: object) -> tuple[str, int] | None:
+    """The (table, id) a delivery key names, if it names one."""
+    if not isinstance(key, str):
+        return None
+    for pattern, target in KEY_PATTERNS:
+        match = pattern.match(key)
+        if match:
+            return target, int(match.group(2))
+    return None
 
 
 def _rekeyed(key: str, maps: dict[str, dict[int, int]]) -> str:
