@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, select, text
 from sqlmodel import SQLModel
 
 from bot.demo_elections import elect_2024
@@ -150,9 +150,9 @@ async def _other_cluster(db: Database, tmp_path: Path, group: int | None = None)
     async with db.session() as session:
         await apply_cluster_spec(session, spec)
         if group is not None:
-            await session.exec(  # type: ignore[call-overload]
-                update(ClusterRow).where(ClusterRow.id == OTHER).values(group_chat_id=group)
-            )
+            row = await session.get(ClusterRow, OTHER)
+            assert row is not None
+            row.group_chat_id = group
 
 
 async def test_a_conflict_rolls_the_whole_restore_back(
@@ -244,7 +244,7 @@ async def test_one_cluster_into_a_database_with_another_is_renumbered(
     assert not report.ids_kept and report.clusters == [CLUSTER]
     assert await _facts(target) == source
     async with target.engine.connect() as connection:
-        departments = dict(
+        departments: dict[int, str] = dict(
             (await connection.execute(text("SELECT id, cluster_id FROM department"))).all()
         )
     assert len(departments) == 14 and sorted(departments)[7:] == list(range(8, 15))
