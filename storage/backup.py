@@ -183,9 +183,11 @@ def _version() -> str:
 
 
 async def _revision(db: Database) -> str:
-    from storage.migrate import database_revisions
+    """The schema revision the database records; a database made without Alembic (the tables
+    created from the models) is taken to be at the scripts' head, which the models match."""
+    from storage.migrate import database_revisions, script_heads
 
-    return ",".join(sorted(await database_revisions(db) or ()))
+    return ",".join(sorted(await database_revisions(db) or script_heads() or ()))
 
 
 async def backup(db: Database, path: Path, clusters: list[str] | None = None) -> BackupReport:
