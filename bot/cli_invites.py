@@ -16,7 +16,7 @@ import unicodedata
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from bot.cli_export import write_atomically
+from bot.atomic_file import write_atomically
 from bot.services.admin import DepartmentInvite, make_department_invites
 from messages.render import render
 from storage.database import Database
