@@ -174,6 +174,9 @@ async def _invite(db: Database, args: argparse.Namespace, settings: Settings) ->
     if valid_for is None or valid_for <= timedelta(0):
         print(render(lang, "cli.bad_expires", value=args.expires), file=sys.stderr)
         return 1
+    if args.csv is not None and not args.all_departments:
+        print(render(lang, "invites.csv_needs_all"), file=sys.stderr)
+        return 2
     if args.all_departments:
         from bot.cli_invites import bulk_invite_command
 

@@ -124,3 +124,12 @@ async def test_without_a_token_the_links_are_left_empty(database_url: str, tmp_p
     assert len(rows) == 7 and all(r[4] == "" and r[3] for r in rows)
     code, out, err = await _cli("invite", "--cluster", "cum-khong-co", "--all-departments", env=env)
     assert code == 1 and not out and len(err.strip().splitlines()) == 1 and "cum-khong-co" in err
+
+
+async def test_csv_alone_is_refused(tmp_path: Path) -> None:
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'c.db'}"}
+    sheet = tmp_path / "moi.csv"
+    code, out, err = await _cli(
+        "invite", "--cluster", CLUSTER, "--department", "bac-kan", "--csv", str(sheet), env=env
+    )
+    assert code == 2 and not out and "--all-departments" in err and not sheet.exists()
