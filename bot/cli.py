@@ -1,4 +1,4 @@
-"""The `clusterbot` command: init, invite, round, migrate, run, demo.
+"""The `clusterbot` command: init, invite, round, export, backup, restore, migrate, run, demo.
 
 Imports are made inside the commands that need them, not here. Every call of the command is a
 new process, and operators script hundreds of them (an invite per department): importing the
@@ -35,7 +35,9 @@ def _parser() -> argparse.ArgumentParser:
     who.add_argument("--department")
     who.add_argument("--observer", action="store_true")
     who.add_argument("--admin", action="store_true")
+    who.add_argument("--all-departments", action="store_true", help="one code per department")
     invite.add_argument("--expires", default="7d", help="e.g. 7d, 48h (default 7d)")
+    invite.add_argument("--csv", type=Path, help="with --all-departments: write CSV here")
     round_ = sub.add_parser("round", help="open, close or list reporting rounds")
     round_.add_argument("action", choices=("open", "close", "list"))
     round_.add_argument("period", nargs="?")
@@ -46,6 +48,13 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--cluster", required=True)
     export.add_argument("--format", choices=("xlsx", "csv"), default="xlsx")
     export.add_argument("--output", required=True, type=Path)
+    backup = sub.add_parser("backup", help="write every cluster (or one) to an archive")
+    backup.add_argument("file", type=Path)
+    backup.add_argument("--cluster")
+    restore = sub.add_parser("restore", help="restore an archive written by backup")
+    restore.add_argument("file", type=Path)
+    restore.add_argument("--cluster", help="restore only this cluster of the archive")
+    restore.add_argument("--replace", action="store_true", help="overwrite what is there")
     return parser
 
 
@@ -136,6 +145,12 @@ async def _admin_command(args: argparse.Namespace, settings: Settings) -> int:
             return await export_command(
                 db, args.cluster, args.period, args.format, args.output, lang=lang
             )
+        if args.command in ("backup", "restore"):
+            from bot.cli_backup import backup_command, restore_command
+
+            if args.command == "backup":
+                return await backup_command(db, args.file, args.cluster, lang=lang)
+            return await restore_command(db, args.file, args.cluster, args.replace, lang=lang)
         return await _round(db, args, settings)
     except admin.AdminError as exc:
         print(render(lang, f"cli.{exc.code}", **exc.params), file=sys.stderr)
@@ -162,6 +177,21 @@ async def _invite(db: Database, args: argparse.Namespace, settings: Settings) ->
     if valid_for is None or valid_for <= timedelta(0):
         print(render(lang, "cli.bad_expires", value=args.expires), file=sys.stderr)
         return 1
+    if args.csv is not None and not args.all_departments:
+        print(render(lang, "invites.csv_needs_all"), file=sys.stderr)
+        return 2
+    if args.all_departments:
+        from bot.cli_invites import bulk_invite_command
+
+        return await bulk_invite_command(
+            db,
+            args.cluster,
+            valid_for,
+            await _bot_username(settings),
+            args.csv,
+            now=system_clock(),
+            lang=lang,
+        )
     role = "admin" if args.admin else "observer" if args.observer else "officer"
     invite = await admin.make_invite(
         db, args.cluster, args.department, role, valid_for, now=system_clock()

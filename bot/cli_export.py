@@ -9,12 +9,11 @@ could not be written.
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import TextIO
 
+from bot.atomic_file import write_atomically
 from bot.domain.periods import PeriodError, parse_period
 from bot.reports import plain
 from bot.reports.csv_export import build_csv
@@ -26,18 +25,6 @@ from storage.database import Database
 __all__ = ["export_command", "write_atomically"]
 
 FORMATS = ("xlsx", "csv")
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    folder = path.parent if str(path.parent) else Path(".")
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 async def export_command(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -55,3 +56,29 @@ async def make_invite(
         return await people.create_invite(
             session, cluster_id, role, department_id, valid_for, now=now
         )
+
+
+@dataclass(frozen=True)
+class DepartmentInvite:
+    slug: str
+    name: str
+    name_en: str
+    role: str
+    invite: NewInvite
+
+
+async def make_department_invites(
+    db: Database, cluster_id: str, valid_for: timedelta, *, now: datetime
+) -> list[DepartmentInvite]:
+    """One officer invite for every department of the cluster (merged ones excepted), in one
+    transaction: either every department gets its code or none does."""
+    async with db.session() as session:
+        if await clusters.get_cluster(session, cluster_id) is None:
+            raise AdminError("unknown_cluster", value=cluster_id)
+        made = []
+        for row in await clusters.list_departments(session, cluster_id):
+            invite = await people.create_invite(
+                session, cluster_id, "officer", row.id, valid_for, now=now
+            )
+            made.append(DepartmentInvite(row.slug, row.name, row.name_en, "officer", invite))
+        return made
