@@ -90,15 +90,23 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(settings: Settings) -> int:
-    from bot.app import build_application, configure_logging
+    """One replica (bot/runtime/replica.py): active, or standing by for the one that is."""
+    import asyncio
+
+    from bot.app import configure_logging
+    from bot.runtime.leadership import AlreadyRunning
+    from bot.runtime.replica import serve
+    from messages.render import render
     from storage import migrate
-    from storage.database import Database
 
     token = settings.require_token()
     configure_logging(token)
     migrate.upgrade(settings.database_url)
-    app = build_application(settings, Database(settings.database_url))
-    app.run_polling(allowed_updates=["message", "callback_query", "my_chat_member"])
+    try:
+        asyncio.run(serve(settings))
+    except AlreadyRunning as exc:
+        print(render(settings.language, "cli.already_running", path=exc.path), file=sys.stderr)
+        return 3
     return 0
 
 
