@@ -93,17 +93,22 @@ def _run(settings: Settings) -> int:
     """One replica (bot/runtime/replica.py): active, or standing by for the one that is."""
     import asyncio
 
-    from bot.app import configure_logging
-    from bot.runtime.leadership import AlreadyRunning
-    from bot.runtime.replica import serve
+    from bot.runtime.leadership import AlreadyRunning, FileLeadership, leadership_for
     from messages.render import render
-    from storage import migrate
 
     token = settings.require_token()
-    configure_logging(token)
-    migrate.upgrade(settings.database_url)
+    leadership = leadership_for(settings.database_url)
     try:
-        asyncio.run(serve(settings))
+        if isinstance(leadership, FileLeadership):
+            # SQLite: a second process stops here, before it migrates or loads the bot.
+            leadership.hold()
+        from bot.app import configure_logging
+        from bot.runtime.replica import serve
+        from storage import migrate
+
+        configure_logging(token)
+        migrate.upgrade(settings.database_url)
+        asyncio.run(serve(settings, leadership=leadership))
     except AlreadyRunning as exc:
         print(render(settings.language, "cli.already_running", path=exc.path), file=sys.stderr)
         return 3

@@ -215,6 +215,13 @@ class FileLeadership:
         self._file: IO[str] | None = None
 
     async def acquire(self) -> None:
+        self.hold()
+
+    def hold(self) -> None:
+        """Take the lock now or raise :class:`AlreadyRunning` (the command line asks before
+        it migrates: a second process must not touch a file another one runs on)."""
+        if self._file is not None:
+            return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         handle = self.path.open("a+", encoding="utf-8")
         try:

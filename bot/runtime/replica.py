@@ -35,6 +35,7 @@ from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from telegram.error import NetworkError
 from telegram.ext import Application
 
 from bot.app import build_application
@@ -65,6 +66,7 @@ class Replica:
         lost_grace: float = 1.0,
         stop_grace: float = 5.0,
         configure: Callable[[Application], None] | None = None,
+        retry_delay: float = 5.0,
     ) -> None:
         self.settings = settings
         self.clock = clock
@@ -73,6 +75,7 @@ class Replica:
         self.lost_grace = lost_grace
         self.stop_grace = stop_grace
         self.configure = configure  # a test's or bench's last word on each new Application
+        self.retry_delay = retry_delay  # after a start that could not reach Telegram
         self.terms = 0  # how many times this replica became active
         self._role: Role = STANDBY
         self._app: Application | None = None
@@ -116,10 +119,17 @@ class Replica:
                 if not await _until(self.leadership.acquire(), stop):
                     break
                 log.info("active after %.1f s standing by", time.monotonic() - waited)
-                lost = await self._term(stop)
-                if not lost:
+                ended = await self._term(stop)
+                if ended == "stopped":
                     break
-                log.warning("the lock was lost: standing by again")
+                if ended == "lost":
+                    log.warning("the lock was lost: standing by again")
+                    continue
+                # Telegram could not be reached at the start: give another replica its turn.
+                await self.leadership.release()
+                log.warning("standing by; trying again in %.0f s", self.retry_delay)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), self.retry_delay)
         finally:
             with contextlib.suppress(Exception):
                 await self.leadership.release()
@@ -128,8 +138,9 @@ class Replica:
             if self._probe is not None:
                 await self._probe.dispose()
 
-    async def _term(self, stop: asyncio.Event) -> bool:
-        """One spell as the active replica; True if it ended because the lock was lost."""
+    async def _term(self, stop: asyncio.Event) -> str:
+        """One spell as the active replica: how it ended, "lost" (the lock), "stopped" (told
+        to) or "failed" (the start could not reach Telegram)."""
         app = build_application(
             self.settings, Database(self.settings.database_url), clock=self.clock
         )
@@ -137,17 +148,21 @@ class Replica:
             self.configure(app)
         set_role(STANDBY, app.bot_data)
         self._app = app
-        lost = False
+        ended = "failed"
         try:
-            await self._start(app)
+            try:
+                await self._start(app)
+            except NetworkError as exc:
+                log.error("could not start: Telegram unreachable (%s)", exc)
+                return ended
             self.terms += 1
             self._set_role(ACTIVE)
-            lost = await _until(self.leadership.lost(), stop)
+            ended = "lost" if await _until(self.leadership.lost(), stop) else "stopped"
         finally:
             self._set_role(STANDBY)
-            await self._stop(app, lost=lost or not stop.is_set())
+            await self._stop(app, lost=ended != "stopped")
             self._app = None
-        return lost
+        return ended
 
     def _set_role(self, role: Role) -> None:
         self._role = role
