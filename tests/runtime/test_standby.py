@@ -91,6 +91,10 @@ async def test_polling_replicas_never_poll_side_by_side(
         await wait_role(port_a, "active")
         async with running(second):
             await wait_role(port_b, "standby")
+            assert await readyz(port_b) == (
+                503,
+                {"role": "standby", "database": "ok", "mode": "polling"},
+            )
             lan = emu.user(1001, "Lan")
             await emu.send_text(lan, lan.id, "/start")
             await emu.wait_until(lambda: len(emu.messages(lan.id)) == 1)
