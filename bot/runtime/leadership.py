@@ -141,7 +141,7 @@ class PostgresLeadership:
                     "SELECT pg_try_advisory_lock($1)", KEY, timeout=self.check_timeout
                 )
             except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-                log.warning("standby: cannot ask PostgreSQL for the lock (%s); again", exc)
+                log.warning("standby: cannot ask PostgreSQL for the lock (%r); again", exc)
                 await self._drop()
                 got = False
             if got:
@@ -177,13 +177,17 @@ class PostgresLeadership:
             try:
                 holds = await connection.fetchval(_HOLDS_LOCK, KEY, timeout=self.check_timeout)
             except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-                log.error("the lock's check failed (%s): this replica is no longer active", exc)
+                log.error("the lock's check failed (%r): this replica is no longer active", exc)
                 break
             if not holds:
                 log.error("the lock is gone: this replica is no longer active")
                 break
         self._waiting_logged = False
-        await self._drop()
+        # Cut, not closed: a polite close would wait for a server that may not answer, and
+        # the replica stands down only when this returns.
+        self._connection = None
+        if not connection.is_closed():
+            connection.terminate()
 
     async def release(self) -> None:
         connection = self._connection

@@ -136,7 +136,8 @@ class Replica:
             if self.http is not None:
                 await self.http.stop()
             if self._probe is not None:
-                await self._probe.dispose()
+                # Bounded: a connection to a database that stopped answering never closes.
+                await _bounded(self._probe.dispose(), 3.0, "closing the readiness probe")
 
     async def _term(self, stop: asyncio.Event) -> str:
         """One spell as the active replica: how it ended, "lost" (the lock), "stopped" (told

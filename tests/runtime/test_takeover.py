@@ -17,7 +17,7 @@ import signal
 import sys
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -133,7 +133,9 @@ async def wait_fan_out_done(h: Harness, officers: list[int], pid: int, timeout: 
 
 
 async def test_kill_9_of_the_active_replica_mid_fan_out_the_standby_finishes_it(
-    setup: tuple[Harness, list[int]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    setup: tuple[Harness, list[int]],
+    tmp_path: Path,
+    record_property: Callable[[str, object], None],
 ) -> None:
     h, officers = setup
     emu = h.emu
@@ -218,5 +220,4 @@ async def test_kill_9_of_the_active_replica_mid_fan_out_the_standby_finishes_it(
         f"{len(lost)} lost in the claim window, 0 duplicates"
     )
     log.warning(report)
-    with capsys.disabled():
-        print(f"\n{report}")
+    record_property("figure", report)  # printed in the run's summary (tests/runtime/conftest.py)
