@@ -87,7 +87,9 @@ def build_application(
         write_timeout=timeout,
         httpx_kwargs={"verify": _tls_context()},
     )
-    updates_request = HTTPXRequest(connection_pool_size=1, httpx_kwargs={"verify": _tls_context()})
+    updates_request = HTTPXRequest(
+        connection_pool_size=1, httpx_kwargs={"verify": _tls_context()}
+    )
     builder = builder.request(bot_request).get_updates_request(updates_request)
     app = builder.build()
     pacer = Pacer() if rate_limit else Pacer(rate=100_000, per_chat_interval=0, group_max=0)
