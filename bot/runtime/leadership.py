@@ -269,6 +269,14 @@ def leadership_for(database_url: str, **options: float) -> Leadership:
         if not url.database or url.database == ":memory:":
             return _Alone()
         return FileLeadership(Path(url.database).resolve())
-    # asyncpg takes libpq's URL form: the SQLAlchemy driver suffix goes.
-    dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    # asyncpg.connect takes libpq's URL form: the driver suffix goes, SQLAlchemy's `ssl=` query
+    # becomes libpq's `sslmode=` (asyncpg would send an unknown query key to the server as a
+    # setting), and SQLAlchemy's own options go.
+    query = {k: v for k, v in url.query.items() if k not in _SQLALCHEMY_ONLY}
+    if "ssl" in query:
+        query.setdefault("sslmode", query.pop("ssl"))
+    dsn = url.set(drivername="postgresql", query=query).render_as_string(hide_password=False)
     return PostgresLeadership(dsn, **options)
+
+
+_SQLALCHEMY_ONLY = frozenset({"prepared_statement_cache_size", "prepared_statement_name_func"})

@@ -29,9 +29,12 @@ async def test_one_holder_of_a_sqlite_file(tmp_path: Path) -> None:
 
 
 def test_the_dsn_for_the_leader_connection() -> None:
-    leadership = leadership_for("postgresql+asyncpg://bot:p%40ss@db.example:5433/cb?ssl=require")
+    leadership = leadership_for(
+        "postgresql+asyncpg://bot:p%40ss@db.example:5433/cb"
+        "?ssl=require&prepared_statement_cache_size=0"
+    )
     assert isinstance(leadership, PostgresLeadership)
-    assert leadership.dsn == "postgresql://bot:p%40ss@db.example:5433/cb?ssl=require"
+    assert leadership.dsn == "postgresql://bot:p%40ss@db.example:5433/cb?sslmode=require"
 
 
 async def test_one_holder_of_the_advisory_lock(postgres_url: str) -> None:
