@@ -102,15 +102,28 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(settings: Settings) -> int:
-    from bot.app import build_application, configure_logging
-    from storage import migrate
-    from storage.database import Database
+    """One replica (bot/runtime/replica.py): active, or standing by for the one that is."""
+    import asyncio
+
+    from bot.runtime.leadership import AlreadyRunning, FileLeadership, leadership_for
+    from messages.render import render
 
     token = settings.require_token()
-    configure_logging(token, log_format=settings.log_format)
-    migrate.upgrade(settings.database_url)
-    app = build_application(settings, Database(settings.database_url))
-    app.run_polling(allowed_updates=["message", "callback_query", "my_chat_member"])
+    leadership = leadership_for(settings.database_url)
+    try:
+        if isinstance(leadership, FileLeadership):
+            # SQLite: a second process stops here, before it migrates or loads the bot.
+            leadership.hold()
+        from bot.app import configure_logging
+        from bot.runtime.replica import serve
+        from storage import migrate
+
+        configure_logging(token, log_format=settings.log_format)
+        migrate.upgrade(settings.database_url)
+        asyncio.run(serve(settings, leadership=leadership))
+    except AlreadyRunning as exc:
+        print(render(settings.language, "cli.already_running", path=exc.path), file=sys.stderr)
+        return 3
     return 0
 
 

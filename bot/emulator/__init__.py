@@ -66,6 +66,10 @@ The emulator's public face, all on a :class:`BotApiEmulator` ``emu``:
   ``limit_per_chat_interval``, ``limit_group_per_minute``, ``limit_clock``, ``limit_429s``,
   and the hook ``_check_limits`` tests may override.
 - Faults: ``inject(...)`` and ``faults`` (a :class:`Faults`).
+- Webhook mode (:mod:`bot.emulator.webhook`): after the bot's ``setWebhook`` the updates are
+  POSTed to its URL with the secret header; ``webhook_forward_to`` (the reverse proxy: an
+  ``http://host:port`` origin for the URL's path), ``webhook_answers``, ``redeliver``,
+  ``post_to_webhook``, ``webhook_secret``, ``webhook_allowed_updates``.
 
 :class:`~bot.emulator.harness.Harness` (``from bot.emulator.harness import Harness``, not
 imported here: it loads the whole bot) runs the real application against an emulator.
@@ -75,7 +79,7 @@ The package, bottom to top (a module imports only modules listed before it):
 ``telegram_html`` (Telegram's HTML), ``markup`` (parse modes, entities, reply markup),
 ``faults`` (the fault plan); then the emulator's parts, each a class the next builds on: ``world`` (the
 bot, users, chats, transcript), ``limits`` (flood limits), ``updates`` (update queue,
-getUpdates, webhook), ``files`` (uploads, getFile, downloads), ``messages`` (the message
+getUpdates, the webhook setting), ``webhook`` (updates posted to the bot's webhook), ``files`` (uploads, getFile, downloads), ``messages`` (the message
 store), ``chats`` (members, permissions, migration, chat methods), ``message_methods``
 (send, edit, delete, pin), ``bot_profile`` (getMe, commands, menu button, names),
 ``users`` (acting as users); and ``server`` on top (:class:`BotApiEmulator`: HTTP, method

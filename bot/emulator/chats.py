@@ -14,7 +14,7 @@ import time
 from bot.emulator.messages import MessageStore
 from bot.emulator.model import EmuChat, EmuUser, JSONDict, bad_request, forbidden
 from bot.emulator.params import Params
-from bot.emulator.updates import UpdateQueue
+from bot.emulator.webhook import WebhookPoster
 
 __all__ = ["GROUP_ANONYMOUS_BOT_ID", "MEMBER_STATUSES", "PRESENT_STATUSES", "Chats"]
 
@@ -24,7 +24,7 @@ PRESENT_STATUSES = frozenset({"creator", "administrator", "member"})
 GROUP_ANONYMOUS_BOT_ID = 1087968824
 
 
-class Chats(MessageStore, UpdateQueue):
+class Chats(MessageStore, WebhookPoster):
     """Memberships, blocks, migrations, and the chat methods of the Bot API."""
 
     def _init_chats(self) -> None:

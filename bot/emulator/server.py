@@ -70,6 +70,7 @@ class BotApiEmulator(UserActions, MessageMethods, BotProfile, RateLimits):
         self._init_chats()
         self._init_profile()
         self._init_updates()
+        self._init_webhook()
 
         # Fault injection (None: Telegram never fails by itself).
         self.faults: Faults | None = None
@@ -109,6 +110,7 @@ class BotApiEmulator(UserActions, MessageMethods, BotProfile, RateLimits):
         executed, their connection dropped otherwise).
         """
         self._closing = True
+        await self._stop_webhook()
         for waiter in [*self._poll_waiters, *self._held_waiters]:
             if not waiter.done():
                 waiter.set_result("stopped")
@@ -153,7 +155,17 @@ class BotApiEmulator(UserActions, MessageMethods, BotProfile, RateLimits):
     # waits on them, the faults (a test's choice). Everything else is the world as the bot sees
     # it (users, chats, members, messages, files, updates and the offset, menus, counters).
     _NOT_STATE = frozenset(
-        {"_runner", "_methods", "faults", "host", "port", "_port_wanted", "_closing"}
+        {
+            "_runner",
+            "_methods",
+            "faults",
+            "host",
+            "port",
+            "_port_wanted",
+            "_closing",
+            "_webhook_task",
+            "_webhook_wake",
+        }
     )
 
     def snapshot(self) -> dict[str, Any]:

@@ -3,8 +3,8 @@
 :class:`UpdateQueue` queues the updates users cause (:meth:`UpdateQueue._enqueue`), serves
 them to the bot's long polling as Telegram does (one poller at a time, offsets confirm) and
 lets a test wait until the bot fetched an update or until something it expects happened.
-``setWebhook`` only records the URL (nothing is posted); while one is set getUpdates answers
-409, as on Telegram.
+``setWebhook`` records the URL (:mod:`bot.emulator.webhook` posts the updates to it); while
+one is set getUpdates answers 409, as on Telegram.
 """
 
 from __future__ import annotations
