@@ -57,7 +57,13 @@ def _path(loc: Loc) -> str:
 
 def problem(code: str, **params: str) -> PydanticCustomError:
     """A problem with the value being validated; raise it from a validator."""
-    return PydanticCustomError(code, code, params)
+    return PydanticCustomError(code, code, {key: _encodable(v) for key, v in params.items()})
+
+
+def _encodable(text: str) -> str:
+    """A TOML string may hold a lone surrogate (\\ud800), which pydantic cannot carry in an
+    error (it must encode it as UTF-8): such a character is quoted as its escape instead."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def at(loc: Loc, code: str, **params: str) -> InitErrorDetails:
