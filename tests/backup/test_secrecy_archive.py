@@ -18,43 +18,19 @@ from typing import Any
 import pytest
 
 import storage.backup
-from bot.domain import elections as E
-from bot.domain.elections import ABSTAIN, ElectionRules
+from bot.domain.elections import ABSTAIN
 from bot.services import elections as V
-from storage import elections as S
 from storage.backup import backup, restore
 from storage.database import Database
-from storage.models import Department
-from tests.elections.conftest import NOW, Seeded
+from tests.elections.conftest import NOW, Seeded, open_head_election
 from tests.elections.test_secrecy import EXTRA, Table, dump, link_attacks
 
 
 async def _secret_election(seeded: Seeded) -> tuple[int, dict[int, int], list[int], list[str]]:
     """Twelve departments, twelve different choices, one ballot replaced, the round closed.
     Returns (round id, department -> choice, the order they voted in, every receipt and key)."""
-    async with seeded.db.session() as s:
-        for n, slug in enumerate(EXTRA):
-            s.add(
-                Department(
-                    cluster_id=seeded.cluster_id,
-                    slug=slug,
-                    name=slug,
-                    name_en=slug,
-                    position=10 + n,
-                )
-            )
-    plan = E.default_plan(
-        2024, "Bầu Cụm trưởng năm 2024", ElectionRules(offices=("head",)), now=NOW
-    )
-    async with seeded.db.session() as s:
-        election = await V.create_election(s, seeded.cluster_id, plan, 1, NOW)
-        assert election.id is not None
-        await V.start_election(s, election.id, NOW)
-        opened = await S.get_open_round(s, election.id)
-        assert opened is not None and opened.id is not None
-        round_id = opened.id
-        candidates = await S.list_round_candidates(s, round_id)
-        roll = await S.list_roll(s, election.id)
+    opened = await open_head_election(seeded, EXTRA)
+    round_id, candidates, roll = opened.round_id, opened.candidates, opened.roll
     assert len(roll) == 12
     choices = [*candidates, ABSTAIN]
     truth = {voter: choices[(n * 5) % 12] for n, voter in enumerate(roll)}

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -13,9 +13,14 @@ from sqlmodel import SQLModel
 import storage.models  # noqa: F401 - registers the foundation's tables
 import storage.models_announcements  # noqa: F401
 import storage.models_elections  # noqa: F401
+from bot.domain import elections as E
 from bot.domain.cluster_file import load_cluster_file
+from bot.domain.elections import ElectionRules
+from bot.services import elections as V
+from storage import elections as S
 from storage.clusters import apply_cluster_spec, list_departments
 from storage.database import Database
+from storage.models import Department
 from tests.conftest import CLUSTER, EXAMPLE, Cluster
 
 NOW = datetime(2023, 12, 20, 2, 0, tzinfo=UTC)  # the conference, 09:00 in Hà Nội
@@ -29,6 +34,39 @@ class Seeded:
 
     def slug(self, department_id: int) -> str:
         return next(s for s, i in self.ids.items() if i == department_id)
+
+
+@dataclass(frozen=True)
+class HeadElection:
+    """A secret election of the head, its first round open: who may vote and for whom."""
+
+    round_id: int
+    candidates: list[int]
+    roll: list[int]
+
+
+async def open_head_election(seeded: Seeded, more: Sequence[str]) -> HeadElection:
+    """Adds the departments `more` (slugs) to the cluster, then creates and opens a secret
+    election of next year's head: the secrecy tests' common start."""
+    async with seeded.db.session() as s:
+        for n, slug in enumerate(more):
+            s.add(
+                Department(
+                    cluster_id=seeded.cluster_id, slug=slug, name=slug, name_en=slug, position=10 + n
+                )
+            )
+    plan = E.default_plan(
+        2024, "Bầu Cụm trưởng năm 2024", ElectionRules(offices=("head",)), now=NOW
+    )
+    async with seeded.db.session() as s:
+        election = await V.create_election(s, seeded.cluster_id, plan, 1, NOW)
+        assert election.id is not None
+        await V.start_election(s, election.id, NOW)
+        first = await S.get_open_round(s, election.id)
+        assert first is not None and first.id is not None
+        candidates = await S.list_round_candidates(s, first.id)
+        roll = await S.list_roll(s, election.id)
+    return HeadElection(first.id, list(candidates), list(roll))
 
 
 async def create_schema(db: Database) -> None:

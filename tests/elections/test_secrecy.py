@@ -18,12 +18,11 @@ import pytest
 from sqlalchemy import inspect, text
 
 from bot.domain import elections as E
-from bot.domain.elections import ABSTAIN, ElectionRules
+from bot.domain.elections import ABSTAIN
 from bot.services import elections as V
 from storage import elections as S
 from storage.database import Database
-from storage.models import Department
-from tests.elections.conftest import NOW, Seeded
+from tests.elections.conftest import NOW, Seeded, open_head_election
 
 EXTRA = ["lao-cai", "ha-giang", "cao-bang", "lang-son", "dien-bien"]
 
@@ -134,32 +133,10 @@ async def test_no_table_and_no_log_links_a_department_to_its_choice(
     caplog.set_level(logging.INFO)
     for ours in ("bot", "storage", "messages"):
         caplog.set_level(logging.DEBUG, logger=ours)
-    async with seeded.db.session() as s:
-        for n, slug in enumerate(EXTRA):
-            s.add(
-                Department(
-                    cluster_id=seeded.cluster_id,
-                    slug=slug,
-                    name=slug,
-                    name_en=slug,
-                    position=10 + n,
-                )
-            )
-        await s.flush()
+    opened = await open_head_election(seeded, EXTRA)
+    round_id, candidates, roll = opened.round_id, opened.candidates, opened.roll
     async with seeded.db.session() as s:
         assert len(await S.get_departments_by_id(s, seeded.cluster_id)) == 12
-    plan = E.default_plan(
-        2024, "Bầu Cụm trưởng năm 2024", ElectionRules(offices=("head",)), now=NOW
-    )
-    async with seeded.db.session() as s:
-        election = await V.create_election(s, seeded.cluster_id, plan, 1, NOW)
-        assert election.id is not None
-        await V.start_election(s, election.id, NOW)
-        first_round = await S.get_open_round(s, election.id)
-        assert first_round is not None and first_round.id is not None
-        round_id = first_round.id
-        candidates = await S.list_round_candidates(s, round_id)
-        roll = await S.list_roll(s, election.id)
     assert len(roll) == 12 and len(candidates) == 11
     # Twelve different choices: eleven candidates and one blank ballot, spread over the roll.
     choices = [*candidates, ABSTAIN]

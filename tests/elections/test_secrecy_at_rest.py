@@ -18,13 +18,10 @@ from typing import Any
 
 from sqlalchemy import text
 
-from bot.domain import elections as E
-from bot.domain.elections import ABSTAIN, ElectionRules
+from bot.domain.elections import ABSTAIN
 from bot.services import elections as V
-from storage import elections as S
 from storage.database import Database
-from storage.models import Department
-from tests.elections.conftest import NOW, Seeded
+from tests.elections.conftest import NOW, Seeded, open_head_election
 
 EXTRA = [f"don-vi-{n:02}" for n in range(14)]
 PERSON = 5000  # the officer of department d is person PERSON + d
@@ -297,33 +294,14 @@ class Election:
 
 
 async def open_secret_election(seeded: Seeded) -> Election:
+    opened = await open_head_election(seeded, EXTRA)
+    candidates, roll = opened.candidates, opened.roll
     async with seeded.db.session() as s:
-        for n, slug in enumerate(EXTRA):
-            s.add(
-                Department(
-                    cluster_id=seeded.cluster_id,
-                    slug=slug,
-                    name=slug,
-                    name_en=slug,
-                    position=10 + n,
-                )
-            )
-    plan = E.default_plan(
-        2024, "Bầu Cụm trưởng năm 2024", ElectionRules(offices=("head",)), now=NOW
-    )
-    async with seeded.db.session() as s:
-        election = await V.create_election(s, seeded.cluster_id, plan, 1, NOW)
-        assert election.id is not None
-        await V.start_election(s, election.id, NOW)
-        first = await S.get_open_round(s, election.id)
-        assert first is not None and first.id is not None
-        candidates = await S.list_round_candidates(s, first.id)
-        roll = await S.list_roll(s, election.id)
         placeholders = set(
             (
                 await s.exec(  # type: ignore[call-overload]
                     text("SELECT key_hash FROM election_ballot WHERE round_id = :r"),
-                    params={"r": first.id},
+                    params={"r": opened.round_id},
                 )
             ).scalars()
         )
@@ -331,7 +309,7 @@ async def open_secret_election(seeded: Seeded) -> Election:
     choices = [*candidates, ABSTAIN]
     truth = {voter: choices[(n * 8) % 21] for n, voter in enumerate(roll)}
     assert len(set(truth.values())) == 21
-    return Election(first.id, roll, truth, placeholders)
+    return Election(opened.round_id, roll, truth, placeholders)
 
 
 def correct(links: dict[int, int], truth: dict[int, int]) -> int:

@@ -14,7 +14,7 @@ import signal
 import sys
 from collections import Counter
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -23,22 +23,12 @@ import pytest
 from bot.emulator.harness import Harness
 from storage import deliveries
 from storage.database import Database
-from tests.conftest import CLUSTER, EXAMPLE, GROUP
+from tests.conftest import GROUP, Clock
 from tests.reminders.conftest import create_schema
+from tests.reminders.fan_out import REMINDER, fan_out_world
 
 ROOT = Path(__file__).resolve().parents[2]
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
-SLUGS = ["bac-kan", "bac-giang", "thai-nguyen", "hoa-binh", "yen-bai", "phu-tho", "tuyen-quang"]
-PER_DEPARTMENT = 3
-REMINDER = "Còn 7 ngày đến hạn báo cáo Quý IV/2023"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2024, 1, 5, 1, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture
@@ -47,21 +37,7 @@ async def setup(database_url: str) -> AsyncIterator[tuple[Harness, list[int]]]:
     then the in-process bot is stopped: only the emulator keeps running here."""
     async with Harness(database_url, clock=Clock()) as h:
         await create_schema(database_url)
-        await h.init_cluster(EXAMPLE)
-        admin = h.user(9000, "Quản trị")
-        await h.say(admin, admin.id, f"/start {await h.invite(CLUSTER, None, 'admin')}")
-        officers = []
-        for n, slug in enumerate(SLUGS):
-            for k in range(PER_DEPARTMENT):
-                user = h.user(1000 + 10 * n + k, f"Cán bộ {slug} {k}")
-                replies = await h.say(user, user.id, f"/start {await h.invite(CLUSTER, slug)}")
-                assert "Chào mừng" in replies[0].text
-                officers.append(user.id)
-        await h.add_to_group(admin, GROUP, "Cụm thi đua")
-        await h.say(admin, GROUP, "/link")
-        head = h.emu.users[1000]
-        replies = await h.say(head, head.id, "/round open 2023-Q4 15/01/2024")
-        assert "Đã mở kỳ báo cáo" in replies[0].text
+        officers = await fan_out_world(h)
         await h.stop_bot()
         yield h, officers
 

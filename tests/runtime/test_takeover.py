@@ -18,7 +18,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -29,23 +29,14 @@ from sqlmodel import select
 from bot.emulator.harness import Harness
 from storage.database import Database
 from storage.models_delivery import Delivery
-from tests.conftest import CLUSTER, EXAMPLE, GROUP, SLUGS
+from tests.conftest import GROUP, Clock
+from tests.reminders.fan_out import REMINDER, fan_out_world
 from tests.runtime.support import free_port, readyz, wait_role
 
 ROOT = Path(__file__).resolve().parents[2]
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
-PER_DEPARTMENT = 3
-REMINDER = "Còn 7 ngày đến hạn báo cáo Quý IV/2023"
 KILL_AT = 8  # the active replica dies as the 8th reminder reaches Telegram
 log = logging.getLogger(__name__)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2024, 1, 5, 1, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture
@@ -53,21 +44,7 @@ async def setup(postgres_url: str) -> AsyncIterator[tuple[Harness, list[int]]]:
     """The example cluster, three officers per department, its group, round Q4/2023 open; the
     in-process bot is then stopped: only the emulator keeps running here."""
     async with Harness(postgres_url, clock=Clock()) as h:
-        await h.init_cluster(EXAMPLE)
-        admin = h.user(9000, "Quản trị")
-        await h.say(admin, admin.id, f"/start {await h.invite(CLUSTER, None, 'admin')}")
-        officers = []
-        for n, slug in enumerate(SLUGS):
-            for k in range(PER_DEPARTMENT):
-                user = h.user(1000 + 10 * n + k, f"Cán bộ {slug} {k}")
-                replies = await h.say(user, user.id, f"/start {await h.invite(CLUSTER, slug)}")
-                assert "Chào mừng" in replies[0].text
-                officers.append(user.id)
-        await h.add_to_group(admin, GROUP, "Cụm thi đua")
-        await h.say(admin, GROUP, "/link")
-        head = h.emu.users[1000]
-        replies = await h.say(head, head.id, "/round open 2023-Q4 15/01/2024")
-        assert "Đã mở kỳ báo cáo" in replies[0].text
+        officers = await fan_out_world(h)
         await h.stop_bot()
         yield h, officers
 

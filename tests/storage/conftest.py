@@ -1,15 +1,31 @@
-"""Databases with nothing in them (no schema, no version table), on either engine: for the
-migration tests, which start from empty or from an early revision."""
+"""Databases for the storage tests, on either engine: with nothing in them (no schema, no
+version table) for the migration tests, which start from empty or from an early revision; or
+migrated, with the example cluster loaded."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import _PG_BASE, _in_own_loop
+from bot.domain.cluster_file import load_cluster_file
+from storage import clusters, migrate
+from storage.database import Database
+from tests.conftest import _PG_BASE, EXAMPLE, _in_own_loop
+
+
+@pytest.fixture
+async def example_db(database_url: str) -> AsyncIterator[Database]:
+    """The database at the head revision with the example cluster loaded."""
+    await asyncio.to_thread(migrate.upgrade, database_url)
+    database = Database(database_url)
+    async with database.session() as s:
+        await clusters.apply_cluster_spec(s, load_cluster_file(EXAMPLE))
+    yield database
+    await database.dispose()
 
 
 @pytest.fixture

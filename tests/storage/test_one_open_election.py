@@ -8,30 +8,23 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type information
 import pytest
 from sqlmodel import col, select
 
-from bot.domain.cluster_file import load_cluster_file
-from storage import clusters, elections, migrate
+from storage import elections
 from storage.database import Database
 from storage.models_elections import Election
-from tests.conftest import CLUSTER, EXAMPLE
+from tests.conftest import CLUSTER
 
 NOW = datetime(2024, 1, 5, 1, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    await asyncio.to_thread(migrate.upgrade, database_url)
-    database = Database(database_url)
-    async with database.session() as s:
-        await clusters.apply_cluster_spec(s, load_cluster_file(EXAMPLE))
-    yield database
-    await database.dispose()
+def db(example_db: Database) -> Database:
+    return example_db
 
 
 async def _scheduled(db: Database, title: str) -> int:

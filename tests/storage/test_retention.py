@@ -4,23 +4,20 @@ an open round's messages exactly once."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlmodel import col, select
 
-from bot.domain.cluster_file import load_cluster_file
 from bot.jobs import retention
-from storage import clusters, deliveries, migrate, rounds
+from storage import clusters, deliveries, rounds
 from storage.database import Database
 from storage.deliveries import Claim
 from storage.models import Draft, Round
 from storage.models_announcements import Announcement
 from storage.models_delivery import Delivery
 from storage.models_elections import Election, ElectionOffice
-from tests.conftest import CLUSTER, EXAMPLE
+from tests.conftest import CLUSTER
 
 NOW = datetime(2026, 1, 5, 1, 0, tzinfo=UTC)
 CUTOFF = NOW - timedelta(days=400)
@@ -29,13 +26,8 @@ RECENT = NOW - timedelta(days=10)
 
 
 @pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    await asyncio.to_thread(migrate.upgrade, database_url)
-    database = Database(database_url)
-    async with database.session() as s:
-        await clusters.apply_cluster_spec(s, load_cluster_file(EXAMPLE))
-    yield database
-    await database.dispose()
+def db(example_db: Database) -> Database:
+    return example_db
 
 
 class World:

@@ -11,7 +11,6 @@ import os
 import signal
 import sys
 import time
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -20,12 +19,11 @@ from sqlalchemy import func, text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import select
 
-from bot.domain.cluster_file import load_cluster_file
-from storage import announcements, clusters, migrate, rounds, submissions
+from storage import announcements, clusters, rounds, submissions
 from storage.database import Database
 from storage.models import Submission, SubmissionValue
 from storage.models_announcements import AnnouncementAck
-from tests.conftest import CLUSTER, EXAMPLE
+from tests.conftest import CLUSTER
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2024, 1, 5, 1, 0, tzinfo=UTC)
@@ -36,13 +34,8 @@ class Boom(Exception):
 
 
 @pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    await asyncio.to_thread(migrate.upgrade, database_url)
-    database = Database(database_url)
-    async with database.session() as s:
-        await clusters.apply_cluster_spec(s, load_cluster_file(EXAMPLE))
-    yield database
-    await database.dispose()
+def db(example_db: Database) -> Database:
+    return example_db
 
 
 async def _round_and_department(db: Database) -> tuple[int, int, list[int]]:
