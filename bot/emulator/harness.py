@@ -244,7 +244,7 @@ class Harness:
 @dataclass(frozen=True)
 class HarnessSnapshot:
     database: bytes  # the SQLite file's image
-    telegram: dict[str, Any]  # BotApiEmulator.snapshot()
+    telegram: bytes  # BotApiEmulator.snapshot()
 
 
 _SQLITE = "sqlite+aiosqlite:///"
