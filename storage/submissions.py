@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Draft, Submission, SubmissionValue
+from storage.models import Draft, Round, Submission, SubmissionValue
 from storage.types import utcnow
 
 
@@ -38,6 +38,29 @@ async def get_latest_revision(
     if submission is None:
         return None
     return Revision(submission, await _values(session, submission))
+
+
+async def find_latest_revision_in(
+    session: AsyncSession, round_ids: list[int], department_id: int
+) -> Revision | None:
+    """The department's latest revision in the newest of these rounds (by period, as
+    `storage.rounds.list_rounds` orders them) that it reported for: one statement, however
+    many of the rounds have no report."""
+    if not round_ids:
+        return None
+    query = (
+        select(Submission)
+        .join(Round, col(Round.id) == col(Submission.round_id))
+        .where(col(Submission.round_id).in_(round_ids), Submission.department_id == department_id)
+        .order_by(
+            col(Round.period_start).desc(), col(Round.id).desc(), col(Submission.revision).desc()
+        )
+        .limit(1)
+    )
+    newest = (await session.exec(query)).first()
+    if newest is None:
+        return None
+    return Revision(newest, await _values(session, newest))
 
 
 async def _values(session: AsyncSession, submission: Submission) -> dict[int, str | None]:

@@ -58,12 +58,9 @@ async def previous_values(
     session: AsyncSession, current: Round, department_id: int
 ) -> dict[int, str | None]:
     """The department's values in the latest earlier round of the same kind of period."""
-    for earlier in await earlier_rounds_like(session, current):
-        assert earlier.id is not None
-        revision = await submissions.get_latest_revision(session, earlier.id, department_id)
-        if revision is not None:
-            return revision.values
-    return {}
+    earlier = [r.id for r in await earlier_rounds_like(session, current) if r.id is not None]
+    revision = await submissions.find_latest_revision_in(session, earlier, department_id)
+    return revision.values if revision is not None else {}
 
 
 async def reportable_rounds(session: AsyncSession, ctx: Context) -> list[Round]:
