@@ -16,10 +16,6 @@ from typing import TextIO
 from bot.atomic_file import write_atomically
 from bot.domain.periods import PeriodError, parse_period
 from bot.reports import plain
-from bot.reports.csv_export import build_csv
-from bot.reports.workbook import build_workbook
-from bot.services.summaries import history_for, summary_for
-from storage.clusters import get_cluster
 from storage.database import Database
 
 __all__ = ["export_command", "write_atomically"]
@@ -50,6 +46,13 @@ async def export_command(
     except PeriodError:
         print(plain(lang, "cli_bad_period", text=period), file=err)
         return 2
+    # Only now: the summaries and the workbook bring openpyxl, numpy and matplotlib (about a
+    # second of CPU), which a refused command never needs.
+    from bot.reports.csv_export import build_csv
+    from bot.reports.workbook import build_workbook
+    from bot.services.summaries import history_for, summary_for
+    from storage.clusters import get_cluster
+
     async with db.session() as session:
         if await get_cluster(session, cluster_id) is None:
             print(plain(lang, "cli_no_cluster", cluster=cluster_id), file=err)
