@@ -39,6 +39,14 @@ class Claim:
     department_id: int | None = None
 
 
+def round_key(round_id: int, *parts: object) -> str:
+    """The delivery key of a message about one round: ``r<round id>:<part>:<part>...``, e.g.
+    ``r12:due-7:1001`` (a reminder to 1001) or ``r12:close:-100123`` (the closing post). The
+    ``r<id>:`` prefix is what retention keeps for an open round (storage/retention.py) and what
+    a restore renumbers (storage/backup.py)."""
+    return ":".join([f"r{round_id}", *(str(part) for part in parts)])
+
+
 async def _dialect(session: AsyncSession) -> str:
     connection = await session.connection()
     return connection.dialect.name

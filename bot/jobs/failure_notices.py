@@ -46,7 +46,7 @@ async def failure_notices(
             lang = lead.language or language
             found.append(
                 Outgoing(
-                    key=f"r{row.round_id}:failed:{row.chat_id}:{lead.person_id}",
+                    key=deliveries.round_key(row.round_id, "failed", row.chat_id, lead.person_id),
                     chat_id=lead.person_id,
                     text=render(
                         lang,

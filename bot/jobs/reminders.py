@@ -55,7 +55,7 @@ async def reminders(
         lang = officer.language or language
         found.append(
             Outgoing(
-                key=f"r{row.id}:{item.kind}:{officer.person_id}",
+                key=deliveries.round_key(row.id, item.kind, officer.person_id),
                 chat_id=officer.person_id,
                 text=render(
                     lang,
@@ -74,7 +74,7 @@ async def reminders(
     if cluster.group_chat_id is not None:
         found.append(
             Outgoing(
-                key=f"r{row.id}:{item.kind}:group:{cluster.group_chat_id}",
+                key=deliveries.round_key(row.id, item.kind, "group", cluster.group_chat_id),
                 chat_id=cluster.group_chat_id,
                 text=render(
                     language,
@@ -128,7 +128,7 @@ async def escalation(
         lang = lead.language or language
         found.append(
             Outgoing(
-                key=f"r{row.id}:escalate:{lead.person_id}",
+                key=deliveries.round_key(row.id, "escalate", lead.person_id),
                 chat_id=lead.person_id,
                 text=render(
                     lang,

@@ -51,7 +51,7 @@ async def auto_close(
             await deliveries.enqueue(
                 session,
                 Claim(
-                    key=f"r{current.id}:close:{cluster.group_chat_id}",
+                    key=deliveries.round_key(current.id, "close", cluster.group_chat_id),
                     kind="close",
                     chat_id=cluster.group_chat_id,
                     cluster_id=cluster.id,

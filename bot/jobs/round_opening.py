@@ -49,7 +49,7 @@ async def auto_open(
                 await deliveries.enqueue(
                     session,
                     Claim(
-                        key=f"r{row.id}:open:{cluster.group_chat_id}",
+                        key=deliveries.round_key(row.id, "open", cluster.group_chat_id),
                         kind="open",
                         chat_id=cluster.group_chat_id,
                         cluster_id=cluster.id,
