@@ -111,7 +111,7 @@ def _figures(doc: Document, report: ReviewReport, lang: str, words: Words) -> No
     headers = [words("col_no"), words("col_indicator"), words("col_unit")]
     if with_target:
         headers.append(words("col_target"))
-    headers.append(words("col_result", period=str(report.year)))
+    headers.append(words("col_result", year=report.year))
     if with_previous:
         headers.append(period_label(str(report.year - 1), lang))
     if with_target:
