@@ -74,7 +74,7 @@ def _name(row: _Named, lang: str) -> str:
 
 
 def parse_year(text: str) -> int | None:
-    """"2023" -> 2023; None for anything else (ASCII digits, within the periods' years)."""
+    """ "2023" -> 2023; None for anything else (ASCII digits, within the periods' years)."""
     if not re.fullmatch(r"\d{4}", text.strip(), re.ASCII):
         return None
     year = int(text)
@@ -116,11 +116,7 @@ async def _review_report(
     summary = await summary_for(session, cluster.id, str(year), now=now)
     if summary is None:
         return None
-    rounds = [
-        r
-        for r in await list_rounds(session, cluster.id)
-        if _year_of(r.period) == year
-    ]
+    rounds = [r for r in await list_rounds(session, cluster.id) if _year_of(r.period) == year]
     rounds.sort(key=lambda r: parse_period(r.period).sort_key)
     data = await load_rounds_data(session, rounds)
     expected = summary.expected
@@ -212,7 +208,7 @@ async def _election_record(
     for row in await election_store.list_rounds(session, election.id):
         if row.id is not None and row.state == "closed":
             voted.update(await election_store.list_voted_departments(session, row.id))
-    label = lambda o: (o.label_en if lang == "en" and o.label_en else o.label)  # noqa: E731
+    label = lambda o: o.label_en if lang == "en" and o.label_en else o.label  # noqa: E731
     rules = record.rules
     return ElectionRecord(
         title=record.title,

@@ -19,11 +19,12 @@ from tests.elections import test_storage as elections
 from tests.elections.conftest import Seeded
 from tests.summaries.test_storage import FULL, _round
 
-HEAD_VOTES: dict[str, str | None] = {slug: "tuyen-quang" for slug in elections.SLUGS[:5]} | {
+HEAD_VOTES: dict[str, str | None] = {
+    **dict.fromkeys(elections.SLUGS[:5], "tuyen-quang"),
     "phu-tho": "hoa-binh",
     "tuyen-quang": None,
 }
-DEPUTY_VOTES: dict[str, str | None] = {slug: "hoa-binh" for slug in elections.SLUGS[:6]}
+DEPUTY_VOTES: dict[str, str | None] = dict.fromkeys(elections.SLUGS[:6], "hoa-binh")
 
 
 @dataclass

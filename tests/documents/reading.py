@@ -44,6 +44,4 @@ def find(doc: Document, text: str) -> Paragraph:
 
 def table_rows(doc: Document) -> list[list[str]]:
     """Every row of every table, as the cells' texts."""
-    return [
-        [cell.text for cell in row.cells] for table in doc.tables for row in table.rows
-    ]
+    return [[cell.text for cell in row.cells] for table in doc.tables for row in table.rows]

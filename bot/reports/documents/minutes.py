@@ -40,9 +40,7 @@ def build_minutes(minutes: ConferenceMinutes, lang: str) -> bytes:
     if election is not None:
         present = [d for d in election.roll if d in set(election.voted)]
         absent = [d for d in election.roll if d not in set(election.voted)]
-        layout.paragraph(
-            doc, words("attendance_members", n=len(present), total=len(election.roll))
-        )
+        layout.paragraph(doc, words("attendance_members", n=len(present), total=len(election.roll)))
         for n, name in enumerate(present, start=1):
             layout.paragraph(doc, f"{n}. {name}")
         if absent:
@@ -160,5 +158,3 @@ def _conclusion(doc: Document, election: ElectionRecord, words: Words) -> None:
                 "conclusion_elected", department=o.department, votes=o.votes, cast=o.cast, **common
             )
         layout.paragraph(doc, "- " + text)
-
-

@@ -26,7 +26,10 @@ def build_proposal(proposal: AwardProposal, lang: str) -> bytes:
     layout.paragraph(doc, words("proposal_lead", cluster=proposal.cluster, year=proposal.year))
 
     part = 0
-    for key, units in (("section_flag", proposal.flag), ("section_collectives", proposal.collectives)):
+    for key, units in (
+        ("section_flag", proposal.flag),
+        ("section_collectives", proposal.collectives),
+    ):
         if units:
             part += 1
             layout.section(doc, part, words(key))
@@ -85,4 +88,6 @@ def _units(doc: Document, units: tuple[UnitNominee, ...], words: Words) -> None:
                 words("votes_of", votes=u.votes, base=u.base) if u.votes is not None else "—"
             )
         rows.append(row)
-    layout.data_table(doc, headers, rows, widths, right_aligned=(len(headers) - 1,) if with_votes else ())
+    layout.data_table(
+        doc, headers, rows, widths, right_aligned=(len(headers) - 1,) if with_votes else ()
+    )

@@ -88,10 +88,7 @@ def build_report(report: ReviewReport, lang: str) -> bytes:
         layout.data_table(
             doc,
             [words("col_rank"), words("col_department"), words("col_points")],
-            [
-                [str(s.rank), s.department, format_number(s.points, lang)]
-                for s in report.scores
-            ],
+            [[str(s.rank), s.department, format_number(s.points, lang)] for s in report.scores],
             (20, 105, 40),
             right_aligned=(2,),
         )
