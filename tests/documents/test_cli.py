@@ -29,8 +29,8 @@ PROPOSAL = f"to-trinh-khen-thuong_{CLUSTER}_2023.docx"
 
 
 def written(folder: Path) -> list[str]:
-    """The files in ``folder`` (a temporary file left behind would show)."""
-    return sorted(os.listdir(folder))
+    """The files in ``folder`` (a temporary file left behind would show), but the database."""
+    return sorted(name for name in os.listdir(folder) if not name.startswith("test.db"))
 
 
 def check_page(doc: Document) -> None:
