@@ -148,7 +148,7 @@ def test_the_report_with_targets_scores_and_no_head() -> None:
         late=(),
         missing=(),
         partial=(),
-        highlights=(),
+        highlights=(("Sở Nội vụ tỉnh Bắc Kạn", "Hoàn thành\x07 vượt mức\n\nKế hoạch\x1f năm"),),
         signature=Signature("head"),
         scores=(
             ScoreLine(1, "Sở Nội vụ tỉnh Bắc Kạn", Decimal("975.5")),
@@ -168,7 +168,10 @@ def test_the_report_with_targets_scores_and_no_head() -> None:
     assert rows[3][3:] == ["1.000", "1.203", "1.100", "120,3%", "7/7"]
     assert rows[4][3:] == ["—", "5/7 đơn vị", "—", "—", "7/7"]
     text = lines(doc)
-    assert "III. KẾT QUẢ CHẤM ĐIỂM, XẾP HẠNG" in text and "Thang điểm: 1.000 điểm." in text
+    # A control character pasted into a narrative answer is dropped, not an error.
+    assert "III. KẾT QUẢ NỔI BẬT CỦA CÁC ĐƠN VỊ" in text and "Hoàn thành vượt mức" in text
+    assert "Kế hoạch năm" in text
+    assert "IV. KẾT QUẢ CHẤM ĐIỂM, XẾP HẠNG" in text and "Thang điểm: 1.000 điểm." in text
     assert ["1", "Sở Nội vụ tỉnh Bắc Kạn", "975,5"] in rows
     assert "………………………………" in text  # the signer's name left to write
 

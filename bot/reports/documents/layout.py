@@ -41,6 +41,7 @@ the ``documents`` messages, through :class:`Words`.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -81,6 +82,9 @@ MARGINS_MM = {"top": 20, "bottom": 20, "left": 30, "right": 15}
 _TEXT_WIDTH_MM = 210 - MARGINS_MM["left"] - MARGINS_MM["right"]
 _LEFT_COLUMN_MM = 68  # the issuing body and the recipients; the rest is the motto's side
 _BLANK = "\u00a0" * 8  # the number and the date, left to be filled when signed
+# Characters XML 1.0 cannot hold (python-docx refuses them): a department's narrative answer
+# pasted from elsewhere may carry one.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 @dataclass(frozen=True)
@@ -169,6 +173,7 @@ def _line(
     else:
         para = container.add_paragraph()
     para.alignment = align
+    text = _NOT_XML.sub("", text)
     if text:
         run = para.add_run(text)
         run.font.size = Pt(size)
