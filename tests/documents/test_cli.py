@@ -66,6 +66,10 @@ def check_heading(doc: Document, code: str, place_date: str) -> None:
     assert issuer.runs[0].bold
     number = find(doc, f"/{code}-CTĐ")
     assert number.text.startswith("Số:") and not any(c.isdigit() for c in number.text)
+    blocks, body = doc.tables[0], doc.tables[1]
+    assert blocks.style is not None and blocks.style.name == "Normal Table"  # no borders
+    assert body.style is not None and body.style.name == "Table Grid"
+    assert "w:tblHeader" in body.rows[0]._tr.xml  # repeated on every page
     when = find(doc, place_date)
     assert all(run.italic for run in when.runs) and when.text == place_date
 

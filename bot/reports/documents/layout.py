@@ -333,6 +333,9 @@ def data_table(
     _borderless(table, widths_mm)
     for cell, text in zip(table.rows[0].cells, headers, strict=True):
         _line(cell, text, size=13, bold=True, reuse_first=True)
+    repeat = OxmlElement("w:tblHeader")  # the header row again on every page the table spans
+    repeat.set(qn("w:val"), "true")
+    table.rows[0]._tr.get_or_add_trPr().append(repeat)
     for row, values in zip(table.rows[1:], rows, strict=True):
         for n, (cell, text) in enumerate(zip(row.cells, values, strict=True)):
             if n == 0 or n in right_aligned:
