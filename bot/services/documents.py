@@ -90,6 +90,8 @@ async def _heading(
     signed_on: date | None,
     today: date,
 ) -> tuple[Heading, dict[str, int]]:
+    # The year's head issues the year's documents: it ran the year and hosts the conference
+    # that closes it (the head elected there serves the next year).
     holders = await get_current_offices(session, cluster.id, year)
     head = by_id.get(holders.get("head", -1))
     heading = Heading(

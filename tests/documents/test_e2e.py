@@ -71,6 +71,9 @@ async def test_the_head_gets_the_years_documents(cluster: Cluster) -> None:
 async def test_usage_nothing_yet_and_an_administrator(cluster: Cluster) -> None:
     c = cluster
     head = c.head
+    assert "/documents" in texts(await c.h.say(head, head.id, "/help"))
+    officer = c.officers["yen-bai"]
+    assert "/documents" not in texts(await c.h.say(officer, officer.id, "/help"))
     usage = await c.h.say(head, head.id, "/documents")
     assert "Cách dùng: /documents NĂM" in texts(usage)
     bad = await c.h.say(head, head.id, "/documents hai nghìn")
