@@ -26,6 +26,7 @@ from bot.handlers import (
     MIGRATION,
     announcements,
     calendar,
+    documents,
     elections,
     gate,
     guards,
@@ -121,7 +122,9 @@ def register_handlers(app: Application) -> None:
     # reaches it even though the report flow's text handler (group 0) matches it too; it lets
     # every other private message pass on to the commands' group.
     app.add_handler(announcements.composer(), COMPOSER)
-    for module in (onboarding, rounds, reporting, summaries, calendar, elections, announcements):
+    for module in (
+        onboarding, rounds, reporting, summaries, calendar, elections, announcements, documents
+    ):
         for handler in module.handlers():
             app.add_handler(handler, COMMANDS)
     # Last in the same group, not a later one: a group runs at most its first matching handler,

@@ -1,4 +1,5 @@
-"""The `clusterbot` command: init, invite, round, export, backup, restore, migrate, run, demo.
+"""The `clusterbot` command: init, invite, round, export, documents, backup, restore, migrate,
+run, demo.
 
 Imports are made inside the commands that need them, not here. Every call of the command is a
 new process, and operators script hundreds of them (an invite per department): importing the
@@ -48,6 +49,12 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--cluster", required=True)
     export.add_argument("--format", choices=("xlsx", "csv"), default="xlsx")
     export.add_argument("--output", required=True, type=Path)
+    documents = sub.add_parser("documents", help="write the year's documents (.docx)")
+    documents.add_argument("--cluster", required=True)
+    documents.add_argument("--year", required=True)
+    documents.add_argument("--out", default=".", type=Path, help="folder (default: here)")
+    documents.add_argument("--date", help="the signing date, YYYY-MM-DD (default: left blank)")
+    documents.add_argument("--signer", default="", help="the head's name under the signature")
     backup = sub.add_parser("backup", help="write every cluster (or one) to an archive")
     backup.add_argument("file", type=Path)
     backup.add_argument("--cluster")
@@ -158,6 +165,14 @@ async def _admin_command(args: argparse.Namespace, settings: Settings) -> int:
             return await export_command(
                 db, args.cluster, args.period, args.format, args.output, lang=lang
             )
+        if args.command == "documents":
+            from bot.cli_documents import documents_command
+            from bot.clock import system_clock
+
+            return await documents_command(
+                db, args.cluster, args.year, args.out, now=system_clock(), tz=settings.tz,
+                signed_on=args.date, signer=args.signer, lang=lang,
+            )  # fmt: skip
         if args.command in ("backup", "restore"):
             from bot.cli_backup import backup_command, restore_command
 

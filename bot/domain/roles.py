@@ -31,6 +31,7 @@ class Action(StrEnum):
     ELECTION = "election"
     VOTE = "vote"
     MINUTES = "minutes"
+    DOCUMENTS = "documents"
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,7 @@ def may(actor: Actor | None, action: Action) -> bool:
         return actor.role is Role.OFFICER and actor.department_id is not None
     if action in (Action.MANAGE_ROUNDS, Action.ANNOUNCE, Action.ACKS):
         return actor.role is Role.ADMIN or actor.leads
-    if action in (Action.LINK_GROUP, Action.ELECTION):
+    if action in (Action.LINK_GROUP, Action.ELECTION, Action.DOCUMENTS):
         return actor.role is Role.ADMIN or (actor.role is Role.OFFICER and actor.is_head)
     return False
 
@@ -109,6 +110,7 @@ COMMAND_ORDER: tuple[Action, ...] = (
     Action.ANNOUNCE,
     Action.ACKS,
     Action.ELECTION,
+    Action.DOCUMENTS,
     Action.LINK_GROUP,
     Action.WHOAMI,
     Action.LANGUAGE,

@@ -17,18 +17,22 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.domain.documents import DocumentSet
 from bot.domain.summary import HistoryEntry, IndicatorSummary, Summary
 from bot.reports import summary_messages
 from bot.reports.charts import chartable, indicator_chart, summary_charts
 from bot.reports.csv_export import build_csv
+from bot.reports.documents import build_documents
 from bot.reports.template_io import TemplateTarget, build_template
 from bot.reports.workbook import build_workbook
+from bot.services.documents import documents_for
 from bot.services.screens import Attachment, Outcome
 from bot.services.summaries import history_for, previous_report, summary_for
 from messages.render import render
 from storage import clusters, people, rounds, submissions
 from storage.models import Department
 from storage.summaries import department_info, indicator_info
+from storage.types import utcnow
 
 HEADLINE_CHARTS = 4
 """Charts attached to the automatic summary when the cluster file marks no `headline = true`."""
@@ -70,7 +74,13 @@ class Template:
     department: Department
 
 
-Job = SummaryPost | Chart | Export | Template
+@dataclass(frozen=True)
+class Documents:
+    found: DocumentSet
+    lang: str
+
+
+Job = SummaryPost | Chart | Export | Template | Documents
 
 
 async def prepare(
@@ -85,6 +95,11 @@ async def prepare(
             session, int(params["round_id"]), int(params["department_id"]), lang
         )
     now = datetime.fromisoformat(params["now"]) if params.get("now") else None
+    if what == "documents":
+        found = await documents_for(
+            session, params["cluster"], int(params["year"]), lang, now=now or utcnow()
+        )
+        return None if found is None or found.empty else (None, Documents(found, lang))
     summary = await summary_for(session, params["cluster"], params["period"], now=now)
     if summary is None:
         return None
@@ -164,6 +179,18 @@ def build(job: Job) -> Outcome:
             job.lang, "summary.template_caption", period=t.period, department=job.department
         )
         return Outcome(attachments=[Attachment("document", data, caption, name)])
+    if isinstance(job, Documents):
+        return Outcome(
+            attachments=[
+                Attachment(
+                    "document",
+                    built.data,
+                    render(job.lang, "documents_chat.caption", kind=built.kind, year=job.found.year),
+                    built.filename,
+                )
+                for built in build_documents(job.found, job.lang)
+            ]
+        )
     if isinstance(job, Chart):
         png = indicator_chart(job.line, job.period, job.lang)
         caption = render(job.lang, "summary.chart_caption", line=job.line, period=job.period)
