@@ -34,7 +34,18 @@ async def announce_command(
 ) -> Outcome | None:
     message = update.effective_message
     assert message is not None
+    _not_composing(context).discard(ctx.user_id)  # a bare /announce starts composing
     return await service.announce(session, ctx, message.text_html or "", is_private(update))
+
+
+def _not_composing(context: ContextTypes.DEFAULT_TYPE) -> set[int]:
+    """Users this process knows are not composing an announcement, so that their private
+    messages skip the look-up. Only a bare /announce, handled here by the one active replica,
+    starts composing, and it forgets the author first; a replica that takes over starts with
+    an empty set (bot_data is new), so it looks each user up once. Only "not composing" is
+    remembered: whether a composition is still open is always read from the database."""
+    found: set[int] = context.application.bot_data.setdefault("not_composing", set())
+    return found
 
 
 def _content(message: Message) -> service.Content:
@@ -53,8 +64,12 @@ async def composed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     user, message = update.effective_user, update.effective_message
     if user is None or message is None:
         return
+    known = _not_composing(context)
+    if user.id in known:
+        return
     async with db_of(context).session(write=False) as session:
         if await store.find_composing(session, user.id) is None:
+            known.add(user.id)
             return  # a read, so that every other private message costs no write
     handled = False
 

@@ -103,3 +103,18 @@ async def test_only_leaders_announce(ecluster: Cluster):
     await c.h.press(deputy, preview[-1], "Hủy")
     assert "Đã hủy thông báo" in preview[-1].text
     assert not any("Lịch họp" in m.text for m in c.emu.messages(GROUP))
+
+
+async def test_an_author_who_wrote_before_still_composes_after_a_bare_announce(
+    ecluster: Cluster,
+):
+    """The bot remembers who is not composing (a private message then skips the look-up):
+    a bare /announce must make it look again, or the next message would be lost."""
+    c = ecluster
+    head = c.head
+    await c.h.say(head, head.id, "xin chào")  # not composing: remembered
+    prompt = await c.h.say(head, head.id, "/announce")
+    assert "Gửi nội dung thông báo" in prompt[-1].text
+    preview = await c.h.say(head, head.id, "Họp cụm lúc 8 giờ thứ Hai")
+    assert any("Họp cụm lúc 8 giờ thứ Hai" in m.text for m in preview)
+    assert "Gửi" in str(preview[-1].buttons)
