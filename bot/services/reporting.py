@@ -44,21 +44,27 @@ def _kind(code: str) -> str | None:
         return None
 
 
-async def earlier_rounds_like(session: AsyncSession, current: Round) -> list[Round]:
-    """The cluster's rounds before ``current`` of the same kind of period, newest first."""
+async def earlier_rounds_like(
+    session: AsyncSession, current: Round, listed: list[Round] | None = None
+) -> list[Round]:
+    """The cluster's rounds before ``current`` of the same kind of period, newest first
+    (from ``listed``, the cluster's rounds as `rounds.list_rounds` gives them, when the caller
+    has them already)."""
     kind = _kind(current.period)
+    if listed is None:
+        listed = await rounds.list_rounds(session, current.cluster_id)  # newest first
     return [
         r
-        for r in await rounds.list_rounds(session, current.cluster_id)  # newest first
+        for r in listed
         if r.period_start < current.period_start and _kind(r.period) == kind and r.id is not None
     ]
 
 
 async def previous_values(
-    session: AsyncSession, current: Round, department_id: int
+    session: AsyncSession, current: Round, department_id: int, listed: list[Round] | None = None
 ) -> dict[int, str | None]:
     """The department's values in the latest earlier round of the same kind of period."""
-    earlier = [r.id for r in await earlier_rounds_like(session, current) if r.id is not None]
+    earlier = [r.id for r in await earlier_rounds_like(session, current, listed) if r.id]
     revision = await submissions.find_latest_revision_in(session, earlier, department_id)
     return revision.values if revision is not None else {}
 
@@ -202,9 +208,10 @@ async def next_screens(
     if step.kind == "ask":
         assert step.slug is not None
         indicator = by_slug[step.slug]
-        round_ = await rounds.get_round(session, draft.round_id)
-        assert round_ is not None
-        previous = await previous_values(session, round_, draft.department_id)
+        # The cluster's rounds, this one among them: one statement for both.
+        listed = await rounds.list_rounds(session, indicator.cluster_id)
+        round_ = next(r for r in listed if r.id == draft.round_id)
+        previous = await previous_values(session, round_, draft.department_id, listed)
         rule = rule_of(indicator)
         answer_buttons: list[list[Button]] = []
         if indicator.type == "boolean":
