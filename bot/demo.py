@@ -104,6 +104,11 @@ async def run_demo(verbose: bool = True, output: Path = Path("demo-output")) -> 
             files = _save_files(workbook + chart, output)
             # The conference elects next year's head and deputy, as the report says.
             election = await elect_2024(h, officers, head, CLUSTER, GROUP_ID, out=None)
+            # The new head asks for the year's documents (Decree 30 layout): the review report
+            # and the minutes of the conference.
+            new_head = officers["tuyen-quang"]
+            documents = await h.say(new_head, new_head.id, "/documents 2023")
+            files += _save_files(documents, output)
 
         transcript = h.emu.format_transcript()
     if verbose:

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import docx
+
 from tests.conftest import EXAMPLE
 
 
@@ -99,3 +101,13 @@ def test_demo_runs_a_whole_round(tmp_path: Path) -> None:
     assert "Đã nộp: 7/7 đơn vị" in result.stdout
     assert "không phải là số" in result.stdout  # the officer's typo and its correction
     assert "16\n  → 61" in result.stdout
+    # The new head's documents of the year, in the Decree 30 layout, are written beside.
+    output = tmp_path / "demo-output"
+    texts = {}
+    for name in ("bao-cao-tong-ket", "bien-ban-hoi-nghi"):
+        document = docx.Document(str(output / f"{name}_cum-noi-vu-tdmnpb_2023.docx"))
+        cells = [c.text for t in document.tables for row in t.rows for c in row.cells]
+        texts[name] = "\n".join([*(p.text for p in document.paragraphs), *cells])
+        assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in texts[name]
+    assert "1.203" in texts["bao-cao-tong-ket"]
+    assert "Tuyên Quang" in texts["bien-ban-hoi-nghi"] and "5/7" in texts["bien-ban-hoi-nghi"]
