@@ -25,7 +25,7 @@ departments exist is checked against the whole file (:func:`pact_references`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -75,8 +75,13 @@ class PactTable(FileTable):
         TABLES,
     ] = ()
 
-    def target_for(self, indicator: str, department: str) -> Decimal | None:
-        """The department's target for the indicator: its own, else the cluster-wide one."""
+    def target_for(
+        self, indicator: str, department: str, agreed: Mapping[str, Decimal] | None = None
+    ) -> Decimal | None:
+        """The department's target for the indicator: the one it proposed and the head accepted
+        (`agreed`, indicator -> target), else its own in the file, else the cluster-wide one."""
+        if agreed and indicator in agreed:
+            return agreed[indicator]
         general = None
         for target in self.targets:
             if target.indicator != indicator:

@@ -148,7 +148,7 @@ def check_self_score(
     Raises ScoreRefused otherwise."""
     criterion = _criterion(table, criterion_id)
     if criterion.method != "self":
-        raise ScoreRefused("not_self_scored", criterion=criterion_id, method=criterion.method)
+        raise ScoreRefused("not_self_scored", criterion=criterion_id)
     kept = _points_within(points, criterion.max)
     reason = _text_within(justification, table.justification_max, "justification_needed")
     return SelfScore(criterion_id, kept, reason)
