@@ -87,8 +87,8 @@ class ScoringSession(SQLModel, table=True):
 
 
 class SelfScoreEntry(SQLModel, table=True):
-    """A department's own score on one criterion, bonus item or deduction item (the latest
-    entry; earlier ones are in the history through `revision`)."""
+    """A department's own score on one criterion, bonus item or deduction item: its latest
+    entry (`revision` counts the changes; earlier values are not kept, they were never final)."""
 
     __tablename__ = "self_score"
     __table_args__ = (UniqueConstraint("session_id", "department_id", "kind", "item"),)

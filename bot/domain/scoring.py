@@ -150,8 +150,7 @@ def check_self_score(
     if criterion.method != "self":
         raise ScoreRefused("not_self_scored", criterion=criterion_id)
     kept = _points_within(points, criterion.max)
-    reason = _text_within(justification, table.justification_max, "justification_needed")
-    return SelfScore(criterion_id, kept, reason)
+    return SelfScore(criterion_id, kept, check_justification(table, justification))
 
 
 def check_adjustment(
@@ -165,6 +164,12 @@ def check_adjustment(
         _points_within(points, criterion.max),
         _text_within(reason, MAX_REASON, "reason_needed"),
     )
+
+
+def check_justification(table: ScoringTable, text: str) -> str:
+    """A self-score's or a bonus/deduction claim's justification: 1..`justification_max`
+    characters once trimmed."""
+    return _text_within(text, table.justification_max, "justification_needed")
 
 
 def check_answer(note: str) -> str:

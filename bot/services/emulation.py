@@ -47,6 +47,7 @@ from bot.domain.scoring import (
     check_answer,
     check_evidence,
     check_extra,
+    check_justification,
     check_self_score,
     final_points,
     timeliness_points,
@@ -365,9 +366,7 @@ async def score_extra(
     _refuse_state(row, scoring.OPEN)
     table = scoring.scoring_snapshot(row)
     kept = check_extra(getattr(table, EXTRA_KINDS[kind]), item, points)
-    text = check_answer(justification) if justification.strip() else ""
-    if not text:
-        raise ScoreRefused("justification_needed")
+    text = check_justification(table, justification)
     entry = await scoring.record_self_score(
         session, row, department_id, kind, item, kept, text, by=by, now=now
     )

@@ -199,6 +199,18 @@ async def test_the_year_from_the_pact_to_the_ranking(db: Database) -> None:
                 s, row, bac_kan, "bonus", "mo-hinh-hay", D(3), "Mô hình", by=OFFICER, now=NOW
             ),
         )
+        await _refused(
+            "justification_needed",
+            emulation.score_extra(
+                s, row, bac_kan, "bonus", "mo-hinh-hay", D(1), "  ", by=OFFICER, now=NOW
+            ),
+        )
+        await _refused(
+            "unknown_item",
+            emulation.score_extra(
+                s, row, bac_kan, "deduction", "mo-hinh-hay", D(1), "Sai mục", by=OFFICER, now=NOW
+            ),
+        )
         await emulation.score_extra(
             s,
             row,
