@@ -15,6 +15,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -100,14 +101,18 @@ async def claim_pact_opening(
     now: datetime,
 ) -> Pact | None:
     """Open the year's pact with a snapshot of the [pact] table as written; None when the year
-    already has one (the unique key decides a race: the loser's flush fails, see the caller)."""
+    already has one (two heads racing: the unique key lets one in)."""
     if await get_pact(session, cluster_id, year) is not None:
         return None
     pact = Pact(
         cluster_id=cluster_id, year=year, text=_json(dict(table)), opened_by=by, opened_at=now
     )
-    session.add(pact)
-    await session.flush()
+    try:
+        async with session.begin_nested():
+            session.add(pact)
+            await session.flush()
+    except IntegrityError:
+        return None
     return pact
 
 

@@ -16,6 +16,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -71,7 +72,8 @@ async def claim_scoring_opening(
     pact_id: int | None = None,
 ) -> ScoringSession | None:
     """Open the year's scoring with a snapshot of the [scoring] table as written and a
-    deadline; None when the year has one already."""
+    deadline; None when the year has one already (two heads racing: the unique key lets one
+    in)."""
     if await get_scoring_session(session, cluster_id, year) is not None:
         return None
     row = ScoringSession(
@@ -83,8 +85,12 @@ async def claim_scoring_opening(
         opened_by=by,
         opened_at=now,
     )
-    session.add(row)
-    await session.flush()
+    try:
+        async with session.begin_nested():
+            session.add(row)
+            await session.flush()
+    except IntegrityError:
+        return None
     return row
 
 

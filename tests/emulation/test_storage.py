@@ -369,3 +369,38 @@ def test_points_are_kept_as_exact_hundredths() -> None:
     assert scoring.from_cents(scoring.to_cents(D("0.01"))) == D("0.01")
     with pytest.raises(ValueError):
         scoring.to_cents(D("0.001"))
+
+
+async def test_a_second_opening_that_missed_the_first_is_refused_by_the_key(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two heads racing both find no pact for the year; the unique key lets one in, and the
+    other's transaction goes on (only its savepoint is rolled back)."""
+    await init_cluster(db, EXAMPLE)
+    async with db.session() as s:
+        assert await pacts.claim_pact_opening(s, CLUSTER, 2023, TABLES["pact"], by=HEAD, now=NOW)
+        assert await scoring.claim_scoring_opening(
+            s, CLUSTER, 2023, TABLES["scoring"], deadline=date(2024, 1, 20), by=HEAD, now=NOW
+        )
+        await s.commit()
+
+    async def nothing_yet(*args: object) -> None:
+        return None
+
+    monkeypatch.setattr(pacts, "get_pact", nothing_yet)
+    monkeypatch.setattr(scoring, "get_scoring_session", nothing_yet)
+    async with db.session() as s:
+        assert await pacts.claim_pact_opening(s, CLUSTER, 2023, {}, by=OFFICER, now=NOW) is None
+        assert (
+            await scoring.claim_scoring_opening(
+                s, CLUSTER, 2023, {}, deadline=date(2024, 1, 20), by=OFFICER, now=NOW
+            )
+            is None
+        )
+        assert await pacts.claim_pact_opening(s, CLUSTER, 2024, {}, by=OFFICER, now=NOW)
+        await s.commit()
+    monkeypatch.undo()
+    async with db.session() as s:
+        first = await pacts.get_pact(s, CLUSTER, 2023)
+        assert first is not None and first.opened_by == HEAD
+        assert await pacts.get_pact(s, CLUSTER, 2024) is not None
