@@ -142,6 +142,11 @@ async def apply_cluster_spec(session: AsyncSession, spec: ClusterSpec) -> ApplyR
     if await schedules.save_schedule(session, spec.id, spec.schedule):
         if f"cluster {spec.id}" not in report.created:
             report.updated.append(f"schedule {spec.id}")
+    from storage import pacts
+
+    if await pacts.record_emulation_tables(session, spec.id, spec.emulation):
+        if f"cluster {spec.id}" not in report.created:
+            report.updated.append(f"pact/scoring {spec.id}")
     return report
 
 

@@ -175,4 +175,5 @@ from storage import (  # noqa: E402, F401
     models_delivery,
     models_effects,
     models_elections,
+    models_emulation,
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar, get_args
@@ -38,7 +38,9 @@ from bot.domain.file_errors import (
     table,
     validated,
 )
+from bot.domain.pact_file import PactTable, pact_references
 from bot.domain.schedule_file import DEFAULT_SCHEDULE, ScheduleSpec, ScheduleTable
+from bot.domain.scoring_file import ScoringTable, scoring_references
 
 IndicatorType = Literal["integer", "decimal", "percent", "boolean", "choice", "text"]
 Aggregate = Literal["sum", "average", "min", "max", "count", "none"]
@@ -85,6 +87,9 @@ def parse_cluster_data(data: dict[str, Any]) -> ClusterSpec:
         offices=file.offices,
         schedule=file.schedule.spec() if file.schedule else DEFAULT_SCHEDULE,
         elections=dict(data["elections"]) if file.elections else None,
+        pact=file.pact,
+        scoring=file.scoring,
+        emulation={key: data[key] for key in ("pact", "scoring") if key in data},
     )
 
 
@@ -276,6 +281,8 @@ class _ClusterFile(FileTable):
     offices: Annotated[OfficesSpec, table("missing_table", and_its_fields=True)] | None = None
     schedule: ScheduleTable | None = None
     elections: Annotated[RulesTable, table("missing_table")] | None = None
+    pact: Annotated[PactTable, table("not_a_table")] | None = None
+    scoring: Annotated[ScoringTable, table("not_a_table")] | None = None
 
     @model_validator(mode="wrap")
     @classmethod
@@ -301,7 +308,24 @@ class _ClusterFile(FileTable):
             slug = _text(offices.get(key)) if isinstance(offices, dict) else ""
             if slug and slug not in active:
                 found.append(at(("offices", key), "unknown_department", value=slug))
+        found += _emulation_references(data, active)
         return validated(handler, data, found)
+
+
+def _emulation_references(data: dict[str, Any], active: set[str]) -> list[Any]:
+    """[pact] and [scoring] name indicators and departments of the file."""
+    rows = data.get("indicators")
+    rows = rows if isinstance(rows, list) else []
+    # An indicator whose type is itself wrong is "" here: its one problem is its type.
+    types = {
+        _text(r.get("id")): _text(r.get("type")) if r.get("type") in INDICATOR_TYPES else ""
+        for r in rows
+        if isinstance(r, dict)
+    }
+    return [
+        *pact_references(data, types, active),
+        *scoring_references(data, types, active),
+    ]
 
 
 @dataclass(frozen=True)
@@ -314,3 +338,7 @@ class ClusterSpec:
     offices: OfficesSpec | None
     schedule: ScheduleSpec = DEFAULT_SCHEDULE
     elections: dict[str, Any] | None = None  # the validated [elections] table, as written
+    pact: PactTable | None = None
+    scoring: ScoringTable | None = None
+    # The validated [pact] and [scoring] tables as written (what `init` stores).
+    emulation: dict[str, Any] = field(default_factory=dict)
