@@ -321,7 +321,6 @@ def build_summary(
         current = fold(current, indicators, mergers)
         previous = fold(previous, indicators, mergers) if previous is not None else None
         year_ago = fold(year_ago, indicators, mergers) if year_ago is not None else None
-    shown = [*_periods(current), *_periods(previous), *_periods(year_ago)]
     expected_ids = [d.id for d in departments]
     expected_set = set(expected_ids)
     reports = {k: r for k, r in current.reports.items() if k in expected_set}
@@ -346,6 +345,8 @@ def build_summary(
         previous, comparison = None, None  # the summary's merger note says why
     if year_ago is not None and year_ago.period in not_compared:
         year_ago = None
+    # What the figures shown hold: a merger matters when one of these periods predates it.
+    shown = [*_periods(current), *_periods(previous), *_periods(year_ago)]
 
     lines: list[IndicatorSummary] = []
     narratives: dict[int, list[tuple[IndicatorInfo, str]]] = {}
