@@ -4,8 +4,11 @@ still reading /history), the roll of an election after the merger."""
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
+
+from openpyxl import load_workbook
 
 from bot.emulator import SentMessage
 from tests.conftest import GROUP, Cluster
@@ -94,6 +97,10 @@ def only_bac_kan_merged(tmp_path: Path) -> Path:
         'name_en = "Thai Nguyen Department of Home Affairs"\nmerged_on = 2025-07-01\n',
     )
     text = text.replace('head = "bac-kan"\ndeputy = "bac-giang"', 'head = "tuyen-quang"')
+    # Its pact's own target for Bắc Kạn goes: a target names a member.
+    target = '[[pact.targets]]\nindicator = "tinh-gian-bien-che"\ndepartment = "bac-kan"\nvalue = 150\n\n'
+    assert target in text
+    text = text.replace(target, "")
     path = tmp_path / "one-merger.toml"
     path.write_text(text, "utf-8")
     return path
@@ -197,3 +204,30 @@ async def test_the_roll_of_an_election_after_the_merger_is_the_five_successors(
         "Sở Nội vụ tỉnh Lào Cai",
         "⬜ Phiếu trắng",
     ]
+
+
+async def test_the_workbook_says_so_too_and_keeps_the_predecessors_history(
+    cluster: Cluster,
+) -> None:
+    await stored_round(cluster, "2025-Q2", BEFORE)
+    await merge(cluster)
+    officer = cluster.officers["thai-nguyen"]
+    replies = await cluster.h.say(officer, officer.id, "/export 2025-Q2")
+    document = replies[-1].document
+    assert document is not None
+    book = load_workbook(io.BytesIO(document.data))
+    cover = {row[0]: row[1] for row in book.worksheets[0].iter_rows(values_only=True) if row[0]}
+    assert ADDED_UP in str(cover["Sáp nhập"])
+    sheet = book["Số liệu"]
+    names = [row[1] for row in sheet.iter_rows(min_row=5, max_row=9, values_only=True)]
+    assert names == [
+        "Sở Nội vụ tỉnh Thái Nguyên",
+        "Sở Nội vụ tỉnh Bắc Ninh",
+        "Sở Nội vụ tỉnh Phú Thọ",
+        "Sở Nội vụ tỉnh Lào Cai",
+        "Sở Nội vụ tỉnh Tuyên Quang",
+    ]
+    assert sheet["D5"].value == 40  # Thái Nguyên's 30 and Bắc Kạn's 10
+    history = book["Lịch sử sửa đổi"]
+    departments = {row[1] for row in history.iter_rows(min_row=2, values_only=True)}
+    assert "Sở Nội vụ tỉnh Bắc Kạn" in departments  # each revision under its own department

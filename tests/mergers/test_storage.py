@@ -89,7 +89,7 @@ async def test_a_year_starts_once_with_its_configuration_and_leaves_the_past_alo
         started = await years.start_year(s, cluster, 2025, None, NOW)
     assert (started.year, started.indicators, started.departments) == (2025, 5, 5)
     assert started.election_rules_from_file and started.earlier_rounds == 1
-    assert started.sections == ()  # no [pact] or [scoring] stored by this version
+    assert started.sections == ("pact", "scoring")  # the 2025 file's, copied into the year
     async with db.session() as s:
         cluster = await clusters.get_cluster(s, CLUSTER)
         assert cluster is not None
@@ -107,4 +107,6 @@ async def test_a_year_starts_once_with_its_configuration_and_leaves_the_past_alo
     assert [i["slug"] for i in config["indicators"]][0] == "tinh-gian-bien-che"
     assert config["schedule"]["grace_days"] == 3
     assert config["elections"]["quorum"] == "2/3"
+    assert config["pact"]["title"].startswith("Giao ước thi đua năm 2025")
+    assert config["scoring"]["scale"] == 100
     assert past is not None and past.period == "2024" and past.state == "open"
