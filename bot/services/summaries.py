@@ -223,15 +223,17 @@ async def inputs_for(
         for row, info in zip(indicator_rows, all_indicators, strict=True)
         if row.active or info.id in used
     ]
+    # Every period at the successors' level, for whoever reads these inputs (the summary, the
+    # year's figures of the scoring): a predecessor's reports under its successor.
     return SummaryInputs(
         cluster_id=cluster.id,
         cluster_name=cluster.name,
         cluster_name_en=cluster.name_en,
         departments=departments,
         indicators=indicators,
-        current=current,
-        previous=previous,
-        year_ago=year_ago,
+        current=fold(current, all_indicators, mergers),
+        previous=fold(previous, all_indicators, mergers) if previous is not None else None,
+        year_ago=fold(year_ago, all_indicators, mergers) if year_ago is not None else None,
         round=current_round,
         previous_basis=basis,
         mergers=mergers,
