@@ -117,11 +117,12 @@ class Officers:
 
         emu._record_sent = recording  # type: ignore[method-assign]  # noqa: SLF001
 
-    async def wave(self, step: Step, timeout: float = 180.0) -> Wave:
+    async def wave(self, step: Step, timeout: float = 180.0, only: list[int] | None = None) -> Wave:
+        """Every officer (or those in ``only``) sends the step; until each has his reply."""
         wave = Wave(step)
         self._wave = wave
         self._all_in.clear()
-        for chat in self.officers:
+        for chat in self.officers if only is None else only:
             user = self.emu.users[chat]
             wave.posted[chat] = time.perf_counter()
             if step.text is not None:

@@ -140,11 +140,13 @@ async def stop_target(target: Target) -> None:
         await target.database.drop()
 
 
-async def measure(target: Target, step: Step, timeout: float = 180.0) -> Measure:
+async def measure(
+    target: Target, step: Step, timeout: float = 180.0, only: list[int] | None = None
+) -> Measure:
     process = target.process
     await process.quiet()
     before, statements = process.cpu(), await process.statements()
-    wave = await target.officers.wave(echo_step(step) if target.echo else step, timeout)
+    wave = await target.officers.wave(echo_step(step) if target.echo else step, timeout, only)
     await process.quiet()
     after = process.cpu()
     return Measure(
