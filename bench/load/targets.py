@@ -4,6 +4,7 @@ measuring of one wave on one of them from outside (CPU from /proc, statements by
 from __future__ import annotations
 
 import asyncio
+import os
 import statistics
 import time
 from dataclasses import dataclass, field
@@ -226,6 +227,11 @@ def print_rows(rows: list[list[str]]) -> None:
                         for c, cell in enumerate(r)).rstrip())  # fmt: skip
         if n == 0:
             print("  ".join("-" * w for w in widths))
+
+
+def machine() -> str:
+    """The cores, and how busy the machine is with other work (its 1-minute load average)."""
+    return f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}"
 
 
 def ms(seconds: float) -> str:

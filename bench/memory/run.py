@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 import tempfile
 import time
@@ -29,7 +28,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # bench.load, run as a script
 
 from bench.load.officers import conversation, pasting  # noqa: E402
-from bench.load.targets import Target, measure, start_target, stop_target  # noqa: E402
+from bench.load.targets import (  # noqa: E402
+    Target,
+    machine,
+    measure,
+    start_target,
+    stop_target,
+)
 from bench.load.world import Layout  # noqa: E402
 
 GOAL_MIB = 150.0
@@ -96,7 +101,7 @@ def report(result: Result, engine: str) -> None:
     print()
     print(
         f"{result.clusters} clusters x {DEPARTMENTS} departments in {engine}, "
-        f"{result.officers} officers reporting, {os.cpu_count()} cores"
+        f"{result.officers} officers reporting, {machine()}"
     )
     print(f"{'when':<46}  {'VmRSS':>9}  {'VmHWM':>9}  {'chart process VmHWM':>19}")
     for what, rss, hwm, chart in result.points:

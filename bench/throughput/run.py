@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 import tempfile
 import time
@@ -46,6 +45,7 @@ from bench.load.targets import (  # noqa: E402
     Measure,
     Target,
     figures,
+    machine,
     measure,
     ms,
     print_rows,
@@ -88,7 +88,7 @@ def report(result: Result, layout: Layout, bench_cpu: float, wall: float) -> Non
     print()
     print(
         f"{len(layout.officers)} officers in {layout.clusters} clusters "
-        f"({layout.departments} departments each), {os.cpu_count()} cores; "
+        f"({layout.departments} departments each), {machine()}; "
         f"{wall:.0f} s, this process (emulators, officers) {bench_cpu:.0f} s of CPU"
     )
     print_rows(table)

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 import tempfile
 import time
@@ -33,6 +32,7 @@ from bench.load.targets import (  # noqa: E402
     Measure,
     Target,
     figures,
+    machine,
     measure,
     ms,
     pct,
@@ -95,7 +95,7 @@ def report(result: Result, layout: Layout) -> None:
     print()
     print(
         f"webhook mode, SQLite, {len(layout.officers)} officers in {layout.clusters} clusters, "
-        f"{os.cpu_count()} cores; answers other than 200: {result.refused}"
+        f"{machine()}; answers other than 200: {result.refused}"
     )
     rows = [["POSTs answered", "posts", "p50 ms", "p99 ms", "max ms"]]
     loaded: list[float] = []
