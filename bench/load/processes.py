@@ -117,7 +117,7 @@ class BotProcess:
     def toggle_profile(self) -> None:
         os.kill(self.pid, signal.SIGUSR2)
 
-    async def quiet(self, settle: float = 0.15, limit: float = 5.0) -> None:
+    async def quiet(self, settle: float = 0.1, limit: float = 5.0) -> None:
         """Until the process has used no CPU for ``settle`` seconds (what it queued after the
         last reply, the effects worker's bookkeeping, is then done), at most ``limit``."""
         deadline = time.monotonic() + limit

@@ -2,7 +2,7 @@
 reporting and summaries being posted (issue 9, "Speed, measured": goal under 150 MB).
 
     python bench/memory/run.py            # 1.000 clusters x 10 departments, 200 officers
-    python bench/memory/run.py --quick    # 100 clusters, 20 officers, under 30 s
+    python bench/memory/run.py --quick    # 50 clusters, 10 officers, under 30 s
     python bench/memory/run.py --postgres # on PostgreSQL (a database of its own, dropped)
 
 The database holds ``--clusters`` clusters of 10 departments (the example's five indicators,
@@ -115,13 +115,13 @@ def report(result: Result, engine: str) -> None:
 
 async def main_async(argv: list[str] | None = None) -> Result:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="100 clusters, 20 officers")
-    parser.add_argument("--clusters", type=int, help="in the database (default 1000, quick 100)")
-    parser.add_argument("--officers", type=int, help="default 200 (quick 20), 10 a cluster")
+    parser.add_argument("--quick", action="store_true", help="50 clusters, 10 officers")
+    parser.add_argument("--clusters", type=int, help="in the database (default 1000, quick 50)")
+    parser.add_argument("--officers", type=int, help="default 200 (quick 10), 10 a cluster")
     parser.add_argument("--postgres", action="store_true", help="PostgreSQL instead of SQLite")
     args = parser.parse_args(argv)
-    clusters = args.clusters or (100 if args.quick else 1000)
-    active = max(1, (args.officers or (20 if args.quick else 200)) // DEPARTMENTS)
+    clusters = args.clusters or (50 if args.quick else 1000)
+    active = max(1, (args.officers or (10 if args.quick else 200)) // DEPARTMENTS)
     layout = Layout(active, DEPARTMENTS, DEPARTMENTS, idle_clusters=max(0, clusters - active))
     engine = "postgresql" if args.postgres else "sqlite"
     result = await run(layout, engine)

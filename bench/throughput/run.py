@@ -3,7 +3,7 @@ the real bot (``clusterbot run`` in its own process) on SQLite and on PostgreSQL
 python-telegram-bot echo bot, in the same run (issue 9, "Speed, measured").
 
     python bench/throughput/run.py            # 200 officers in 20 clusters, about 3 minutes
-    python bench/throughput/run.py --quick    # 20 officers in 2 clusters, under 30 s
+    python bench/throughput/run.py --quick    # 10 officers in 2 clusters, under 30 s
     python bench/throughput/run.py --profile  # where the CPU of an answer goes (SQLite only)
 
 Each bot has an emulator of its own in this process (same networking: python-telegram-bot
@@ -16,7 +16,7 @@ medians over the waves of a kind (the echo bot: over all its waves, the same tex
 the text "ok" for it).
 
 Measured from outside: CPU of the bot's process from /proc before and after the wave (until it
-has been idle for 150 ms), the statements SQLAlchemy sent (counted in the bot's process by the
+has been idle for 100 ms), the statements SQLAlchemy sent (counted in the bot's process by the
 bench's runner, bench/load/bot_runner.py), reply time from the update queued at the emulator to
 the expected reply recorded there. The bot runs without its pacing (no 30 messages/s cap) and
 the emulator without Telegram's limits: what is measured is what the bot's CPU allows. A
@@ -122,6 +122,7 @@ async def run(layout: Layout, pastes: int, engines: list[str], profile: bool = F
         try:
             names = {"echo": "echo", "sqlite": "SQLite", "postgresql": "PostgreSQL"}
             print(f"starting {', '.join(names[e] for e in engines)} ...", flush=True)
+            began = time.perf_counter()
             targets = list(
                 await asyncio.gather(
                     *(
@@ -130,6 +131,7 @@ async def run(layout: Layout, pastes: int, engines: list[str], profile: bool = F
                     )
                 )
             )
+            print(f"  ready in {time.perf_counter() - began:.0f} s", flush=True)
             for n, step in enumerate(steps):
                 order = targets[n % len(targets) :] + targets[: n % len(targets)]
                 for target in order:
@@ -178,14 +180,14 @@ async def wait_for_file(path: Path, timeout: float = 30.0) -> None:
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="20 officers in 2 clusters")
-    parser.add_argument("--officers", type=int, help="default 200 (quick 20)")
+    parser.add_argument("--quick", action="store_true", help="10 officers in 2 clusters")
+    parser.add_argument("--officers", type=int, help="default 200 (quick 10)")
     parser.add_argument("--clusters", type=int, help="default 20 (quick 2)")
     parser.add_argument("--pastes", type=int, default=1, help="paste-and-confirm waves")
     parser.add_argument("--profile", action="store_true", help="cProfile the answers (SQLite)")
     parser.add_argument("--no-postgres", action="store_true", help="SQLite and echo only")
     args = parser.parse_args(argv)
-    args.officers = args.officers or (20 if args.quick else 200)
+    args.officers = args.officers or (10 if args.quick else 200)
     args.clusters = args.clusters or (2 if args.quick else 20)
     return args
 

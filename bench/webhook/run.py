@@ -2,7 +2,7 @@
 update, under the officers' load (issue 9, "Speed, measured": goal p99 under 50 ms).
 
     python bench/webhook/run.py            # 200 officers in 20 clusters, about 1 minute
-    python bench/webhook/run.py --quick    # 20 officers in 2 clusters, under 30 s
+    python bench/webhook/run.py --quick    # 10 officers in 2 clusters, under 30 s
 
 ``clusterbot run`` in webhook mode (TELEGRAM_WEBHOOK_URL, TELEGRAM_WEBHOOK_SECRET,
 CLUSTERBOT_HTTP_PORT) in its own process, on SQLite; the emulator posts each update to it as
@@ -127,16 +127,18 @@ def report(result: Result, layout: Layout) -> None:
 
 async def main_async(argv: list[str] | None = None) -> Result:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="20 officers in 2 clusters")
-    parser.add_argument("--officers", type=int, help="default 200 (quick 20)")
+    parser.add_argument("--quick", action="store_true", help="10 officers in 2 clusters")
+    parser.add_argument("--officers", type=int, help="default 200 (quick 10)")
     parser.add_argument("--clusters", type=int, help="default 20 (quick 2)")
-    parser.add_argument("--idle", type=int, default=IDLE_PROBES, help="baseline posts, idle")
+    parser.add_argument(
+        "--idle", type=int, help=f"baseline posts, idle (default {IDLE_PROBES}, quick 10)"
+    )
     args = parser.parse_args(argv)
-    officers = args.officers or (20 if args.quick else 200)
+    officers = args.officers or (10 if args.quick else 200)
     clusters = args.clusters or (2 if args.quick else 20)
     per_cluster = max(1, officers // clusters)
     layout = Layout(clusters, per_cluster, per_cluster + 1)
-    result = await run(layout, args.idle)
+    result = await run(layout, args.idle or (10 if args.quick else IDLE_PROBES))
     report(result, layout)
     return result
 
