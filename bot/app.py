@@ -90,9 +90,7 @@ def build_application(
         write_timeout=timeout,
         httpx_kwargs={"verify": _tls_context()},
     )
-    updates_request = HTTPXRequest(
-        connection_pool_size=1, httpx_kwargs={"verify": _tls_context()}
-    )
+    updates_request = HTTPXRequest(connection_pool_size=1, httpx_kwargs={"verify": _tls_context()})
     builder = builder.request(bot_request).get_updates_request(updates_request)
     app = builder.build()
     pacer = Pacer() if rate_limit else Pacer(rate=100_000, per_chat_interval=0, group_max=0)
@@ -123,7 +121,14 @@ def register_handlers(app: Application) -> None:
     # every other private message pass on to the commands' group.
     app.add_handler(announcements.composer(), COMPOSER)
     for module in (
-        onboarding, rounds, reporting, summaries, calendar, elections, announcements, documents
+        onboarding,
+        rounds,
+        reporting,
+        summaries,
+        calendar,
+        elections,
+        announcements,
+        documents,
     ):
         for handler in module.handlers():
             app.add_handler(handler, COMMANDS)
