@@ -157,7 +157,9 @@ class Acting:
     department: Department | None
 
 
-async def find_acting(session: AsyncSession, person_id: int, group_chat_id: int | None) -> Acting:
+async def find_acting(
+    session: AsyncSession, person_id: int, group_chat_id: int | None
+) -> Acting:
     """In a group: the group's cluster and this person's membership in it. In a private chat:
     the person's newest membership and its cluster. One statement, not four: every update
     starts here."""

@@ -687,7 +687,7 @@ async def nominate(session: AsyncSession, ctx: Context, args: list[str], private
         return out.add("onboarding.stranger")
     if not election_rules.may_vote(ctx.actor) or ctx.actor.department_id is None:
         return out.add("awards.nomination_refused", reason="no_department")
-    _, year, _ = parse_args(["", *args])
+    _, year, _ = parse_args(["nominate", *args])
     term = year or ctx.today.year
     await award_store.start_nomination(
         session, ctx.cluster.id, term, ctx.actor.department_id, ctx.user_id, ctx.now

@@ -185,9 +185,7 @@ def build(job: Job) -> Outcome:
                 Attachment(
                     "document",
                     built.data,
-                    render(
-                        job.lang, "documents_chat.caption", kind=built.kind, year=job.found.year
-                    ),
+                    render(job.lang, "documents_chat.caption", kind=built.kind, year=job.found.year),
                     built.filename,
                 )
                 for built in build_documents(job.found, job.lang)
