@@ -165,3 +165,37 @@ async def test_award_votes_are_not_elections_for_the_election_job(seeded: Seeded
         assert await S.list_due_closings(s, far) == []
         assert await S.list_due_closings(s, far, kinds=A.AWARD_KINDS) == [opened.round_id]
         assert await S.find_latest_election(s, seeded.cluster_id) is None
+
+
+async def test_the_flag_stands_the_top_of_the_locked_ranking(
+    seeded: Seeded, monkeypatch: pytest.MonkeyPatch
+):
+    """Once the year's scores are locked, /award flag's default candidates are the first three
+    of the ranking, in its order (bot.services.emulation.ranking, stubbed here: its own tests
+    build the year), and a tie declared "ranking" follows it."""
+    order = ["tuyen-quang", "bac-kan", "hoa-binh", "phu-tho"]
+
+    async def ranking(session: object, cluster_id: str, year: int) -> list[object]:
+        assert year == 2023
+        return [type("Ranked", (), {"department": slug})() for slug in order]
+
+    monkeypatch.setattr(W.emulation, "ranking", ranking)
+    async with seeded.db.session() as s:
+        ranked = await W.ranking_order(s, seeded.cluster_id, 2023)
+    assert ranked == tuple(seeded.ids[slug] for slug in order)
+    rules = AwardRules(flag=AwardRule(Fraction(1, 3), Base.CAST, 1, Ties.RANKING))
+    async with seeded.db.session() as s:
+        opened = await W.open_award(
+            s, seeded.cluster_id, AwardKind.FLAG, rules, 2023, 1, NOW, "vi", ranking_order=ranked
+        )
+        candidates = await S.list_round_candidates(s, opened.round_id)
+    assert candidates == [seeded.ids[slug] for slug in order[:3]]
+    assert (await cast(seeded, opened.round_id, "bac-giang", {1})).ok  # bac-kan
+    assert (await cast(seeded, opened.round_id, "yen-bai", {0})).ok  # tuyen-quang
+    result = await close(seeded, opened.round_id)  # 1 each: the ranking breaks the tie
+    assert result.proposed_departments == (seeded.ids["tuyen-quang"],)
+
+
+async def test_without_a_locked_ranking_every_member_stands(seeded: Seeded):
+    async with seeded.db.session() as s:
+        assert await W.ranking_order(s, seeded.cluster_id, 2023) is None
