@@ -182,3 +182,18 @@ async def find_latest_award(
         .order_by(col(Election.id).desc())
     )
     return (await session.exec(query)).first()
+
+
+async def list_closed_awards(session: AsyncSession, cluster_id: str, year: int) -> list[Election]:
+    """The year's award votes that were counted, oldest first."""
+    query = (
+        select(Election)
+        .where(
+            Election.cluster_id == cluster_id,
+            Election.term == year,
+            col(Election.kind).in_(AWARD_KINDS),
+            Election.state == "closed",
+        )
+        .order_by(col(Election.id))
+    )
+    return list((await session.exec(query)).all())

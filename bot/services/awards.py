@@ -377,6 +377,25 @@ def result_text(result: AwardResult, departments: dict[int, Department], lang: s
     )
 
 
+async def year_results(session: AsyncSession, cluster_id: str, year: int) -> list[AwardResult]:
+    """The year's counted award votes, recounted: the latest Flag and collectives vote, and
+    every individuals' vote (each puts its own nominees to the cluster)."""
+    found: dict[AwardKind, list[AwardResult]] = {kind: [] for kind in AwardKind}
+    for election in await award_store.list_closed_awards(session, cluster_id, year):
+        kind = award_store.award_kind(election)
+        assert kind is not None and election.id is not None
+        rounds = [r for r in await store.list_rounds(session, election.id) if r.state == "closed"]
+        if not rounds:
+            continue
+        ranked = await ranking_order(session, cluster_id, year)
+        found[kind].append(await load_result(session, election, rounds[-1], ranked))
+    return [
+        *found[AwardKind.FLAG][-1:],
+        *found[AwardKind.COLLECTIVE][-1:],
+        *found[AwardKind.INDIVIDUAL],
+    ]
+
+
 # --------------------------------------------------------------------------------------------
 # /award
 
