@@ -3,6 +3,7 @@ private with buttons, the group sees the turnout and the count with its threshol
 
 from __future__ import annotations
 
+from bot.domain.callback_data import AwardCast
 from bot.emulator import SentMessage
 from bot.jobs import elections as jobs
 from tests.conftest import GROUP, Cluster
@@ -69,6 +70,15 @@ async def test_over_n_approvals_is_refused_and_a_threshold_not_reached_is_said(
         m for m in await c.h.press(user, message, NAMES["tuyen-quang"]) if m.chat_id == user.id
     ]
     assert "không được chọn quá số đơn vị" in refused[-1].text
+    # A forged confirmation with three approvals is refused by the server too.
+    data = message.buttons[0][1]
+    assert data is not None
+    round_id = int(data.split(":")[2])
+    forged = AwardCast(round_id, 0b111, 0).encode()
+    said = [m for m in await c.h.press_data(user, message, forged) if m.chat_id == user.id]
+    assert "không được chọn quá số đơn vị" in said[-1].text
+    junk = [m for m in await c.h.press_data(user, message, "aw:ok:x") if m.chat_id == user.id]
+    assert "không hợp lệ" in junk[-1].text
     await c.h.press(user, message, "Xác nhận phiếu")  # the ballot becomes the receipt
     assert "Thái Nguyên" in message.text and "Tuyên Quang" not in message.text
     await approve(c, "bac-giang", "tuyen-quang")
@@ -126,3 +136,23 @@ async def test_strangers_and_officers_may_not_open_an_award_vote(ecluster: Clust
     assert "/award collective" in usage[-1].text
     unknown = await c.h.say(c.head, GROUP, "/award flag ha-noi")
     assert "không phải đơn vị thành viên: ha-noi" in unknown[-1].text
+
+
+async def test_a_ballot_is_replaced_with_the_key_on_its_receipt(ecluster: Cluster):
+    c = ecluster
+    await c.h.say(c.head, GROUP, "/award collective 2023")
+    user = c.officers["yen-bai"]
+    receipt = await approve(c, "yen-bai", "bac-kan")
+    assert "Đã chọn: Sở Nội vụ tỉnh Bắc Kạn" in receipt.text
+    sent = [m for m in await c.h.press(user, receipt, "Thay phiếu") if m.chat_id == user.id]
+    replacement = sent[-1]
+    assert "Thay phiếu" in replacement.text and replacement.message_id != receipt.message_id
+    await c.h.press(user, replacement, NAMES["phu-tho"])
+    await c.h.press(user, replacement, "Xác nhận phiếu")
+    assert "Đơn vị đã thay phiếu" in replacement.text
+    assert "Phú Thọ" in replacement.text and "Bắc Kạn" not in replacement.text
+    assert "1/7 đơn vị đã bỏ phiếu" in group_texts(c)[-1]  # still one ballot
+    await c.h.say(c.head, GROUP, "/award close")
+    result = next(t for t in group_texts(c) if "Kết quả kiểm phiếu" in t)
+    assert "Sở Nội vụ tỉnh Phú Thọ: 1 phiếu" in result
+    assert "Sở Nội vụ tỉnh Bắc Kạn: 0 phiếu" in result
