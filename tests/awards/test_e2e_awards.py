@@ -156,3 +156,19 @@ async def test_a_ballot_is_replaced_with_the_key_on_its_receipt(ecluster: Cluste
     result = next(t for t in group_texts(c) if "Kết quả kiểm phiếu" in t)
     assert "Sở Nội vụ tỉnh Phú Thọ: 1 phiếu" in result
     assert "Sở Nội vụ tỉnh Bắc Kạn: 0 phiếu" in result
+
+
+async def test_election_commands_leave_an_award_vote_to_award(ecluster: Cluster):
+    c = ecluster
+    await c.h.say(c.head, GROUP, "/award flag 2023")
+    await approve(c, "yen-bai", "bac-kan")
+    for args in ("", " close"):
+        said = await c.h.say(c.head, c.head.id, f"/election{args}")
+        assert "Đang bỏ phiếu bình xét" in said[-1].text and "/award close" in said[-1].text
+    assert not any("Kết quả" in t for t in group_texts(c))  # nothing was counted
+    cancelled = await c.h.say(c.head, c.head.id, "/election cancel")
+    assert "Bình xét đề nghị tặng Cờ thi đua năm 2023" in cancelled[-1].text
+    assert (
+        "Hiện không có cuộc bỏ phiếu bình xét"
+        in (await c.h.say(c.head, GROUP, "/award close"))[-1].text
+    )
