@@ -24,7 +24,9 @@ from bot.handlers import (
     GATE,
     GUARDS,
     MIGRATION,
+    NOMINATING,
     announcements,
+    awards,
     calendar,
     documents,
     elections,
@@ -122,8 +124,10 @@ def register_handlers(app: Application) -> None:
     # reaches it even though the report flow's text handler (group 0) matches it too; it lets
     # every other private message pass on to the commands' group.
     app.add_handler(announcements.composer(), COMPOSER)
+    app.add_handler(awards.nomination(), NOMINATING)  # the nomination being entered
     for module in (
-        onboarding, rounds, reporting, summaries, calendar, elections, announcements, documents
+        onboarding, rounds, reporting, summaries, calendar, elections, announcements, documents,
+        awards,
     ):
         for handler in module.handlers():
             app.add_handler(handler, COMMANDS)

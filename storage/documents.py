@@ -14,13 +14,15 @@ __all__ = ["find_conference_election"]
 async def find_conference_election(
     session: AsyncSession, cluster_id: str, term: int
 ) -> Election | None:
-    """The newest election for ``term`` that has opened (running or closed)."""
+    """The newest election for ``term`` that has opened (running or closed); an award vote
+    (storage/awards.py) is not one."""
     query = (
         select(Election)
         .where(
             Election.cluster_id == cluster_id,
             Election.term == term,
             col(Election.state).in_(("open", "closed")),
+            Election.kind == "election",
         )
         .order_by(col(Election.id).desc())
     )

@@ -124,6 +124,7 @@ from storage.models_elections import (
 )
 
 ACTIVE_STATES = ("scheduled", "open")
+ELECTION_KIND = "election"  # Election.kind; an award vote has its own (bot/domain/awards.py)
 HANDOVER_ROLES = ("head", "deputy")
 _Row = TypeVar("_Row")
 
@@ -542,10 +543,17 @@ async def record_voter(
 
 
 async def fill_empty_ballot(
-    session: AsyncSession, round_id: int, *, choice: int, receipt: str, key_hash: str
+    session: AsyncSession,
+    round_id: int,
+    *,
+    choice: int,
+    receipt: str,
+    key_hash: str,
+    payload: str | None = None,
 ) -> None:
-    """Secret mode: write the choice into a random empty ballot of the round, in the
-    transaction that marked the voter, and have the history erased after the commit."""
+    """Secret mode: write the choice (an award ballot: its payload, `bot.domain.awards`) into a
+    random empty ballot of the round, in the transaction that marked the voter, and have the
+    history erased after the commit."""
     empty = list(
         (
             await session.exec(
@@ -567,6 +575,7 @@ async def fill_empty_ballot(
         choice=choice,
         receipt=receipt,
         key_hash=key_hash,
+        payload=payload,
     )
 
 
@@ -601,7 +610,13 @@ async def find_filled_receipt(session: AsyncSession, round_id: int, key_hash: st
 
 
 async def rewrite_ballot(
-    session: AsyncSession, round_id: int, *, key_hash: str, choice: int, receipt: str
+    session: AsyncSession,
+    round_id: int,
+    *,
+    key_hash: str,
+    choice: int,
+    receipt: str,
+    payload: str | None = None,
 ) -> None:
     """Secret mode: change the choice of the ballot found by its key's hash (all rows of the
     round rewritten, see the module docstring), and have the history erased after the commit."""
@@ -612,6 +627,7 @@ async def rewrite_ballot(
         choice=choice,
         receipt=receipt,
         key_hash=key_hash,
+        payload=payload,
     )
 
 
@@ -623,6 +639,7 @@ async def _rewrite_ballots(
     key_hash: str,
     choice: int,
     receipt: str,
+    payload: str | None = None,
 ) -> None:
     """Fill the empty ballot ``slot`` (or change the one whose key hashes to ``key_hash``),
     deleting every ballot row of the round and inserting them all again, in a fresh random
@@ -635,8 +652,12 @@ async def _rewrite_ballots(
     for ballot in found:
         row = ballot.model_dump()
         session.expunge(ballot)  # its row is deleted and inserted anew below
-        if (slot is not None and ballot.id == slot) or (slot is None and ballot.key_hash == key_hash):
+        if (slot is not None and ballot.id == slot) or (
+            slot is None and ballot.key_hash == key_hash
+        ):
             row.update(filled=True, choice=choice, receipt=receipt, key_hash=key_hash)
+            if payload is not None:
+                row.update(payload=payload)
         rows.append(row)
     secrets.SystemRandom().shuffle(rows)
     await session.exec(
@@ -761,10 +782,15 @@ async def find_active_election(session: AsyncSession, cluster_id: str) -> Electi
 
 
 async def find_latest_election(session: AsyncSession, cluster_id: str) -> Election | None:
-    """The newest election that has opened (running or closed): the one /minutes is about."""
+    """The newest election that has opened (running or closed): the one /minutes is about.
+    Award votes (`kind`, storage/awards.py) are not elections here."""
     query = (
         select(Election)
-        .where(Election.cluster_id == cluster_id, col(Election.state).in_(("open", "closed")))
+        .where(
+            Election.cluster_id == cluster_id,
+            col(Election.state).in_(("open", "closed")),
+            Election.kind == ELECTION_KIND,
+        )
         .order_by(col(Election.id).desc())
     )
     return (await session.exec(query)).first()
@@ -862,10 +888,19 @@ async def list_open_choices(session: AsyncSession, round_id: int) -> list[tuple[
     return [(d, ABSTAIN if c is None else c) for d, c in rows.all()]
 
 
-async def list_due_closings(session: AsyncSession, now: datetime) -> list[int]:
-    """Open rounds whose closing time has passed (for the scheduler)."""
-    query = select(ElectionRound.id).where(
-        ElectionRound.state == "open", col(ElectionRound.closes_at) <= now
+async def list_due_closings(
+    session: AsyncSession, now: datetime, kinds: tuple[str, ...] = ("election",)
+) -> list[int]:
+    """Open rounds whose closing time has passed (for the scheduler), of votes of these kinds
+    (an award vote is counted by its own rules: bot/services/awards.py)."""
+    query = (
+        select(ElectionRound.id)
+        .join(Election, col(Election.id) == col(ElectionRound.election_id))
+        .where(
+            ElectionRound.state == "open",
+            col(ElectionRound.closes_at) <= now,
+            col(Election.kind).in_(kinds),
+        )
     )
     return [i for i in (await session.exec(query.order_by(col(ElectionRound.id)))).all() if i]
 
@@ -881,6 +916,7 @@ async def list_due_handovers(session: AsyncSession, year: int) -> list[Election]
         Election.state == "closed",
         col(Election.term) <= year,
         col(Election.handover_announced_at).is_(None),
+        Election.kind == ELECTION_KIND,
     )
     return list((await session.exec(query.order_by(col(Election.id)))).all())
 

@@ -176,6 +176,7 @@ class ChatNotice(SQLModel, table=True):
 # here lets Alembic and create_all see every table.
 from storage import (  # noqa: E402, F401
     models_announcements,
+    models_awards,
     models_delivery,
     models_effects,
     models_elections,

@@ -56,6 +56,17 @@ class Election(SQLModel, table=True):
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
     group_chat_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     handover_announced_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+    # An award proposal runs on the same machinery (bot/domain/awards.py): its kind, and the
+    # award's rule as the cluster file declared it when the vote was set up.
+    kind: str = Field(
+        default="election", max_length=16, sa_column_kwargs={"server_default": "election"}
+    )  # election | flag | collective | individual
+    award_threshold: str = Field(  # a fraction, "2/3"
+        default="", max_length=16, sa_column_kwargs={"server_default": ""}
+    )
+    award_of: str = Field(default="", max_length=8, sa_column_kwargs={"server_default": ""})
+    award_seats: int = Field(default=0, sa_column_kwargs={"server_default": "0"})  # 0: no limit
+    award_ties: str = Field(default="", max_length=8, sa_column_kwargs={"server_default": ""})
 
 
 class ElectionOffice(SQLModel, table=True):
@@ -158,3 +169,8 @@ class ElectionBallot(SQLModel, table=True):
     key_hash: str = Field(max_length=64, unique=True)  # sha256 of the replace key; placeholder
     filled: bool = False
     choice: int = 0  # department id, 0 = blank (meaningful only when filled)
+    # An award ballot: one character per candidate (or nominee) slot, bot.domain.awards. Every
+    # row has the same width, blank ones and election ballots too, so that none stands out.
+    payload: str = Field(
+        default="0" * 32, max_length=32, sa_column_kwargs={"server_default": "0" * 32}
+    )

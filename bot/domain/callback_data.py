@@ -475,3 +475,51 @@ class ReplaceVote(CallbackData):
 
 BALLOT_PATTERN = "^(?:" + "|".join(f.prefix for f in (VOTE, REPLACE_START, REPLACE_VOTE)) + "):"
 """One CallbackQueryHandler takes the three ballot families."""
+
+
+AWARD = Family("aw")
+SLOT_MASK = Int(0, 2**32 - 1)  # one bit per candidate or nominee slot (bot.domain.awards)
+
+
+@AWARD.shape("t")
+@dataclass(frozen=True)
+class AwardToggle(CallbackData):
+    """An award ballot being filled in: the approvals (or yes) and the no verdicts so far.
+    Nothing is stored until it is confirmed."""
+
+    round_id: int = typed(ID)
+    yes: int = typed(SLOT_MASK)
+    no: int = typed(SLOT_MASK)
+
+
+@AWARD.shape("ok")
+@dataclass(frozen=True)
+class AwardCast(CallbackData):
+    round_id: int = typed(ID)
+    yes: int = typed(SLOT_MASK)
+    no: int = typed(SLOT_MASK)
+
+
+@AWARD.shape("rs")
+@dataclass(frozen=True)
+class AwardReplaceStart(CallbackData):
+    round_id: int = typed(ID)
+    key: str = typed(BALLOT_KEY)
+
+
+@AWARD.shape("rt")
+@dataclass(frozen=True)
+class AwardReplaceToggle(CallbackData):
+    round_id: int = typed(ID)
+    yes: int = typed(SLOT_MASK)
+    no: int = typed(SLOT_MASK)
+    key: str = typed(BALLOT_KEY)
+
+
+@AWARD.shape("rok")
+@dataclass(frozen=True)
+class AwardReplaceCast(CallbackData):
+    round_id: int = typed(ID)
+    yes: int = typed(SLOT_MASK)
+    no: int = typed(SLOT_MASK)
+    key: str = typed(BALLOT_KEY)

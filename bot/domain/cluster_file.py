@@ -27,6 +27,7 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails
 
+from bot.domain.awards import AwardsTable
 from bot.domain.elections import RulesTable
 from bot.domain.file_errors import (
     FileError,
@@ -91,7 +92,7 @@ def parse_cluster_data(data: dict[str, Any]) -> ClusterSpec:
         elections=dict(data["elections"]) if file.elections else None,
         pact=file.pact,
         scoring=file.scoring,
-        emulation={key: data[key] for key in ("pact", "scoring") if key in data},
+        emulation={key: data[key] for key in ("pact", "scoring", "awards") if key in data},
     )
 
 
@@ -292,6 +293,7 @@ class _ClusterFile(FileTable):
     elections: Annotated[RulesTable, table("missing_table")] | None = None
     pact: Annotated[PactTable, table("not_a_table")] | None = None
     scoring: Annotated[ScoringTable, table("not_a_table")] | None = None
+    awards: Annotated[AwardsTable, table("missing_table")] | None = None
 
     @model_validator(mode="wrap")
     @classmethod
@@ -370,5 +372,5 @@ class ClusterSpec:
     elections: dict[str, Any] | None = None  # the validated [elections] table, as written
     pact: PactTable | None = None
     scoring: ScoringTable | None = None
-    # The validated [pact] and [scoring] tables as written (what `init` stores).
+    # The validated [pact], [scoring] and [awards] tables as written (what `init` stores).
     emulation: dict[str, Any] = field(default_factory=dict)

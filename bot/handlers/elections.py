@@ -10,6 +10,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 from bot.domain.callback_data import BALLOT_PATTERN, ELECTION
 from bot.handlers import Handler
 from bot.handlers.replying import adapter, gated, is_private, settings_of
+from bot.services import awards
 from bot.services import elections as service
 from bot.services.context import Context
 from bot.services.screens import Outcome
@@ -42,7 +43,7 @@ async def manage_button(
 async def vote_command(
     update: Update, context: ContextTypes.DEFAULT_TYPE, session: AsyncSession, ctx: Context
 ) -> Outcome | None:
-    return await service.ballot(session, ctx, is_private(update))
+    return await awards.vote(session, ctx, is_private(update))  # an award vote, or the election
 
 
 @adapter

@@ -16,6 +16,7 @@ from telegram.ext import Application
 
 from bot.clock import clock_of, system_clock
 from bot.delivery import deliver_queued
+from bot.jobs import awards
 from bot.jobs.scheduler import get_scheduler
 from bot.publishing.after_commit import wake_effects
 from bot.publishing.outbox import queue_live, queue_menu
@@ -119,6 +120,8 @@ async def tick(app: Application) -> None:
         await open_and_announce(app, election_id, now)
     for round_id in closings:
         await close_and_announce(app, round_id, now, None)
+    if await awards.close_due(app, now):  # award votes: counted by their own rules
+        wake_effects(app)
     await handovers(app, now)
     await flush_queue(app)
 

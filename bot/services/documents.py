@@ -10,12 +10,14 @@ year, in the reader's language:
   rounds, counts and winners, recounted by :func:`bot.services.elections.load_minutes`; who
   took part is the public turnout, never a ballot).
 
+The award votes of the minutes (``ConferenceMinutes.award_votes``) and the proposal for awards
+come from the year's counted award votes (bot/services/award_documents.py); without one that
+proposes anybody, ``DocumentSet.proposal`` is None with the note "no_awards".
+
 What does not exist in the bot yet stays empty, and nothing stands in for it: the pact's
-targets (``FigureLine.target``), the scores and ranking (``ReviewReport.scores``), the award
-votes of the minutes (``ConferenceMinutes.award_votes``), the guests of the conference, and the
-proposal for awards (``DocumentSet.proposal`` is None, with the note "no_awards"). When the
-pact, scoring and award votes land, they fill these fields here and the builders
-(bot/reports/documents/) already lay them out.
+targets (``FigureLine.target``), the scores and ranking (``ReviewReport.scores``) and the
+guests of the conference. When the pact and scoring land, they fill these fields here and the
+builders (bot/reports/documents/) already lay them out.
 
 /documents YEAR (the head or an administrator) answers with a composition: the files are built
 after the commit in the worker process (bot/services/compositions.py), like /export's workbook.
@@ -47,6 +49,7 @@ from bot.domain.elections import Mode
 from bot.domain.periods import MAX_YEAR, MIN_YEAR, PeriodError, parse_period
 from bot.domain.roles import Action, may
 from bot.domain.summary import Summary
+from bot.services.award_documents import award_parts
 from bot.services.context import Context
 from bot.services.elections import load_minutes
 from bot.services.screens import Composition, Outcome
@@ -279,8 +282,11 @@ async def documents_for(
         session, cluster, year, lang, heading, holders, by_id, signer, now
     )
     election = await _election_record(session, cluster, year + 1, lang, by_id, tz)
+    award_votes, proposal = await award_parts(
+        session, cluster.id, _name(cluster, lang), year, lang, by_id, heading, signer
+    )
     minutes = None
-    if election is not None:
+    if election is not None or award_votes:
         minutes = ConferenceMinutes(
             heading=heading,
             cluster=_name(cluster, lang),
@@ -288,19 +294,21 @@ async def documents_for(
             members=tuple(_name(d, lang) for d in departments if d.merged_into is None),
             election=election,
             signatures=(Signature("secretary"), Signature("chair")),
+            award_votes=award_votes,
         )
     notes = []
     if report is None:
         notes.append("no_figures")
     if minutes is None:
         notes.append("no_conference")
-    notes.append("no_awards")  # award votes do not run in the bot yet: nothing to propose
+    if proposal is None:
+        notes.append("no_awards")  # no award vote of the year proposes anybody
     return DocumentSet(
         cluster_id=cluster.id,
         year=year,
         report=report,
         minutes=minutes,
-        proposal=None,
+        proposal=proposal,
         notes=tuple(notes),
     )
 

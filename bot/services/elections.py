@@ -565,6 +565,10 @@ async def command(session: AsyncSession, ctx: Context, args: list[str], group_la
             return out.add("elections.no_open_round")
         await store.cancel_election(session, active.id, ctx.now)
         return out.add("elections.cancelled", title=active.title)
+    if active is not None and active.kind != store.ELECTION_KIND:
+        # An award vote (bot/services/awards.py) holds the cluster's one open vote: /award
+        # follows and counts it by its own rules; /election cancel above still cancels it.
+        return out.add("awards.award_running", title=active.title)
     if action == "close":
         round_ = await store.get_open_round(session, active.id) if active and active.id else None
         if round_ is None or round_.id is None:
@@ -796,6 +800,7 @@ async def _manage_round(
         or election is None
         or election.cluster_id != ctx.cluster.id
         or round_.state != "open"
+        or election.kind != store.ELECTION_KIND  # an award vote is counted by /award
     ):
         return Outcome([Screen("elections.no_open_round", edit=True)])
     if action == "keep":

@@ -91,7 +91,7 @@ async def test_the_archive_and_its_restored_copy_link_no_department_to_its_choic
         truth.values()
     )
     assert all(
-        set(b) == {"round_id", "receipt", "key_hash", "filled", "choice"}
+        set(b) == {"round_id", "receipt", "key_hash", "filled", "choice", "payload"}
         for b in members["election_ballot"]
     )
     assert all(v["open_choice"] is None for v in members["election_voter"])

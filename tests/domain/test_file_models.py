@@ -267,7 +267,7 @@ def test_unknown_keys_list_the_allowed_ones() -> None:
         (
             "elektions",
             "unknown_key",
-            {"allowed": "cluster, departments, indicators, offices, schedule, elections, pact, scoring"},
+            {"allowed": "cluster, departments, indicators, offices, schedule, elections, pact, scoring, awards"},
         )
     ]
 

@@ -171,7 +171,8 @@ async def test_no_table_and_no_log_links_a_department_to_its_choice(
 
     # ... but nothing names who: no department, person or time column on a ballot,
     columns = set(ballot_table.columns)
-    assert columns == {"id", "round_id", "receipt", "key_hash", "filled", "choice"}
+    # (payload: an award ballot's content, the same width on every row; tests/awards/)
+    assert columns == {"id", "round_id", "receipt", "key_hash", "filled", "choice", "payload"}
     # and the voter rows say nothing about the choice,
     assert all(v["open_choice"] is None for v in voters)
     # no attack by order, shared value or transaction id works,
