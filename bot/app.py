@@ -31,6 +31,7 @@ from bot.handlers import (
     gate,
     guards,
     onboarding,
+    pact,
     reporting,
     rounds,
     summaries,
@@ -123,7 +124,7 @@ def register_handlers(app: Application) -> None:
     # every other private message pass on to the commands' group.
     app.add_handler(announcements.composer(), COMPOSER)
     for module in (
-        onboarding, rounds, reporting, summaries, calendar, elections, announcements, documents
+        onboarding, rounds, reporting, summaries, calendar, elections, announcements, documents, pact
     ):
         for handler in module.handlers():
             app.add_handler(handler, COMMANDS)
