@@ -10,6 +10,8 @@ in the same transaction (each key once ever); the fan-out ``pact`` sends it afte
 
 from __future__ import annotations
 
+import re
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -241,14 +243,33 @@ async def propose(session: AsyncSession, ctx: Context, args: list[str]) -> Outco
         return Outcome().add("pact.usage")
     targets: dict[str, Decimal] = {}
     for indicator, text in zip(args[::2], args[1::2], strict=True):
-        try:
-            targets[indicator] = Decimal(text.replace(".", "").replace(",", "."))
-        except InvalidOperation:
+        value = target_value(text)
+        if value is None:
             return Outcome([_refused(ScoreRefused("bad_target", value=text))])
+        targets[indicator] = value
     pact = await pacts.get_pact(session, ctx.cluster.id, year)
     if pact is None:
         return Outcome([_refused(ScoreRefused("no_pact", year=str(year)))])
     return await _sign(session, ctx, pact, targets)
+
+
+_VI_GROUPED = re.compile(r"\d{1,3}(?:\.\d{3})+(?:,\d+)?", re.ASCII)
+_COMMA_DECIMAL = re.compile(r"\d+,\d+", re.ASCII)
+_PLAIN = re.compile(r"\d+(?:\.\d+)?", re.ASCII)
+
+
+def target_value(text: str) -> Decimal | None:
+    """A target as written in the chat, read the Vietnamese way first: "1.203" is 1203,
+    "12,5" and "12.5" are 12.5, "12,5%" a percent; None when it is no number."""
+    body = text.strip().removesuffix("%")
+    if _VI_GROUPED.fullmatch(body) or _COMMA_DECIMAL.fullmatch(body):
+        body = body.replace(".", "").replace(",", ".")
+    elif not _PLAIN.fullmatch(body):
+        return None
+    try:
+        return Decimal(body)
+    except InvalidOperation:
+        return None
 
 
 async def _ask_head(
@@ -299,8 +320,9 @@ async def _ask_head(
 
 
 def _stamp(now: datetime) -> str:
-    # A department may propose again after a return: each proposal is its own message.
-    return str(int(now.timestamp() * 1000))
+    # A department may propose again after a return: each proposal and decision is its own
+    # message. Queued in the transaction that records it, so a fresh key is still sent once.
+    return uuid.uuid4().hex[:12]
 
 
 async def _decide(

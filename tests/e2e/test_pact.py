@@ -4,6 +4,8 @@ what must be refused is."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from bot.emulator import EmuUser
 from bot.emulator.model import SentMessage
 from storage import pacts
@@ -43,8 +45,8 @@ async def test_the_head_opens_and_every_department_signs(cluster: Cluster) -> No
         officer = cluster.officers[slug]
         copy = sign_copy(cluster, officer)
         assert "1. Thực hiện tốt chủ trương" in copy.text
-        answer = await h.press(officer, copy, "✍️ Ký giao ước")
-        assert any("đã ký giao ước thi đua năm 2023" in m.text for m in answer), slug
+        pressed = await h.press(officer, copy, "✍️ Ký giao ước")
+        assert any("đã ký giao ước thi đua năm 2023" in m.text for m in pressed), slug
         assert ("✅ Đã ký", copy.buttons[0][1]) == copy.buttons[0]  # the button says so now
         assert f"Đã ký giao ước: {n}/7 (năm 2023)." in counts(cluster)[0].text
     # One message, edited in place as the departments signed.
@@ -119,12 +121,16 @@ async def test_a_proposal_accepted_by_the_head(cluster: Cluster) -> None:
     officer = cluster.officers["tuyen-quang"]
     (sent,) = [
         m
-        for m in await h.say(officer, officer.id, "/pact propose tinh-gian-bien-che 1.203")
+        for m in await h.say(
+            officer, officer.id, "/pact propose tinh-gian-bien-che 1.203 csdl-can-bo 99,5"
+        )
         if m.chat_id == officer.id
     ]
     assert "Đã gửi mức giao đề xuất năm 2024 tới Trưởng cụm" in sent.text
     (ask,) = [m for m in cluster.emu.messages(head.id) if m.text.startswith("📝")]
-    assert "Sở Nội vụ tỉnh Tuyên Quang" in ask.text and "1.203" in ask.text
+    assert "Sở Nội vụ tỉnh Tuyên Quang" in ask.text
+    assert "Số trường hợp tinh giản biên chế: 1.203 trường hợp" in ask.text  # read and shown vi
+    assert "(Đúng - Đủ - Sạch - Sống): 99,5%" in ask.text
     assert "Đã ký giao ước: 0/7" in counts(cluster)[0].text  # waiting for the head
     # Only the head decides.
     answer = await h.press_data(officer, sign_copy(cluster, officer), ask.buttons[0][1] or "")
@@ -139,6 +145,14 @@ async def test_a_proposal_accepted_by_the_head(cluster: Cluster) -> None:
     again = await h.press_data(head, ask, accept)
     assert "không có mức giao đề xuất nào đang chờ" in again[0].text
     assert [s for _, s in await signatures(cluster)] == ["accepted"]
+    async with h.db.session() as session:  # type: ignore[union-attr]
+        pact = await pacts.get_pact(session, CLUSTER, 2024)
+        assert pact is not None
+        (signature,) = await pacts.list_signatures(session, pact)
+        assert pacts.proposed_targets(signature) == {
+            "tinh-gian-bien-che": Decimal("1203"),
+            "csdl-can-bo": Decimal("99.5"),
+        }
 
 
 async def test_english_for_a_user_who_chose_it(cluster: Cluster) -> None:
