@@ -78,10 +78,6 @@ def may(actor: Actor | None, action: Action) -> bool:
         return actor.role is Role.ADMIN or actor.leads
     if action in (Action.LINK_GROUP, Action.ELECTION, Action.DOCUMENTS):
         return actor.role is Role.ADMIN or (actor.role is Role.OFFICER and actor.is_head)
-    if action is Action.PACT:  # /pact status for everyone who signs or opens; see below
-        return actor.role is Role.ADMIN or (
-            actor.role is Role.OFFICER and actor.department_id is not None
-        )
     return False
 
 
@@ -107,6 +103,7 @@ _EVERY_MEMBER = frozenset(
         Action.EXPORT,
         Action.CALENDAR,
         Action.MINUTES,
+        Action.PACT,  # /pact status; opening and signing are checked below
     }
 )
 

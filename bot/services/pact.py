@@ -128,10 +128,19 @@ def sign_markup(lang: str, pact_id: int) -> list[list[dict[str, str]]] | None:
 
 
 async def open_year(session: AsyncSession, ctx: Context, year: int, default_lang: str) -> Outcome:
+    """The head opens the year's pact; anyone else sees it, once it is open (with the button,
+    for an officer: a copy that never arrived, or an officer who joined since)."""
     out = Outcome()
-    if not may_open_pact(ctx.actor):
-        return out.add("pact.not_head")
     assert ctx.cluster is not None
+    if not may_open_pact(ctx.actor):
+        existing = await pacts.get_pact(session, ctx.cluster.id, year)
+        if existing is None or existing.id is None:
+            return out.add("pact.not_head")
+        buttons = []
+        if may_sign_pact(ctx.actor) and existing.state == "open":
+            buttons = [[Button("pact.btn_sign", cb.PactSign(existing.id).encode())]]
+        text = await pact_text(session, existing, ctx.lang)
+        return Outcome([Screen("common.rendered", {"text": Markup(text)}, buttons)])
     try:
         pact = await emulation.open_pact(session, ctx.cluster.id, year, by=ctx.user_id, now=ctx.now)
     except ScoreRefused as exc:

@@ -113,6 +113,12 @@ async def test_an_officer_cannot_open_and_forged_buttons_are_refused(cluster: Cl
     (twice,) = await h.say(head, head.id, "/pact 2024")
     assert "Giao ước thi đua năm 2024 đã được mở" in twice.text
     assert len(counts(cluster)) == 1
+    # An officer asking for the open pact gets it with the button (a lost copy, a late joiner).
+    (shown,) = await h.say(officer, officer.id, "/pact")
+    assert "1. Thực hiện tốt chủ trương" in shown.text
+    await h.press(officer, shown, "✍️ Ký giao ước")
+    assert len(await signatures(cluster)) == 1
+    assert "Đã ký giao ước: 1/7" in counts(cluster)[0].text
 
 
 async def test_a_proposal_accepted_by_the_head(cluster: Cluster) -> None:
