@@ -1,5 +1,5 @@
-"""The `clusterbot` command: init, invite, round, export, documents, backup, restore, migrate,
-run, demo.
+"""The `clusterbot` command: init, invite, round, export, documents, backup, restore, year,
+migrate, run, demo.
 
 Imports are made inside the commands that need them, not here. Every call of the command is a
 new process, and operators script hundreds of them (an invite per department): importing the
@@ -62,6 +62,10 @@ def _parser() -> argparse.ArgumentParser:
     restore.add_argument("file", type=Path)
     restore.add_argument("--cluster", help="restore only this cluster of the archive")
     restore.add_argument("--replace", action="store_true", help="overwrite what is there")
+    year = sub.add_parser("year", help="start a cluster's emulation year")
+    year.add_argument("action", choices=("start",))
+    year.add_argument("year", type=int)
+    year.add_argument("--cluster", required=True)
     return parser
 
 
@@ -179,6 +183,10 @@ async def _admin_command(args: argparse.Namespace, settings: Settings) -> int:
             if args.command == "backup":
                 return await backup_command(db, args.file, args.cluster, lang=lang)
             return await restore_command(db, args.file, args.cluster, args.replace, lang=lang)
+        if args.command == "year":
+            from bot.cli_years import year_command
+
+            return await year_command(db, args.cluster, args.year, lang=lang)
         return await _round(db, args, settings)
     except admin.AdminError as exc:
         print(render(lang, f"cli.{exc.code}", **exc.params), file=sys.stderr)

@@ -62,6 +62,8 @@ async def apply_cluster_spec(session: AsyncSession, spec: ClusterSpec) -> ApplyR
             "name": d.name,
             "name_en": d.name_en,
             "merged_into": d.merged_into,
+            "merged_on": d.merged_on,
+            "merged_from_outside": "\n".join(d.merged_from_outside) or None,
             "position": position,
         }
         department = departments.get(d.slug)

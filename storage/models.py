@@ -30,6 +30,10 @@ class Department(SQLModel, table=True):
     name_en: str = Field(max_length=300)
     position: int = 0
     merged_into: str | None = Field(default=None, max_length=64)
+    # On a successor: the day its merger took effect, and the departments from outside the
+    # cluster it absorbed (newline-separated names; None: none), see bot/domain/mergers.py.
+    merged_on: date | None = None
+    merged_from_outside: str | None = Field(default=None, sa_type=Text)
 
 
 class Indicator(SQLModel, table=True):
@@ -176,4 +180,5 @@ from storage import (  # noqa: E402, F401
     models_effects,
     models_elections,
     models_emulation,
+    models_years,
 )

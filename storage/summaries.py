@@ -16,6 +16,7 @@ from sqlalchemy import select as core_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.domain.mergers import Merger
 from bot.domain.summary import (
     DepartmentInfo,
     IndicatorInfo,
@@ -31,12 +32,28 @@ __all__ = [
     "load_period_data",
     "load_revisions",
     "load_rounds_data",
+    "mergers_of",
 ]
 
 
 def department_info(row: Department) -> DepartmentInfo:
     assert row.id is not None
     return DepartmentInfo(id=row.id, slug=row.slug, name=row.name, name_en=row.name_en)
+
+
+def mergers_of(rows: Sequence[Department]) -> list[Merger]:
+    """The mergers the cluster's departments (merged ones included) record, in their order:
+    one per successor with a merger date."""
+    found = []
+    for row in rows:
+        if row.merged_on is None or row.merged_into is not None:
+            continue
+        predecessors = tuple(
+            department_info(p) for p in rows if p.merged_into == row.slug and p.id is not None
+        )
+        outside = tuple(n for n in (row.merged_from_outside or "").split("\n") if n)
+        found.append(Merger(department_info(row), row.merged_on, predecessors, outside))
+    return found
 
 
 def indicator_info(row: Indicator) -> IndicatorInfo:

@@ -25,12 +25,14 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import InitErrorDetails
 
 from bot.domain.elections import RulesTable
 from bot.domain.file_errors import (
     FileError,
     FileTable,
     at,
+    each,
     fail,
     file_errors,
     otherwise,
@@ -39,7 +41,7 @@ from bot.domain.file_errors import (
     validated,
 )
 from bot.domain.pact_file import PactTable, pact_references
-from bot.domain.schedule_file import DEFAULT_SCHEDULE, ScheduleSpec, ScheduleTable
+from bot.domain.schedule_file import DEFAULT_SCHEDULE, Day, ScheduleSpec, ScheduleTable
 from bot.domain.scoring_file import ScoringTable, scoring_references
 
 IndicatorType = Literal["integer", "decimal", "percent", "boolean", "choice", "text"]
@@ -164,10 +166,17 @@ class _ClusterTable(_Entry):
 
 
 class DepartmentSpec(_Entry):
+    """A member. A merger is written on both sides (see ``_mergers`` below): the predecessor
+    names its successor (``merged_into``); the successor gives the day it took effect
+    (``merged_on``) and the departments from outside the cluster it absorbed
+    (``merged_from_outside``, names: their history is not the cluster's)."""
+
     slug: Slug = Field(validation_alias="id")
     name: Text
     name_en: Text
     merged_into: Text | None = None
+    merged_on: Day | None = None
+    merged_from_outside: Annotated[tuple[str, ...], each(Text)] = ()
 
 
 class IndicatorSpec(_Entry):
@@ -294,13 +303,14 @@ class _ClusterFile(FileTable):
         rows = data.get("departments")
         rows = rows if isinstance(rows, list) and all(isinstance(r, dict) for r in rows) else []
         named = [(_text(row.get("id")), _text(row.get("merged_into")) or None) for row in rows]
-        known = {slug for slug, _ in named}
         active = {slug for slug, merged_into in named if merged_into is None}
+        # A successor is a member now: no chain of mergers (a -> b -> c), no merging into itself.
         found = [
             at(("departments", i, "merged_into"), "unknown_department", value=merged_into)
             for i, (slug, merged_into) in enumerate(named)
-            if merged_into is not None and (merged_into not in known or merged_into == slug)
+            if merged_into is not None and merged_into not in active
         ]
+        found += _mergers(rows, named)
         if rows and not active:
             found.append(at(("departments",), "no_active_department"))
         offices = data.get("offices")
@@ -326,6 +336,26 @@ def _emulation_references(data: dict[str, Any], active: set[str]) -> list[Any]:
         *pact_references(data, types, active),
         *scoring_references(data, types, active),
     ]
+
+
+def _mergers(
+    rows: list[dict[str, Any]], named: list[tuple[str, str | None]]
+) -> list[InitErrorDetails]:
+    """A successor says when its merger took effect; only a successor says so."""
+    successors = {merged_into for _, merged_into in named if merged_into}
+    found = []
+    for i, ((slug, merged_into), row) in enumerate(zip(named, rows, strict=True)):
+        dated = row.get("merged_on") is not None
+        outside = bool(row.get("merged_from_outside"))
+        if merged_into is not None:
+            for key in ("merged_on", "merged_from_outside"):
+                if row.get(key) is not None:
+                    found.append(at(("departments", i, key), "successor_only"))
+        elif (slug in successors or outside) and not dated:
+            found.append(at(("departments", i, "merged_on"), "merger_needs_date"))
+        elif dated and slug not in successors and not outside:
+            found.append(at(("departments", i, "merged_on"), "merger_without_parts"))
+    return found
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,7 @@ class Actor:
     role: Role
     department_id: int | None
     offices: frozenset[str] = frozenset()  # "head", "deputy": held by the user's department
+    merged: bool = False  # the department was merged into another: it reads, it reports no more
 
     @property
     def is_head(self) -> bool:
@@ -72,6 +73,8 @@ def may(actor: Actor | None, action: Action) -> bool:
         return False
     if action in _EVERY_MEMBER:
         return True
+    if action in (Action.REPORT, Action.TEMPLATE) and actor.merged:
+        return False  # its successor reports now (bot/services/reporting.py says so politely)
     if action in (Action.REPORT, Action.HISTORY, Action.TEMPLATE, Action.VOTE):
         return actor.role is Role.OFFICER and actor.department_id is not None
     if action in (Action.MANAGE_ROUNDS, Action.ANNOUNCE, Action.ACKS):

@@ -26,6 +26,7 @@ from bot.domain.aggregation import (
     compile_values,
     previous_year_basis,
 )
+from bot.domain.mergers import Merger, fold, relevant, unlike
 from bot.domain.periods import PeriodError, parse_period
 
 __all__ = [
@@ -201,6 +202,12 @@ class Summary:
     """The narrative (text) indicators, answered or not."""
     comparison: Comparison | None = None
     """For a year: which periods it and the year before hold (and whether they match)."""
+    mergers: tuple[Merger, ...] = ()
+    """The mergers that took effect after a period shown ended: its figures of the successor
+    add up the predecessors' (bot/domain/mergers.py)."""
+    not_compared: tuple[str, ...] = ()
+    """Earlier periods no change is computed against because of ``unlike_mergers``."""
+    unlike_mergers: tuple[Merger, ...] = ()
 
     @property
     def expected(self) -> int:
@@ -295,6 +302,7 @@ def build_summary(
     year_ago: PeriodData | None = None,
     generated_at: datetime | None = None,
     previous_basis: YearBasis | None = None,
+    mergers: Sequence[Merger] = (),
 ) -> Summary:
     """The summary of ``current`` for the expected ``departments`` (in display order).
 
@@ -304,7 +312,15 @@ def build_summary(
     when both hold the same periods (``previous_basis``: which periods the earlier year was
     built from); otherwise the summary's ``comparison`` says which are missing and no change
     is computed.
+
+    Across ``mergers`` every period's predecessor reports are added up under their successor
+    (:func:`~bot.domain.mergers.fold`), and no change is computed against an earlier period that
+    a merger with parts from outside the cluster makes unlike (``not_compared``).
     """
+    if mergers:
+        current = fold(current, indicators, mergers)
+        previous = fold(previous, indicators, mergers) if previous is not None else None
+        year_ago = fold(year_ago, indicators, mergers) if year_ago is not None else None
     expected_ids = [d.id for d in departments]
     expected_set = set(expected_ids)
     reports = {k: r for k, r in current.reports.items() if k in expected_set}
@@ -318,6 +334,19 @@ def build_summary(
         comparison = year_comparison(current, previous, previous_basis)
         if not comparison.comparable:
             previous = None  # unlike periods: no change at all, the comparison says why
+    not_compared: list[str] = []
+    unlike_mergers: list[Merger] = []
+    for before in (previous, year_ago):
+        found = unlike(mergers, _periods(current), _periods(before)) if before else ()
+        if before is not None and before.reports and found:
+            not_compared.append(before.period)
+            unlike_mergers += [m for m in found if m not in unlike_mergers]
+    if previous is not None and previous.period in not_compared:
+        previous, comparison = None, None  # the summary's merger note says why
+    if year_ago is not None and year_ago.period in not_compared:
+        year_ago = None
+    # What the figures shown hold: a merger matters when one of these periods predates it.
+    shown = [*_periods(current), *_periods(previous), *_periods(year_ago)]
 
     lines: list[IndicatorSummary] = []
     narratives: dict[int, list[tuple[IndicatorInfo, str]]] = {}
@@ -391,7 +420,17 @@ def build_summary(
         parts_expected=parts_expected,
         text_indicators=tuple(i for i in indicators if i.narrative),
         comparison=comparison,
+        mergers=relevant(mergers, shown),
+        not_compared=tuple(not_compared),
+        unlike_mergers=tuple(unlike_mergers),
     )
+
+
+def _periods(data: PeriodData | None) -> tuple[str, ...]:
+    """The periods ``data`` holds: those a year was compiled from, or its own."""
+    if data is None:
+        return ()
+    return data.compiled_from or (data.period,)
 
 
 def compile_year(

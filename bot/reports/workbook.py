@@ -228,6 +228,8 @@ def _cover(ws: Worksheet, s: Summary, lang: str, generated_at: datetime | None) 
             (words(lang, "cover_partial"), names([st.department for st in s.partial]), None)
         )
     rows.append((words(lang, "cover_missing"), names(s.missing), None))
+    if s.mergers or s.not_compared:  # predecessors added up, or a change not made: say why
+        rows.append((words(lang, "cover_mergers"), plain(lang, "merger_notes", s=s).strip(), None))
 
     row = 3
     for label, value, number_format in rows:

@@ -52,5 +52,6 @@ async def load_context(
             role=Role(membership.role),
             department_id=membership.department_id,
             offices=offices_of(membership.department_id, holders),
+            merged=department is not None and department.merged_into is not None,
         )
     return Context(user_id, lang, person, actor, cluster, department, tz, now)

@@ -80,8 +80,22 @@ async def reportable_rounds(session: AsyncSession, ctx: Context) -> list[Round]:
     return sorted(result, key=lambda r: (r.period_start, r.id or 0))
 
 
+async def merged_refusal(session: AsyncSession, ctx: Context) -> Outcome | None:
+    """For the officer of a merged department: it reports no more, its successor does (named);
+    the department's history stays readable. None for anyone else."""
+    department = ctx.department
+    if ctx.actor is None or not ctx.actor.merged or department is None or ctx.cluster is None:
+        return None
+    successor = await clusters.find_department_by_slug(
+        session, ctx.cluster.id, department.merged_into or ""
+    )
+    return Outcome().add("reporting.merged", department=department, successor=successor)
+
+
 async def start(session: AsyncSession, ctx: Context, round_id: int | None = None) -> Outcome:
     out = Outcome()
+    if (refused := await merged_refusal(session, ctx)) is not None:
+        return refused
     if not may(ctx.actor, Action.REPORT):
         return out.add("common.not_allowed")
     assert ctx.actor is not None and ctx.actor.department_id is not None
@@ -150,6 +164,8 @@ async def start(session: AsyncSession, ctx: Context, round_id: int | None = None
 async def _load(
     session: AsyncSession, ctx: Context
 ) -> tuple[Draft, DraftState, list[Indicator]] | None:
+    if not may(ctx.actor, Action.REPORT):  # e.g. a draft begun before the department merged
+        return None
     draft = await submissions.get_draft(session, ctx.user_id)
     if draft is None or ctx.actor is None or draft.department_id != ctx.actor.department_id:
         return None
@@ -402,6 +418,8 @@ async def cancel(session: AsyncSession, ctx: Context) -> Outcome:
 async def press(session: AsyncSession, ctx: Context, data: str | None) -> Outcome:
     """A button of the report flow. The data is only a hint: everything is checked again here."""
     out = Outcome()
+    if (refused := await merged_refusal(session, ctx)) is not None:
+        return refused
     if not may(ctx.actor, Action.REPORT):
         return out.add("common.not_allowed")
     try:

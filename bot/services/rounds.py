@@ -283,29 +283,43 @@ async def _round_for(
 
 
 async def history(session: AsyncSession, ctx: Context, period_text: str | None) -> Outcome:
-    """Every revision of the officer's department: old value, new value, who, when."""
+    """Every revision of the officer's department: old value, new value, who, when. A merged
+    department's officers keep reading theirs; a successor's see its predecessors' too, each
+    under its own name after the successor's."""
     out = Outcome()
     if not may(ctx.actor, Action.HISTORY):
         return out.add("common.not_allowed")
     assert ctx.cluster is not None and ctx.actor is not None and ctx.actor.department_id
+    assert ctx.department is not None
     row = await _round_for(session, ctx.cluster.id, period_text, out)
     if row is None or row.id is None:
         return out
     indicators = await clusters.list_indicators(session, ctx.cluster.id, include_inactive=True)
-    revisions = await submissions.list_revisions(session, row.id, ctx.actor.department_id)
-    if not revisions:
+    departments = [ctx.department] + [
+        d
+        for d in await clusters.list_departments(session, ctx.cluster.id, include_merged=True)
+        if d.merged_into is not None and d.merged_into == ctx.department.slug
+    ]
+    shown = False
+    for department in departments:
+        assert department.id is not None
+        revisions = await submissions.list_revisions(session, row.id, department.id)
+        if not revisions:
+            continue
+        entries = []
+        previous: dict[int, str | None] = {}
+        for revision in revisions:
+            person = await people.get_person(session, revision.submission.submitted_by)
+            changes = [
+                (i, previous.get(i.id or 0), revision.values.get(i.id or 0))
+                for i in indicators
+                if revision.submission.revision == 1
+                or previous.get(i.id or 0) != revision.values.get(i.id or 0)
+            ]
+            entries.append({"submission": revision.submission, "by": person, "changes": changes})
+            previous = revision.values
+        out.add("rounds.history", period=row.period, department=department, entries=entries)
+        shown = True
+    if not shown:
         return out.add("rounds.no_history", period=row.period)
-    entries = []
-    previous: dict[int, str | None] = {}
-    for revision in revisions:
-        person = await people.get_person(session, revision.submission.submitted_by)
-        changes = [
-            (i, previous.get(i.id or 0), revision.values.get(i.id or 0))
-            for i in indicators
-            if revision.submission.revision == 1
-            or previous.get(i.id or 0) != revision.values.get(i.id or 0)
-        ]
-        entries.append({"submission": revision.submission, "by": person, "changes": changes})
-        previous = revision.values
-    out.add("rounds.history", period=row.period, department=ctx.department, entries=entries)
     return out

@@ -17,6 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.domain.aggregation import YearBasis, previous_year_basis, year_sources
 from bot.domain.drafts import DraftState
+from bot.domain.mergers import Merger, fold
 from bot.domain.periods import Period, PeriodError, parse_period
 from bot.domain.roles import Action, may
 from bot.domain.summary import (
@@ -46,6 +47,7 @@ from storage.summaries import (
     load_period_data,
     load_revisions,
     load_rounds_data,
+    mergers_of,
 )
 from storage.types import utcnow
 
@@ -82,6 +84,7 @@ class SummaryInputs:
     year_ago: PeriodData | None
     round: Round | None  # None for a compiled year
     previous_basis: YearBasis | None = None  # for a year: the periods the year before must hold
+    mergers: tuple[Merger, ...] = ()  # the cluster's mergers: predecessors shown under successors
 
 
 def _kind(code: str) -> str | None:
@@ -97,9 +100,12 @@ async def _compiled(
     parts_rounds: Sequence[Round],
     expected: Sequence[str],
     indicators: Sequence[IndicatorInfo],
+    mergers: Sequence[Merger] = (),
 ) -> PeriodData:
     data = await load_rounds_data(session, parts_rounds)
-    parts = [data[r.id] for r in parts_rounds if r.id is not None]
+    # Each period's predecessors under their successor first: a year across the merger is then
+    # compiled per successor from every one of its periods.
+    parts = [fold(data[r.id], indicators, mergers) for r in parts_rounds if r.id is not None]
     return compile_year(code, indicators, parts, expected)
 
 
@@ -108,6 +114,7 @@ async def _year_data(
     year: int,
     by_code: dict[str, Round],
     indicators: Sequence[IndicatorInfo],
+    mergers: Sequence[Merger] = (),
 ) -> PeriodData | None:
     """The year's round, or the year compiled from its quarters/months; None if neither."""
     code = Period.of_year(year).code
@@ -117,7 +124,7 @@ async def _year_data(
     if sources is None:
         return None
     used = [by_code[c] for c in sources.used]
-    return await _compiled(session, code, used, sources.expected, indicators)
+    return await _compiled(session, code, used, sources.expected, indicators, mergers)
 
 
 async def _basis_data(
@@ -125,13 +132,14 @@ async def _basis_data(
     basis: YearBasis,
     by_code: dict[str, Round],
     indicators: Sequence[IndicatorInfo],
+    mergers: Sequence[Merger] = (),
 ) -> PeriodData:
     """The previous year as ``basis`` says: its yearly round, or compiled from the periods
     that match the current year's (those without a round listed as missing)."""
     if basis.periods == (basis.code,):
         return await load_period_data(session, by_code[basis.code])
     used = [by_code[c] for c in basis.periods]
-    return await _compiled(session, basis.code, used, basis.expected, indicators)
+    return await _compiled(session, basis.code, used, basis.expected, indicators, mergers)
 
 
 async def previous_report(
@@ -174,13 +182,15 @@ async def inputs_for(
 
     indicator_rows = await list_indicators(session, cluster_id, include_inactive=True)
     all_indicators = [indicator_info(i) for i in indicator_rows]
-    departments = [department_info(d) for d in await list_departments(session, cluster_id)]
+    every_department = await list_departments(session, cluster_id, include_merged=True)
+    departments = [department_info(d) for d in every_department if d.merged_into is None]
+    mergers = tuple(mergers_of(every_department))
 
     current_round = by_code.get(period)
     if current_round is not None:
         current: PeriodData | None = await load_period_data(session, current_round)
     elif target.kind == "year":
-        current = await _year_data(session, target.year, by_code, all_indicators)
+        current = await _year_data(session, target.year, by_code, all_indicators, mergers)
     else:
         current = None
     if current is None:
@@ -193,7 +203,7 @@ async def inputs_for(
         # Like with like: the year before made of the same periods as this one.
         basis = previous_year_basis(target.year, current.compiled_from, by_code)
         if basis is not None:
-            previous = await _basis_data(session, basis, by_code, all_indicators)
+            previous = await _basis_data(session, basis, by_code, all_indicators, mergers)
     else:
         earlier = [
             r
@@ -213,17 +223,20 @@ async def inputs_for(
         for row, info in zip(indicator_rows, all_indicators, strict=True)
         if row.active or info.id in used
     ]
+    # Every period at the successors' level, for whoever reads these inputs (the summary, the
+    # year's figures of the scoring): a predecessor's reports under its successor.
     return SummaryInputs(
         cluster_id=cluster.id,
         cluster_name=cluster.name,
         cluster_name_en=cluster.name_en,
         departments=departments,
         indicators=indicators,
-        current=current,
-        previous=previous,
-        year_ago=year_ago,
+        current=fold(current, all_indicators, mergers),
+        previous=fold(previous, all_indicators, mergers) if previous is not None else None,
+        year_ago=fold(year_ago, all_indicators, mergers) if year_ago is not None else None,
         round=current_round,
         previous_basis=basis,
+        mergers=mergers,
     )
 
 
@@ -247,6 +260,7 @@ async def summary_for(
         previous=inputs.previous,
         year_ago=inputs.year_ago,
         previous_basis=inputs.previous_basis,
+        mergers=inputs.mergers,
         # Only the "generated at" line of the report: nothing is decided by it, and the posts
         # made after a commit (post_round_summary) have no clock of their own to pass yet.
         generated_at=now or utcnow(),
@@ -257,9 +271,12 @@ async def history_for(
     session: AsyncSession, cluster_id: str, periods: Sequence[str]
 ) -> list[HistoryEntry]:
     """Who submitted and changed what, when, in the rounds of ``periods`` (a round's period,
-    or the periods a compiled year used), for the workbook's history sheet."""
+    or the periods a compiled year used), for the workbook's history sheet. Departments merged
+    since keep their history, listed after the members."""
     rounds = [r for r in await list_rounds(session, cluster_id) if r.period in set(periods)]
-    departments = [department_info(d) for d in await list_departments(session, cluster_id)]
+    rows = await list_departments(session, cluster_id, include_merged=True)
+    rows.sort(key=lambda d: d.merged_into is not None)
+    departments = [department_info(d) for d in rows]
     indicators = [
         indicator_info(i) for i in await list_indicators(session, cluster_id, include_inactive=True)
     ]
@@ -379,6 +396,8 @@ async def template(session: AsyncSession, ctx: Context, words: list[str], privat
     out = Outcome()
     if not private:
         return out.add("summary.template_private")
+    if (refused := await reporting.merged_refusal(session, ctx)) is not None:
+        return refused
     if not may(ctx.actor, Action.REPORT) or ctx.department is None or ctx.cluster is None:
         return out.add("summary.template_officers_only")
     period, ok = _period_arg(words, out)

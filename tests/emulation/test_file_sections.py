@@ -354,6 +354,7 @@ def test_peer_checking_needs_two_departments() -> None:
     def edit(data: dict[str, Any]) -> None:
         for row in data["departments"][1:]:
             row["merged_into"] = "bac-kan"
+        data["departments"][0]["merged_on"] = "2025-07-01"  # a successor dates its merger
         data.pop("offices")
         data.pop("pact")
         data["scoring"] = {
