@@ -137,7 +137,14 @@ async def open_year(session: AsyncSession, ctx: Context, year: int, default_lang
         if existing is None or existing.id is None:
             return out.add("pact.not_head")
         buttons = []
-        if may_sign_pact(ctx.actor) and existing.state == "open":
+        assert ctx.actor is not None
+        department_id = ctx.actor.department_id
+        if (
+            may_sign_pact(ctx.actor)
+            and existing.state == "open"
+            and department_id is not None
+            and await _on_roll(session, existing.cluster_id, department_id)
+        ):
             buttons = [[Button("pact.btn_sign", cb.PactSign(existing.id).encode())]]
         text = await pact_text(session, existing, ctx.lang)
         return Outcome([Screen("common.rendered", {"text": Markup(text)}, buttons)])
@@ -209,6 +216,8 @@ async def _sign(
     if not may_sign_pact(ctx.actor) or ctx.department is None:
         return Outcome().add("common.not_allowed")
     assert ctx.actor is not None and ctx.actor.department_id is not None and pact.id is not None
+    if not await _on_roll(session, pact.cluster_id, ctx.actor.department_id):
+        return Outcome().add("pact.not_on_roll", department=ctx.department)
     try:
         await emulation.sign_pact(
             session,
@@ -236,6 +245,11 @@ async def _sign(
     )
     out.screens.append(signed)
     return out.add("pact.signed", department=ctx.department, year=pact.year)
+
+
+async def _on_roll(session: AsyncSession, cluster_id: str, department_id: int) -> bool:
+    """A department merged into another signs no more (its successor does)."""
+    return any(d.id == department_id for d in await clusters.list_departments(session, cluster_id))
 
 
 async def propose(session: AsyncSession, ctx: Context, args: list[str]) -> Outcome:

@@ -10,6 +10,7 @@ from bot.emulator import EmuUser
 from bot.emulator.model import SentMessage
 from storage import pacts
 from tests.conftest import CLUSTER, GROUP, SLUGS, Cluster
+from tests.mergers.world import merge
 
 
 def counts(cluster: Cluster) -> list[SentMessage]:
@@ -199,3 +200,23 @@ async def test_an_admin_opens_and_a_returned_proposal_is_signed_again(cluster: C
     assert any("đã ký giao ước thi đua năm 2023" in m.text for m in answer)
     assert [s for _, s in await signatures(cluster, 2023)] == ["signed"]
     assert "Đã ký giao ước: 1/7" in counts(cluster)[0].text
+
+
+async def test_after_the_merger_the_roll_is_the_five_successors(cluster: Cluster) -> None:
+    await merge(cluster)
+    h, head = cluster.h, cluster.officers["tuyen-quang"]  # the 2025 head
+    replies = await h.say(head, head.id, "/pact 2025")
+    (answer,) = [m for m in replies if m.chat_id == head.id and "Đã mở" in m.text]
+    assert "đã gửi 5 cán bộ của 5 đơn vị" in answer.text
+    assert "Đã ký giao ước: 0/5 (năm 2025)." in counts(cluster)[0].text
+    former = cluster.officers["yen-bai"]  # merged into Lào Cai
+    assert not [m for m in cluster.emu.messages(former.id) if "Ký giao ước" in str(m.buttons)]
+    (shown,) = await h.say(former, former.id, "/pact 2025")
+    assert shown.buttons == []  # the text, but no button for a department off the roll
+    pact_id = int((sign_copy(cluster, head).buttons[0][1] or "").rsplit(":", 1)[1])
+    (refused,) = await h.press_data(former, shown, f"pa:s:{pact_id}")
+    assert "không có trong danh sách ký giao ước này" in refused.text
+    assert await signatures(cluster, 2025) == []
+    successor = cluster.officers["lao-cai"]
+    await h.press(successor, sign_copy(cluster, successor), "✍️ Ký giao ước")
+    assert "Đã ký giao ước: 1/5 (năm 2025)." in counts(cluster)[0].text
