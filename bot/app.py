@@ -33,6 +33,7 @@ from bot.handlers import (
     gate,
     guards,
     onboarding,
+    pact,
     reporting,
     rounds,
     summaries,
@@ -127,7 +128,7 @@ def register_handlers(app: Application) -> None:
     app.add_handler(awards.nomination(), NOMINATING)  # the nomination being entered
     for module in (
         onboarding, rounds, reporting, summaries, calendar, elections, announcements, documents,
-        awards,
+        awards, pact,
     ):
         for handler in module.handlers():
             app.add_handler(handler, COMMANDS)

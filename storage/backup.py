@@ -89,6 +89,7 @@ KEY_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"^(ann:)(\d+)(:.*)$", re.DOTALL), "announcement"),
     (re.compile(r"^(election:round:)(\d+)(:.*)$", re.DOTALL), "election_round"),
     (re.compile(r"^(election:)(\d+)(:.*)$", re.DOTALL), "election"),
+    (re.compile(r"^(pact)(\d+)(:.*)$", re.DOTALL), "pact"),  # bot/services/pact.py
 )
 KEYED_TABLES = {("delivery", "key")}
 # Tables written without this column, in random order: see "Secret ballots" above.

@@ -523,3 +523,32 @@ class AwardReplaceCast(CallbackData):
     yes: int = typed(SLOT_MASK)
     no: int = typed(SLOT_MASK)
     key: str = typed(BALLOT_KEY)
+
+
+PACT = Family("pa")
+
+
+@PACT.shape("s")
+@dataclass(frozen=True)
+class PactSign(CallbackData):
+    """An officer signs the year's pact for their department: the pact's id."""
+
+    pact_id: int = typed(ID)
+
+
+@PACT.shape("ok")
+@dataclass(frozen=True)
+class PactAccept(CallbackData):
+    """The head accepts a department's proposed targets: pact id and department id."""
+
+    pact_id: int = typed(ID)
+    department_id: int = typed(ID)
+
+
+@PACT.shape("no")
+@dataclass(frozen=True)
+class PactReturn(CallbackData):
+    """The head sends a department's proposed targets back: pact id and department id."""
+
+    pact_id: int = typed(ID)
+    department_id: int = typed(ID)

@@ -32,6 +32,7 @@ class Action(StrEnum):
     VOTE = "vote"
     MINUTES = "minutes"
     DOCUMENTS = "documents"
+    PACT = "pact"
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,18 @@ def may(actor: Actor | None, action: Action) -> bool:
     return False
 
 
+def may_open_pact(actor: Actor | None) -> bool:
+    """Opening the year's pact and deciding proposed targets: the head, or an admin."""
+    return actor is not None and (
+        actor.role is Role.ADMIN or (actor.role is Role.OFFICER and actor.is_head)
+    )
+
+
+def may_sign_pact(actor: Actor | None) -> bool:
+    """Signing (or proposing targets) for a department: one of its officers."""
+    return actor is not None and actor.role is Role.OFFICER and actor.department_id is not None
+
+
 _EVERY_MEMBER = frozenset(
     {
         Action.WHOAMI,
@@ -93,6 +106,7 @@ _EVERY_MEMBER = frozenset(
         Action.EXPORT,
         Action.CALENDAR,
         Action.MINUTES,
+        Action.PACT,  # /pact status; opening and signing are checked below
     }
 )
 
@@ -114,6 +128,7 @@ COMMAND_ORDER: tuple[Action, ...] = (
     Action.ACKS,
     Action.ELECTION,
     Action.DOCUMENTS,
+    Action.PACT,
     Action.LINK_GROUP,
     Action.WHOAMI,
     Action.LANGUAGE,

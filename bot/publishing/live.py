@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services import elections as election_service
+from bot.services import pact as pact_service
 from bot.services import rounds as round_service
 from messages.render import render
-from storage import clusters, rounds
+from storage import clusters, pact_messages, rounds
 from storage import elections as election_store
 
 
@@ -31,6 +32,8 @@ async def view(session: AsyncSession, live: str, ref: int, lang: str) -> LiveVie
         return await _progress(session, ref, lang)
     if live == "turnout":
         return await _turnout(session, ref, lang)
+    if live == pact_service.LIVE:
+        return await _pact(session, ref, lang)
     raise ValueError(f"unknown live message {live!r}")
 
 
@@ -44,6 +47,10 @@ async def remember(
             await rounds.set_progress_message(session, row, chat_id, message_id)
     elif live == "turnout":
         await election_store.set_turnout_message(session, ref, message_id)
+    elif live == pact_service.LIVE:
+        pact = await pact_messages.get_pact_by_id(session, ref)
+        if pact is not None:
+            await pact_messages.set_live_message(session, ref, pact.cluster_id, chat_id, message_id)
 
 
 async def _progress(session: AsyncSession, round_id: int, lang: str) -> LiveView | None:
@@ -69,3 +76,15 @@ async def _turnout(session: AsyncSession, round_id: int, lang: str) -> LiveView 
         round_.turnout_message_id,
         post_if_gone=round_.state == "open",
     )
+
+
+async def _pact(session: AsyncSession, pact_id: int, lang: str) -> LiveView | None:
+    found = await pact_service.progress(session, pact_id)
+    if found is None:
+        return None
+    pact, screen = found
+    cluster = await clusters.get_cluster(session, pact.cluster_id)
+    if cluster is None or cluster.group_chat_id is None:
+        return None
+    current = await pact_messages.get_live_message(session, pact_id, cluster.group_chat_id)
+    return LiveView(cluster.group_chat_id, render(lang, screen.message, **screen.params), current)

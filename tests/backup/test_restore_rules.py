@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import zipfile
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from storage.clusters import apply_cluster_spec
 from storage.database import Database
 from storage.models import Cluster as ClusterRow
 from storage.models import Department
+from storage.pacts import claim_pact_opening
 from tests.backup.world import cli, dump, open_round
 from tests.conftest import CLUSTER, EXAMPLE, GROUP, Cluster
 
@@ -30,6 +32,12 @@ async def _archive(c: Cluster, path: Path, election: bool = False) -> Path:
     await open_round(c, "2023-Q4", "15/01/2024")
     await c.submit("bac-giang", ["187", "28", "55", "100", "Tốt"])
     if election:
+        # The pact's delivery keys (its copies, the live count) name it by id (before the
+        # election hands the head's office on).
+        await c.h.say(c.head, c.head.id, "/pact 2023")
+        officer = c.officers["yen-bai"]
+        (copy,) = [m for m in c.emu.messages(officer.id) if "Ký giao ước" in str(m.buttons)]
+        await c.h.press(officer, copy, "✍️ Ký giao ước")
         await elect_2024(c.h, c.officers, c.head, group_id=GROUP, out=None)
     assert c.h.db is not None
     await c.h.settled()
@@ -148,6 +156,11 @@ async def _other_cluster(db: Database, tmp_path: Path, group: int | None = None)
     spec = load_cluster_file(other)
     async with db.session() as session:
         await apply_cluster_spec(session, spec)
+        # A pact of its own, so that the restored cluster's pact gets a new id.
+        table = {"commitments": ["Cam kết"]}
+        await claim_pact_opening(
+            session, OTHER, 2023, table, by=1, now=datetime(2024, 1, 5, tzinfo=UTC)
+        )
         if group is not None:
             row = await session.get(ClusterRow, OTHER)
             assert row is not None
@@ -196,8 +209,9 @@ LABELS = {
     "election:round:": "SELECT er.id, er.office_position || '/' || er.number FROM election_round er"
     " JOIN election e ON e.id = er.election_id WHERE e.cluster_id = :c",
     "election:": "SELECT id, title FROM election WHERE cluster_id = :c",
+    "pact": "SELECT id, year FROM pact WHERE cluster_id = :c",
 }
-KEY = re.compile(r"^(r|summary:|ann:|election:round:|election:)(\d+)(:.*)$")
+KEY = re.compile(r"^(r|summary:|ann:|election:round:|election:|pact)(\d+)(:.*)$")
 
 
 async def _facts(db: Database) -> dict[str, list[tuple[Any, ...]]]:
