@@ -36,6 +36,7 @@ from bot.handlers import (
     pact,
     reporting,
     rounds,
+    scoring,
     summaries,
 )
 from bot.jobs.wiring import register_jobs
@@ -128,7 +129,7 @@ def register_handlers(app: Application) -> None:
     app.add_handler(awards.nomination(), NOMINATING)  # the nomination being entered
     for module in (
         onboarding, rounds, reporting, summaries, calendar, elections, announcements, documents,
-        awards, pact,
+        awards, pact, scoring,
     ):
         for handler in module.handlers():
             app.add_handler(handler, COMMANDS)

@@ -33,6 +33,8 @@ class Action(StrEnum):
     MINUTES = "minutes"
     DOCUMENTS = "documents"
     PACT = "pact"
+    SCORE = "score"
+    RANKING = "ranking"
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,8 @@ def may(actor: Actor | None, action: Action) -> bool:
         return actor.role is Role.OFFICER and actor.department_id is not None
     if action in (Action.MANAGE_ROUNDS, Action.ANNOUNCE, Action.ACKS):
         return actor.role is Role.ADMIN or actor.leads
+    if action is Action.SCORE:  # an officer scores; the head or an admin opens the scoring
+        return may_self_score(actor) or may_open_pact(actor)
     if action in (Action.LINK_GROUP, Action.ELECTION, Action.DOCUMENTS):
         return actor.role is Role.ADMIN or (actor.role is Role.OFFICER and actor.is_head)
     return False
@@ -96,6 +100,21 @@ def may_sign_pact(actor: Actor | None) -> bool:
     return actor is not None and actor.role is Role.OFFICER and actor.department_id is not None
 
 
+def may_open_scoring(actor: Actor | None) -> bool:
+    """Opening the year's scoring with its deadline: the head, or an admin (as the pact)."""
+    return may_open_pact(actor)
+
+
+def may_self_score(actor: Actor | None) -> bool:
+    """Scoring a department itself (/score): one of its officers, not of a merged one."""
+    return (
+        actor is not None
+        and actor.role is Role.OFFICER
+        and actor.department_id is not None
+        and not actor.merged
+    )
+
+
 _EVERY_MEMBER = frozenset(
     {
         Action.WHOAMI,
@@ -107,6 +126,7 @@ _EVERY_MEMBER = frozenset(
         Action.CALENDAR,
         Action.MINUTES,
         Action.PACT,  # /pact status; opening and signing are checked below
+        Action.RANKING,
     }
 )
 
@@ -129,6 +149,8 @@ COMMAND_ORDER: tuple[Action, ...] = (
     Action.ELECTION,
     Action.DOCUMENTS,
     Action.PACT,
+    Action.SCORE,
+    Action.RANKING,
     Action.LINK_GROUP,
     Action.WHOAMI,
     Action.LANGUAGE,
