@@ -25,6 +25,7 @@ from bot.handlers import (
     GUARDS,
     MIGRATION,
     NOMINATING,
+    SCORING,
     announcements,
     awards,
     calendar,
@@ -127,6 +128,7 @@ def register_handlers(app: Application) -> None:
     # every other private message pass on to the commands' group.
     app.add_handler(announcements.composer(), COMPOSER)
     app.add_handler(awards.nomination(), NOMINATING)  # the nomination being entered
+    app.add_handler(scoring.answers(), SCORING)  # the self-score being entered
     for module in (
         onboarding, rounds, reporting, summaries, calendar, elections, announcements, documents,
         awards, pact, scoring,

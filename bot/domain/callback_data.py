@@ -552,3 +552,22 @@ class PactReturn(CallbackData):
 
     pact_id: int = typed(ID)
     department_id: int = typed(ID)
+
+
+SCORE = Family("sc")
+
+
+@SCORE.shape("ok")
+@dataclass(frozen=True)
+class ScoreConfirm(CallbackData):
+    """The officer confirms the self-score's review card: the draft's version."""
+
+    version: int = typed(Int())
+
+
+@SCORE.shape("x")
+@dataclass(frozen=True)
+class ScoreCancel(CallbackData):
+    """The officer drops the self-score being entered: the draft's version."""
+
+    version: int = typed(Int())

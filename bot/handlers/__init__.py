@@ -19,6 +19,8 @@ MIGRATION = -20
 """A group upgraded to a supergroup: the cluster follows it before anything reads the chat id."""
 GATE = -10
 """A group that is no cluster's: one explanation, then silence, whatever the command."""
+SCORING = -4
+"""The answers of a self-score being entered (bot/handlers/scoring.py): like NOMINATING."""
 NOMINATING = -3
 """The answers of a nomination being entered (bot/handlers/awards.py): the officer's next
 private text, before any other flow could read it. It takes new messages only, so it does not

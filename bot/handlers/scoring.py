@@ -1,13 +1,23 @@
-"""/score and /ranking (thin: bot/services/scorechat.py decides)."""
+"""/score, /ranking, the self-score's review buttons and its answers in the private chat
+(thin: bot/services/scorechat.py and bot/services/score_conversation.py decide)."""
 
 from __future__ import annotations
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Update
-from telegram.ext import CommandHandler, ContextTypes
+from telegram.ext import (
+    ApplicationHandlerStop,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
 
+from bot.domain.callback_data import SCORE
 from bot.handlers import Handler
-from bot.handlers.replying import gated
+from bot.handlers.replying import adapter, db_of, gated, is_private
+from bot.services import score_conversation as conversation
 from bot.services import scorechat as service
 from bot.services.context import Context
 from bot.services.screens import Outcome
@@ -27,11 +37,54 @@ async def score_command(
     args = list(context.args or [])
     if args and args[0].lower() in ("open", "mo"):
         return await service.open_year(session, ctx, args[1:])
-    return Outcome().add("score.open_usage")
+    return await conversation.start(session, ctx, args, is_private(update))
+
+
+@adapter
+async def score_button(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, session: AsyncSession, ctx: Context
+) -> Outcome | None:
+    query = update.callback_query
+    assert query is not None
+    return await conversation.press(session, ctx, query.data)
+
+
+async def score_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The officer's answer while scoring. Any other private message passes on."""
+    user, message = update.effective_user, update.effective_message
+    if user is None or message is None:
+        return
+    async with db_of(context).session(write=False) as session:
+        if not await conversation.has_draft(session, user.id):
+            return  # a read, so that every other private message costs no write
+    handled = False
+
+    async def body(
+        update: Update, context: ContextTypes.DEFAULT_TYPE, session: AsyncSession, ctx: Context
+    ) -> Outcome | None:
+        nonlocal handled
+        outcome = await conversation.answer(session, ctx, message.text or "")
+        handled = outcome is not None
+        return outcome
+
+    await adapter(body)(update, context)
+    if handled:
+        raise ApplicationHandlerStop
 
 
 def handlers() -> list[Handler]:
     return [
         CommandHandler("ranking", ranking_command),
         CommandHandler("score", score_command),
+        CallbackQueryHandler(score_button, pattern=SCORE.pattern),
     ]
+
+
+def answers() -> Handler:
+    """Registered in its own group (bot/handlers/__init__.py, SCORING)."""
+    return MessageHandler(
+        filters.UpdateType.MESSAGE  # an edit is never an answer (bot/handlers/guards.py)
+        & filters.ChatType.PRIVATE
+        & ((filters.TEXT & ~filters.COMMAND) | filters.Regex(r"^/cancel\b")),
+        score_answer,
+    )

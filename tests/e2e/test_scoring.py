@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from bot.emulator.model import SentMessage
 from bot.services import emulation
 from storage import clusters, scoring
 from tests.conftest import CLUSTER, GROUP, Cluster
@@ -111,3 +112,136 @@ async def test_the_ranking_before_and_after_the_lock(cluster: Cluster) -> None:
 
     (usage,) = await h.say(officer, officer.id, "/ranking năm-ngoái")
     assert "Cách dùng: <code>/ranking</code>" in (usage.html or "")
+
+
+async def _open(cluster: Cluster) -> None:
+    replies = await cluster.h.say(cluster.head, cluster.head.id, "/score open 2023 15/02/2024")
+    assert any("Đã mở chấm điểm thi đua năm 2023" in m.text for m in replies)
+
+
+async def _self_scores(cluster: Cluster, slug: str) -> dict[str, tuple[Decimal, str]]:
+    ids = await _ids(cluster)
+    async with cluster.h.db.session() as s:  # type: ignore[union-attr]
+        row = await emulation.get_scoring(s, CLUSTER, 2023)
+        return {
+            e.item: (scoring.from_cents(e.points_cents), e.justification)
+            for e in await scoring.list_self_scores(s, row)
+            if e.department_id == ids[slug]
+        }
+
+
+ANSWERS = [("7,5", "Đã ban hành Kế hoạch số 12/KH-SNV"), ("10", "Dự đủ 4 hội nghị của Cụm"),
+           ("8.25", "Phát động 3 phong trào"), ("9", "Chuyển đổi số 100% hồ sơ")]
+
+
+async def _answer_all(cluster: Cluster, slug: str) -> list[SentMessage]:
+    h, officer = cluster.h, cluster.officers[slug]
+    replies: list[SentMessage] = []
+    for points, why in ANSWERS:
+        await h.say(officer, officer.id, points)
+        replies = await h.say(officer, officer.id, why)
+    return replies
+
+
+async def test_an_officer_scores_the_department_in_the_private_chat(cluster: Cluster) -> None:
+    h = cluster.h
+    await _open(cluster)
+    officer = cluster.officers["yen-bai"]
+    replies = await h.say(officer, officer.id, "/score")
+    text = "\n".join(m.text for m in replies)
+    assert "Tự chấm điểm thi đua năm 2023 — Sở Nội vụ tỉnh Yên Bái (hạn 15/02/2024)" in text
+    # The computed criteria, shown with their points (no figures yet: none reached; all on time).
+    assert "Điểm bot tự tính từ báo cáo và giao ước thi đua:" in text
+    assert "• Gửi báo cáo định kỳ đầy đủ, đúng hạn: 10/10" in text
+    assert "Thực hiện tinh giản biên chế theo kế hoạch giai đoạn 2022-2026: 0/15" in text
+    assert "Đơn vị tự chấm 4 tiêu chí" in text
+    assert "Tiêu chí 1/4 (Công tác chỉ đạo, điều hành): Ban hành kế hoạch công tác năm" in text
+    assert "từ 0 đến 10 (ví dụ: 7,5)" in text
+
+    # Over the maximum, and no number: refused, the same criterion asked again.
+    (over, again) = await h.say(officer, officer.id, "12")
+    assert "12 điểm vượt quá điểm tối đa 10." in over.text
+    assert "Tiêu chí 1/4" in again.text
+    (bad, again) = await h.say(officer, officer.id, "mười")
+    assert "không phải số điểm hợp lệ" in bad.text and "Tiêu chí 1/4" in again.text
+    (ask,) = await h.say(officer, officer.id, "7,5")
+    assert "7,5 điểm cho «Ban hành kế hoạch công tác năm" in ask.text
+    assert "gửi giải trình ngắn gọn" in ask.text
+    (nxt,) = await h.say(officer, officer.id, "Đã ban hành Kế hoạch số 12/KH-SNV")
+    assert "Tiêu chí 2/4 (Công tác chỉ đạo, điều hành): Tham gia đầy đủ" in nxt.text
+    for points, why in ANSWERS[1:]:
+        await h.say(officer, officer.id, points)
+        replies = await h.say(officer, officer.id, why)
+    (card,) = replies
+    assert "Kiểm tra lại điểm tự chấm" in card.text
+    assert "7,5/10 — Đã ban hành Kế hoạch số 12/KH-SNV" in card.text
+    assert "8,25/10 — Phát động 3 phong trào" in card.text
+    assert "Tổng điểm tự chấm: 34,75." in card.text
+    assert await _self_scores(cluster, "yen-bai") == {}  # nothing kept before the confirmation
+
+    (done,) = await h.press(officer, card, "✅ Xác nhận")
+    assert "Đã ghi nhận điểm tự chấm năm 2023 của Sở Nội vụ tỉnh Yên Bái: 4 tiêu chí, 34,75" in (
+        done.text
+    )
+    assert await _self_scores(cluster, "yen-bai") == {
+        "ke-hoach-cong-tac": (D("7.5"), "Đã ban hành Kế hoạch số 12/KH-SNV"),
+        "hoat-dong-cum": (D(10), "Dự đủ 4 hội nghị của Cụm"),
+        "phong-trao-thi-dua": (D("8.25"), "Phát động 3 phong trào"),
+        "cai-cach-hanh-chinh": (D(9), "Chuyển đổi số 100% hồ sơ"),
+    }
+    # The card is spent: a second press changes nothing; the next message is no answer.
+    (stale,) = await h.press_data(officer, card, card.buttons[0][0][1] or "")
+    assert "đã cũ hoặc không hợp lệ" in stale.text
+    assert not any("Tiêu chí" in m.text for m in await h.say(officer, officer.id, "5"))
+
+
+async def test_cancel_and_old_cards(cluster: Cluster) -> None:
+    h = cluster.h
+    await _open(cluster)
+    officer = cluster.officers["phu-tho"]
+    await h.say(officer, officer.id, "/score")
+    await h.say(officer, officer.id, "6")
+    (stop,) = await h.say(officer, officer.id, "/cancel")
+    assert "Đã hủy tự chấm điểm; chưa ghi nhận gì." in stop.text
+    await h.say(officer, officer.id, "/score")
+    (card,) = await _answer_all(cluster, "phu-tho")
+    (dropped,) = await h.press(officer, card, "✖️ Hủy")
+    assert "Đã hủy tự chấm điểm" in dropped.text
+    assert await _self_scores(cluster, "phu-tho") == {}
+    # An old card of an earlier draft is refused when a new draft is under way.
+    await h.say(officer, officer.id, "/score")
+    (stale,) = await h.press_data(officer, card, card.buttons[0][0][1] or "")
+    assert "đã cũ hoặc không hợp lệ" in stale.text
+    for data in ("sc:ok:abc", "sc:zz", "sc:ok:"):
+        assert "đã cũ hoặc không hợp lệ" in (await h.press_data(officer, card, data))[0].text
+    assert await _self_scores(cluster, "phu-tho") == {}
+
+
+async def test_self_scoring_refusals(cluster: Cluster) -> None:
+    h, head = cluster.h, cluster.head
+    officer = cluster.officers["tuyen-quang"]
+    (none,) = await h.say(officer, officer.id, "/score")
+    assert "Việc chấm điểm năm 2023 chưa được mở." in none.text
+    await _open(cluster)
+    (group,) = await h.say(officer, GROUP, "/score")
+    assert "vui lòng nhắn riêng cho bot: /score" in group.text
+    assert cluster.admin is not None
+    (admin,) = await h.say(cluster.admin, cluster.admin.id, "/score")
+    assert "Chỉ cán bộ đầu mối của đơn vị thành viên mới chấm điểm" in admin.text
+
+    # After the deadline: the card filled before it cannot be confirmed, and /score is refused.
+    await h.say(officer, officer.id, "/score")
+    (card,) = await _answer_all(cluster, "tuyen-quang")
+    cluster.clock.advance(days=42)  # 16/02/2024
+    (late,) = await h.press(officer, card, "✅ Xác nhận")
+    assert "Đã hết hạn tự chấm điểm (15/02/2024)" in late.text
+    (late,) = await h.say(officer, officer.id, "/score")
+    assert "Đã hết hạn tự chấm điểm (15/02/2024): không thể chấm hoặc sửa điểm nữa." in late.text
+    assert await _self_scores(cluster, "tuyen-quang") == {}
+
+    # Locked: a locked score cannot be edited.
+    await _score_and_lock(cluster)
+    (locked,) = await h.say(officer, officer.id, "/score 2023")
+    assert "Điểm cuối cùng đã được chốt, không thể sửa nữa." in locked.text
+    (usage,) = await h.say(head, head.id, "/score hai-nghìn")
+    assert "Cách dùng: <code>/score</code>" in (usage.html or "")
