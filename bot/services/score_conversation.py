@@ -51,10 +51,13 @@ class DraftState:
 
     answers: dict[str, tuple[str, str]] = field(default_factory=dict)
     points: str | None = None  # the current criterion's points, its justification to come
+    recorded: dict[str, str] = field(default_factory=dict)  # criterion -> points kept already
 
     def to_json(self) -> str:
         return json.dumps(
-            {"answers": self.answers, "points": self.points}, ensure_ascii=False, sort_keys=True
+            {"answers": self.answers, "points": self.points, "recorded": self.recorded},
+            ensure_ascii=False,
+            sort_keys=True,
         )
 
     @classmethod
@@ -63,6 +66,7 @@ class DraftState:
         return cls(
             answers={k: (str(v[0]), str(v[1])) for k, v in data.get("answers", {}).items()},
             points=data.get("points"),
+            recorded={k: str(v) for k, v in data.get("recorded", {}).items()},
         )
 
 
@@ -113,7 +117,14 @@ async def start(session: AsyncSession, ctx: Context, args: list[str], private: b
     computed = emulation.computed_points(
         table, figures.get(ctx.actor.department_id, emulation.YearFigures())
     )
-    state = DraftState()
+    # Scoring again replaces the scores kept; each question shows the one it would replace.
+    state = DraftState(
+        recorded={
+            e.item: str(scoring.from_cents(e.points_cents))
+            for e in await scoring.list_self_scores(session, row)
+            if e.department_id == ctx.actor.department_id and e.kind == "criterion"
+        }
+    )
     draft = await save_score_draft(
         session, ctx.user_id, row.id, ctx.actor.department_id, state.to_json(), now=ctx.now
     )
@@ -141,6 +152,7 @@ def _ask(out: Outcome, table: ScoringTable, state: DraftState, draft: ScoreDraft
         group=table.group_of(criterion.id),
         n=own.index(criterion) + 1,
         total=len(own),
+        recorded=Decimal(state.recorded[criterion.id]) if criterion.id in state.recorded else None,
     )
 
 

@@ -194,6 +194,16 @@ async def test_an_officer_scores_the_department_in_the_private_chat(cluster: Clu
     assert "đã cũ hoặc không hợp lệ" in stale.text
     assert not any("Tiêu chí" in m.text for m in await h.say(officer, officer.id, "5"))
 
+    # Scoring again until the deadline: each question shows the score it would replace.
+    replies = await h.say(officer, officer.id, "/score")
+    assert "Tiêu chí 1/4" in replies[-1].text and "(Điểm đang ghi nhận: 7,5.)" in replies[-1].text
+    for points, why in [("6", "Kế hoạch ban hành muộn"), *ANSWERS[1:]]:
+        await h.say(officer, officer.id, points)
+        replies = await h.say(officer, officer.id, why)
+    await h.press(officer, replies[-1], "✅ Xác nhận")
+    kept = await _self_scores(cluster, "yen-bai")
+    assert kept["ke-hoach-cong-tac"] == (D(6), "Kế hoạch ban hành muộn") and len(kept) == 4
+
 
 async def test_cancel_and_old_cards(cluster: Cluster) -> None:
     h = cluster.h
