@@ -20,13 +20,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import TYPE_CHECKING
 
 from bot.domain.aggregation import compile_values
 from bot.domain.periods import PeriodError, parse_period
-
-if TYPE_CHECKING:  # the summary's inputs; bot.domain.summary imports this module
-    from bot.domain.summary import DepartmentInfo, IndicatorInfo, PeriodData, Report
+from bot.domain.summary_inputs import DepartmentInfo, IndicatorInfo, PeriodData, Report
 
 __all__ = ["Merger", "fold", "relevant", "unlike"]
 

@@ -33,6 +33,8 @@ class Action(StrEnum):
     MINUTES = "minutes"
     DOCUMENTS = "documents"
     PACT = "pact"
+    AWARD = "award"
+    NOMINATE = "nominate"
     SCORE = "score"
     RANKING = "ranking"
 
@@ -77,13 +79,13 @@ def may(actor: Actor | None, action: Action) -> bool:
         return True
     if action in (Action.REPORT, Action.TEMPLATE) and actor.merged:
         return False  # its successor reports now (bot/services/reporting.py says so politely)
-    if action in (Action.REPORT, Action.HISTORY, Action.TEMPLATE, Action.VOTE):
+    if action in (Action.REPORT, Action.HISTORY, Action.TEMPLATE, Action.VOTE, Action.NOMINATE):
         return actor.role is Role.OFFICER and actor.department_id is not None
     if action in (Action.MANAGE_ROUNDS, Action.ANNOUNCE, Action.ACKS):
         return actor.role is Role.ADMIN or actor.leads
     if action is Action.SCORE:  # an officer scores; the head or an admin opens the scoring
         return may_self_score(actor) or may_open_pact(actor)
-    if action in (Action.LINK_GROUP, Action.ELECTION, Action.DOCUMENTS):
+    if action in (Action.LINK_GROUP, Action.ELECTION, Action.DOCUMENTS, Action.AWARD):
         return actor.role is Role.ADMIN or (actor.role is Role.OFFICER and actor.is_head)
     return False
 
@@ -149,6 +151,8 @@ COMMAND_ORDER: tuple[Action, ...] = (
     Action.ELECTION,
     Action.DOCUMENTS,
     Action.PACT,
+    Action.AWARD,
+    Action.NOMINATE,
     Action.SCORE,
     Action.RANKING,
     Action.LINK_GROUP,

@@ -17,7 +17,6 @@ from datetime import date, datetime
 from typing import Any
 
 from bot.domain.aggregation import (
-    NUMERIC_TYPES,
     Change,
     Figure,
     YearBasis,
@@ -28,6 +27,7 @@ from bot.domain.aggregation import (
 )
 from bot.domain.mergers import Merger, fold, relevant, unlike
 from bot.domain.periods import PeriodError, parse_period
+from bot.domain.summary_inputs import DepartmentInfo, IndicatorInfo, PeriodData, Report
 
 __all__ = [
     "Comparison",
@@ -45,78 +45,6 @@ __all__ = [
     "compile_year",
     "revision_history",
 ]
-
-
-# --------------------------------------------------------------------------- inputs
-
-
-@dataclass(frozen=True)
-class DepartmentInfo:
-    id: int
-    slug: str
-    name: str
-    name_en: str
-
-
-@dataclass(frozen=True)
-class IndicatorInfo:
-    id: int
-    slug: str
-    label: str
-    label_en: str
-    type: str
-    unit: str = ""
-    unit_en: str = ""
-    aggregate: str = "sum"
-    required: bool = True
-    choices: tuple[str, ...] = ()
-    min_value: str | None = None
-    max_value: str | None = None
-    headline: bool = False  # charted in the automatic summary post
-
-    @property
-    def numeric(self) -> bool:
-        return self.type in NUMERIC_TYPES
-
-    @property
-    def narrative(self) -> bool:
-        """Free text: shown as the department's narrative, not in a table."""
-        return self.type == "text"
-
-
-@dataclass(frozen=True)
-class Report:
-    """A department's report for a period: its latest revision's values.
-
-    ``first_submitted_at`` and ``late`` come from the first revision (lateness is judged on
-    it); ``submitted_at`` and ``revision`` from the latest. ``parts`` counts, for a compiled
-    year, the periods the department reported in.
-    """
-
-    department_id: int
-    values: Mapping[int, str | None]
-    revision: int = 1
-    submitted_at: datetime | None = None
-    first_submitted_at: datetime | None = None
-    late: bool = False
-    submitted_by: int | None = None
-    parts: int = 1
-
-
-@dataclass(frozen=True)
-class PeriodData:
-    """What the departments reported for one period (a round, or a compiled year)."""
-
-    period: str
-    reports: Mapping[int, Report]
-    deadline: date | None = None
-    state: str | None = None  # "open" | "closed"; None for a compiled year
-    compiled_from: tuple[str, ...] = ()  # the periods a compiled year used
-    missing_periods: tuple[str, ...] = ()  # the periods of its kind that had no round
-
-    @property
-    def compiled(self) -> bool:
-        return bool(self.compiled_from)
 
 
 # --------------------------------------------------------------------------- outputs

@@ -172,3 +172,12 @@ async def test_election_commands_leave_an_award_vote_to_award(ecluster: Cluster)
         "Hiện không có cuộc bỏ phiếu bình xét"
         in (await c.h.say(c.head, GROUP, "/award close"))[-1].text
     )
+
+
+async def test_help_lists_award_for_the_head_and_nominate_for_officers(ecluster: Cluster):
+    c = ecluster
+    head_help = (await c.h.say(c.head, c.head.id, "/help"))[-1].text
+    assert "/award" in head_help and "/nominate" in head_help  # the head's officer is an officer
+    officer = c.officers["phu-tho"]
+    officer_help = (await c.h.say(officer, officer.id, "/help"))[-1].text
+    assert "/nominate" in officer_help and "/award" not in officer_help
