@@ -110,6 +110,14 @@ async def test_the_ranking_before_and_after_the_lock(cluster: Cluster) -> None:
     order = [text.index(f"Sở Nội vụ tỉnh {n}:") for n in ("Bắc Kạn", "Thái Nguyên", "Hòa Bình")]
     assert order == sorted(order)
 
+    # An English reader gets English words and the English number format.
+    await h.say(officer, officer.id, "/language en")
+    (english,) = await h.say(officer, officer.id, "/ranking 2023")
+    assert "Emulation ranking 2023 (scale 100 points)" in english.text
+    assert "1. Bac Kan Department of Home Affairs: 42.5" in english.text
+    assert "– Deductions: −1.5" in english.text and "15 (tied)" in english.text
+    await h.say(officer, officer.id, "/language vi")
+
     (usage,) = await h.say(officer, officer.id, "/ranking năm-ngoái")
     assert "Cách dùng: <code>/ranking</code>" in (usage.html or "")
 
