@@ -41,7 +41,7 @@ from bot.handlers import (
     summaries,
 )
 from bot.jobs.wiring import register_jobs
-from bot.log_format import JsonFormatter
+from bot.log_format import JsonFormatter, TextFormatter
 from bot.processing import ChatOrderedProcessor
 from bot.publishing.after_commit import after_commit
 from bot.publishing.menus import set_default_menu
@@ -204,9 +204,13 @@ class RedactToken(logging.Filter):
         return True
 
 
+_TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
 def configure_logging(token: str, level: int = logging.INFO, log_format: str = "text") -> None:
-    """``log_format`` "json": one JSON object a line (bot/log_format.py), the same filters."""
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    """``log_format`` "json": one JSON object a line (bot/log_format.py), the same filters.
+    Either way the token is taken out of every line, tracebacks included."""
+    logging.basicConfig(level=level, format=_TEXT_FORMAT)
     # httpx logs every request URL, and the URL holds the token. The database drivers and
     # python-telegram-bot log statements, parameters and raw updates at DEBUG: in a secret
     # ballot those would link a department to its vote, so they stay at WARNING whatever the level.
@@ -217,3 +221,5 @@ def configure_logging(token: str, level: int = logging.INFO, log_format: str = "
         handler.addFilter(redact)
         if log_format == "json":
             handler.setFormatter(JsonFormatter(secrets=[token]))
+        else:
+            handler.setFormatter(TextFormatter(_TEXT_FORMAT, secrets=[token]))

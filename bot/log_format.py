@@ -20,7 +20,7 @@ from typing import Any
 
 from bot.log_context import current
 
-__all__ = ["JsonFormatter"]
+__all__ = ["JsonFormatter", "TextFormatter"]
 
 REDACTED = "<token>"
 
@@ -53,6 +53,27 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(fields, ensure_ascii=False, default=str)
 
     def _redact(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, REDACTED)
+        return text
+
+
+class TextFormatter(logging.Formatter):
+    """The default one-line text format, with the token taken out of the whole formatted record:
+    the message and the traceback (RedactToken sees only the message)."""
+
+    def __init__(self, fmt: str, secrets: Iterable[str] = ()) -> None:
+        super().__init__(fmt)
+        self.secrets = tuple(s for s in secrets if s)
+
+    def format(self, record: logging.LogRecord) -> str:
+        # logging caches the traceback on the record (exc_text): keep it uncached, or another
+        # handler's formatter would print it unredacted.
+        cached = record.exc_text
+        try:
+            text = super().format(record)
+        finally:
+            record.exc_text = cached
         for secret in self.secrets:
             text = text.replace(secret, REDACTED)
         return text

@@ -106,7 +106,7 @@ _SCRIPT = """
 import logging, sys
 from bot.app import configure_logging
 token = sys.argv[1]
-configure_logging(token, level=logging.DEBUG, log_format="json")
+configure_logging(token, level=logging.DEBUG, log_format=sys.argv[2])
 logging.getLogger("bot.cli").info("polling https://api.telegram.org/bot%s/getUpdates", token)
 # What the drivers would log at DEBUG in a secret ballot: they stay at WARNING.
 logging.getLogger("sqlalchemy.engine").info("INSERT INTO ballot VALUES ('ballot content')")
@@ -121,7 +121,7 @@ except RuntimeError:
 def test_configure_logging_in_json_mode_writes_json_lines_without_secrets() -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run(
-        [sys.executable, "-c", _SCRIPT, TOKEN],
+        [sys.executable, "-c", _SCRIPT, TOKEN, "json"],
         capture_output=True,
         text=True,
         env=env,
@@ -136,6 +136,22 @@ def test_configure_logging_in_json_mode_writes_json_lines_without_secrets() -> N
     ]
     assert lines[0]["message"] == "polling https://api.telegram.org/bot<token>/getUpdates"
     assert "RuntimeError: no route to <token>" in str(lines[1]["exception"])
+    assert "very-secret" not in done.stderr and "ballot" not in done.stderr
+
+
+def test_configure_logging_in_text_mode_keeps_the_token_out_of_tracebacks_too() -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-c", _SCRIPT, TOKEN, "text"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=120,
+        check=True,
+    )
+    assert "bot.cli: polling https://api.telegram.org/bot<token>/getUpdates" in done.stderr
+    assert "RuntimeError: no route to <token>" in done.stderr  # the traceback's last line
     assert "very-secret" not in done.stderr and "ballot" not in done.stderr
 
 
