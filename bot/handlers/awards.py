@@ -7,7 +7,6 @@ from __future__ import annotations
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Update
 from telegram.ext import (
-    ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
@@ -16,8 +15,8 @@ from telegram.ext import (
 )
 
 from bot.domain.callback_data import AWARD
-from bot.handlers import Handler
-from bot.handlers.replying import adapter, db_of, gated, is_private, settings_of
+from bot.handlers import Handler, conversations
+from bot.handlers.replying import adapter, gated, is_private, settings_of
 from bot.services import awards as service
 from bot.services.context import Context
 from bot.services.screens import Outcome
@@ -37,6 +36,7 @@ async def award_command(
 async def nominate_command(
     update: Update, context: ContextTypes.DEFAULT_TYPE, session: AsyncSession, ctx: Context
 ) -> Outcome | None:
+    conversations.starts(context, "nomination", ctx.user_id)
     return await service.nominate(session, ctx, list(context.args or []), is_private(update))
 
 
@@ -46,30 +46,16 @@ async def award_button(
 ) -> Outcome | None:
     query = update.callback_query
     assert query is not None
+    conversations.starts(context, "nomination", ctx.user_id)  # a button may start one again
     return await service.press(session, ctx, query.data, is_private(update))
 
 
-async def nomination_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """The officer's answer while entering a nomination. Any other private message passes on."""
-    user, message = update.effective_user, update.effective_message
-    if user is None or message is None:
-        return
-    async with db_of(context).session(write=False) as session:
-        if await store.find_nomination_draft(session, user.id) is None:
-            return  # a read, so that every other private message costs no write
-    handled = False
+async def _nominating(session: AsyncSession, user_id: int) -> bool:
+    return await store.find_nomination_draft(session, user_id) is not None
 
-    async def body(
-        update: Update, context: ContextTypes.DEFAULT_TYPE, session: AsyncSession, ctx: Context
-    ) -> Outcome | None:
-        nonlocal handled
-        outcome = await service.nomination_answer(session, ctx, message.text or "")
-        handled = outcome is not None
-        return outcome
 
-    await adapter(body)(update, context)
-    if handled:
-        raise ApplicationHandlerStop
+# The officer's answers while entering a nomination; any other private message passes on.
+nomination_answer = conversations.answers("nomination", _nominating, service.nomination_answer)
 
 
 def handlers() -> list[Handler]:

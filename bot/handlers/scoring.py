@@ -6,7 +6,6 @@ from __future__ import annotations
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Update
 from telegram.ext import (
-    ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
@@ -15,8 +14,8 @@ from telegram.ext import (
 )
 
 from bot.domain.callback_data import SCORE
-from bot.handlers import Handler
-from bot.handlers.replying import adapter, db_of, gated, is_private
+from bot.handlers import Handler, conversations
+from bot.handlers.replying import adapter, gated, is_private
 from bot.services import score_conversation as conversation
 from bot.services import scorechat as service
 from bot.services.context import Context
@@ -37,6 +36,7 @@ async def score_command(
     args = list(context.args or [])
     if args and args[0].lower() in ("open", "mo"):
         return await service.open_year(session, ctx, args[1:])
+    conversations.starts(context, "scoring", ctx.user_id)
     return await conversation.start(session, ctx, args, is_private(update))
 
 
@@ -46,30 +46,16 @@ async def score_button(
 ) -> Outcome | None:
     query = update.callback_query
     assert query is not None
+    conversations.starts(context, "scoring", ctx.user_id)  # a button may start a draft again
     return await conversation.press(session, ctx, query.data)
 
 
-async def score_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """The officer's answer while scoring. Any other private message passes on."""
-    user, message = update.effective_user, update.effective_message
-    if user is None or message is None:
-        return
-    async with db_of(context).session(write=False) as session:
-        if not await conversation.has_draft(session, user.id):
-            return  # a read, so that every other private message costs no write
-    handled = False
+async def _scoring(session: AsyncSession, user_id: int) -> bool:
+    return await conversation.has_draft(session, user_id)
 
-    async def body(
-        update: Update, context: ContextTypes.DEFAULT_TYPE, session: AsyncSession, ctx: Context
-    ) -> Outcome | None:
-        nonlocal handled
-        outcome = await conversation.answer(session, ctx, message.text or "")
-        handled = outcome is not None
-        return outcome
 
-    await adapter(body)(update, context)
-    if handled:
-        raise ApplicationHandlerStop
+# The officer's answers while scoring; any other private message passes on.
+score_answer = conversations.answers("scoring", _scoring, conversation.answer)
 
 
 def handlers() -> list[Handler]:

@@ -155,6 +155,9 @@ async def test_an_officer_scores_the_department_in_the_private_chat(cluster: Clu
     h = cluster.h
     await _open(cluster)
     officer = cluster.officers["yen-bai"]
+    # A private message first: the bot then knows this officer is not scoring, and /score must
+    # make it look again (bot/handlers/conversations.py).
+    await h.say(officer, officer.id, "xin chào")
     replies = await h.say(officer, officer.id, "/score")
     text = "\n".join(m.text for m in replies)
     assert "Tự chấm điểm thi đua năm 2023 — Sở Nội vụ tỉnh Yên Bái (hạn 15/02/2024)" in text

@@ -1,0 +1,73 @@
+"""Conversations that take a user's next private messages as answers (a nomination, a
+self-score): one shape for all of them.
+
+Every private message passes through each such conversation's handler before the commands see
+it, so each would cost a database read per message. The handler remembers, per process, who it
+found idle, and the commands and buttons that start the conversation forget that first
+(:func:`starts`). Only the active replica handles updates, and a replica that takes over starts
+with a new Application (new ``bot_data``), so nothing remembered can be stale; only "idle" is
+remembered, whether a conversation is in progress is always read from the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+from telegram import Update
+from telegram.ext import ApplicationHandlerStop, ContextTypes
+
+from bot.handlers.replying import adapter, db_of
+from bot.services.context import Context
+from bot.services.screens import Outcome
+
+__all__ = ["answers", "starts"]
+
+InProgress = Callable[[AsyncSession, int], Awaitable[bool]]
+Answer = Callable[[AsyncSession, Context, str], Awaitable[Outcome | None]]
+
+
+def _idle(context: ContextTypes.DEFAULT_TYPE, name: str) -> set[int]:
+    found: set[int] = context.application.bot_data.setdefault(f"idle:{name}", set())
+    return found
+
+
+def starts(context: ContextTypes.DEFAULT_TYPE, name: str, user_id: int) -> None:
+    """Something this user did may start conversation ``name``: look again at their next
+    message."""
+    _idle(context, name).discard(user_id)
+
+
+def answers(
+    name: str, in_progress: InProgress, answer: Answer
+) -> Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]:
+    """The handler of conversation ``name``: a private message of a user with one in progress is
+    its answer (the update stops there when the answer took it); any other passes on."""
+
+    async def handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        user, message = update.effective_user, update.effective_message
+        if user is None or message is None:
+            return
+        idle = _idle(context, name)
+        if user.id in idle:
+            return
+        async with db_of(context).session(write=False) as session:
+            if not await in_progress(session, user.id):
+                idle.add(user.id)
+                return  # a read, so that every other private message costs no write
+        handled = False
+
+        async def body(
+            update: Update, context: ContextTypes.DEFAULT_TYPE, session: AsyncSession, ctx: Context
+        ) -> Outcome | None:
+            nonlocal handled
+            outcome = await answer(session, ctx, message.text or "")
+            handled = outcome is not None
+            return outcome
+
+        await adapter(body)(update, context)
+        if handled:
+            raise ApplicationHandlerStop
+
+    return handler
