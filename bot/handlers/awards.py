@@ -10,8 +10,6 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
-    MessageHandler,
-    filters,
 )
 
 from bot.domain.callback_data import AWARD
@@ -20,7 +18,6 @@ from bot.handlers.replying import adapter, gated, is_private, settings_of
 from bot.services import awards as service
 from bot.services.context import Context
 from bot.services.screens import Outcome
-from storage import awards as store
 
 
 @gated
@@ -50,14 +47,6 @@ async def award_button(
     return await service.press(session, ctx, query.data, is_private(update))
 
 
-async def _nominating(session: AsyncSession, user_id: int) -> bool:
-    return await store.find_nomination_draft(session, user_id) is not None
-
-
-# The officer's answers while entering a nomination; any other private message passes on.
-nomination_answer = conversations.answers("nomination", _nominating, service.nomination_answer)
-
-
 def handlers() -> list[Handler]:
     return [
         CommandHandler("award", award_command),
@@ -67,10 +56,8 @@ def handlers() -> list[Handler]:
 
 
 def nomination() -> Handler:
-    """Registered in its own group (bot/handlers/__init__.py, NOMINATING)."""
-    return MessageHandler(
-        filters.UpdateType.MESSAGE  # an edit is never an answer (bot/handlers/guards.py)
-        & filters.ChatType.PRIVATE
-        & ((filters.TEXT & ~filters.COMMAND) | filters.Regex(r"^/cancel\b")),
-        nomination_answer,
+    """The officer's answers while entering a nomination (its own group: bot/handlers/__init__.py,
+    NOMINATING)."""
+    return conversations.answers(
+        "nomination", service.has_nomination_draft, service.nomination_answer
     )

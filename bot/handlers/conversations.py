@@ -11,12 +11,11 @@ remembered, whether a conversation is in progress is always read from the databa
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any
+from collections.abc import Awaitable, Callable
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Update
-from telegram.ext import ApplicationHandlerStop, ContextTypes
+from telegram.ext import ApplicationHandlerStop, ContextTypes, MessageHandler, filters
 
 from bot.handlers.replying import adapter, db_of
 from bot.services.context import Context
@@ -39,11 +38,11 @@ def starts(context: ContextTypes.DEFAULT_TYPE, name: str, user_id: int) -> None:
     _idle(context, name).discard(user_id)
 
 
-def answers(
-    name: str, in_progress: InProgress, answer: Answer
-) -> Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]:
-    """The handler of conversation ``name``: a private message of a user with one in progress is
-    its answer (the update stops there when the answer took it); any other passes on."""
+def answers(name: str, in_progress: InProgress, answer: Answer) -> MessageHandler:
+    """The handler of conversation ``name``, registered in a group of its own before the
+    commands: a private text (or /cancel) of a user with one in progress is its answer (the
+    update stops there when the answer took it); any other passes on. Edits are never answers
+    (bot/handlers/guards.py)."""
 
     async def handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         user, message = update.effective_user, update.effective_message
@@ -70,4 +69,9 @@ def answers(
         if handled:
             raise ApplicationHandlerStop
 
-    return handler
+    return MessageHandler(
+        filters.UpdateType.MESSAGE
+        & filters.ChatType.PRIVATE
+        & ((filters.TEXT & ~filters.COMMAND) | filters.Regex(r"^/cancel\b")),
+        handler,
+    )

@@ -9,8 +9,6 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
-    MessageHandler,
-    filters,
 )
 
 from bot.domain.callback_data import SCORE
@@ -50,14 +48,6 @@ async def score_button(
     return await conversation.press(session, ctx, query.data)
 
 
-async def _scoring(session: AsyncSession, user_id: int) -> bool:
-    return await conversation.has_draft(session, user_id)
-
-
-# The officer's answers while scoring; any other private message passes on.
-score_answer = conversations.answers("scoring", _scoring, conversation.answer)
-
-
 def handlers() -> list[Handler]:
     return [
         CommandHandler("ranking", ranking_command),
@@ -67,10 +57,5 @@ def handlers() -> list[Handler]:
 
 
 def answers() -> Handler:
-    """Registered in its own group (bot/handlers/__init__.py, SCORING)."""
-    return MessageHandler(
-        filters.UpdateType.MESSAGE  # an edit is never an answer (bot/handlers/guards.py)
-        & filters.ChatType.PRIVATE
-        & ((filters.TEXT & ~filters.COMMAND) | filters.Regex(r"^/cancel\b")),
-        score_answer,
-    )
+    """The officer's answers while scoring (its own group: bot/handlers/__init__.py, SCORING)."""
+    return conversations.answers("scoring", conversation.has_draft, conversation.answer)

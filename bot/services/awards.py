@@ -714,6 +714,11 @@ async def nominate(session: AsyncSession, ctx: Context, args: list[str], private
     return out.add("awards.ask_name", term=term)
 
 
+async def has_nomination_draft(session: AsyncSession, person_id: int) -> bool:
+    """Is this person entering a nomination (their next private messages are its answers)?"""
+    return await award_store.find_nomination_draft(session, person_id) is not None
+
+
 async def nomination_answer(session: AsyncSession, ctx: Context, text: str) -> Outcome | None:
     """The officer's answer to the current step; None when no nomination is being entered."""
     draft = await award_store.find_nomination_draft(session, ctx.user_id)
@@ -744,6 +749,7 @@ __all__ = [
     "command",
     "load_result",
     "nominate",
+    "has_nomination_draft",
     "nomination_answer",
     "open_award",
     "press",
