@@ -1,5 +1,5 @@
-"""Conversations that take a user's next private messages as answers (a nomination, a
-self-score): one shape for all of them.
+"""Conversations that take a user's next private messages as answers (an announcement being
+composed, a nomination, a self-score): one shape for all of them.
 
 Every private message passes through each such conversation's handler before the commands see
 it, so each would cost a database read per message. The handler remembers, per process, who it
@@ -12,9 +12,10 @@ remembered, whether a conversation is in progress is always read from the databa
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from sqlmodel.ext.asyncio.session import AsyncSession
-from telegram import Update
+from telegram import Message, Update
 from telegram.ext import ApplicationHandlerStop, ContextTypes, MessageHandler, filters
 
 from bot.handlers.replying import adapter, db_of
@@ -23,8 +24,12 @@ from bot.services.screens import Outcome
 
 __all__ = ["answers", "starts"]
 
+T = TypeVar("T")
 InProgress = Callable[[AsyncSession, int], Awaitable[bool]]
-Answer = Callable[[AsyncSession, Context, str], Awaitable[Outcome | None]]
+
+
+def _text(message: Message) -> str:
+    return message.text or ""
 
 
 def _idle(context: ContextTypes.DEFAULT_TYPE, name: str) -> set[int]:
@@ -38,11 +43,22 @@ def starts(context: ContextTypes.DEFAULT_TYPE, name: str, user_id: int) -> None:
     _idle(context, name).discard(user_id)
 
 
-def answers(name: str, in_progress: InProgress, answer: Answer) -> MessageHandler:
+def answers(
+    name: str,
+    in_progress: InProgress,
+    answer: Callable[[AsyncSession, Context, T], Awaitable[Outcome | None]],
+    *,
+    read: Callable[[Message], T] = _text,  # type: ignore[assignment]  # T is str by default
+    media: bool = False,
+) -> MessageHandler:
     """The handler of conversation ``name``, registered in a group of its own before the
-    commands: a private text (or /cancel) of a user with one in progress is its answer (the
-    update stops there when the answer took it); any other passes on. Edits are never answers
+    commands: a private text (or /cancel; with ``media`` a photo or a document too) of a user
+    with one in progress is its answer, as ``read`` takes it from the message (the update stops
+    there when the answer took it); any other passes on. Edits are never answers
     (bot/handlers/guards.py)."""
+    taken = filters.TEXT & ~filters.COMMAND
+    if media:
+        taken = taken | filters.PHOTO | filters.Document.ALL
 
     async def handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         user, message = update.effective_user, update.effective_message
@@ -61,7 +77,7 @@ def answers(name: str, in_progress: InProgress, answer: Answer) -> MessageHandle
             update: Update, context: ContextTypes.DEFAULT_TYPE, session: AsyncSession, ctx: Context
         ) -> Outcome | None:
             nonlocal handled
-            outcome = await answer(session, ctx, message.text or "")
+            outcome = await answer(session, ctx, read(message))
             handled = outcome is not None
             return outcome
 
@@ -72,6 +88,6 @@ def answers(name: str, in_progress: InProgress, answer: Answer) -> MessageHandle
     return MessageHandler(
         filters.UpdateType.MESSAGE
         & filters.ChatType.PRIVATE
-        & ((filters.TEXT & ~filters.COMMAND) | filters.Regex(r"^/cancel\b")),
+        & (taken | filters.Regex(r"^/cancel\b")),
         handler,
     )

@@ -103,6 +103,11 @@ async def _show_preview(session: AsyncSession, ctx: Context, row: Announcement) 
     return Outcome([shown, await _preview(session, ctx, row, edit=False)])
 
 
+async def is_composing(session: AsyncSession, person_id: int) -> bool:
+    """Did this person send a bare /announce (their next private message is the text)?"""
+    return await store.find_composing(session, person_id) is not None
+
+
 async def announce(
     session: AsyncSession, ctx: Context, message_html: str, private: bool
 ) -> Outcome:
