@@ -44,9 +44,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 log = logging.getLogger(__name__)
@@ -57,6 +62,18 @@ ERASE_BALLOTS = "clusterbot_erase_ballot_history"  # session.info key, see reque
 # The table whose superseded row versions hold ballot history (PostgreSQL: VACUUM FULL). The
 # voter table is insert-only in secret mode and never holds a choice.
 BALLOT_TABLES = ("election_ballot",)
+# How long the close waits for older transactions before VACUUM FULL (see _wait_for_horizon).
+HORIZON_WAIT_SECONDS = 10.0
+# (any transaction older than the mark still running in the server, any snapshot of this
+# database older than it). backend_xmin is a 32-bit xid: compared by age, wraparound-safe;
+# the mark is passed as text (asyncpg has no xid8 codec).
+_HORIZON_BLOCKED = text("""
+SELECT pg_snapshot_xmin(pg_current_snapshot()) < CAST(CAST(:mark AS text) AS xid8),
+       EXISTS (SELECT 1 FROM pg_stat_activity
+               WHERE datid = (SELECT oid FROM pg_database WHERE datname = current_database())
+                 AND pid <> pg_backend_pid() AND backend_xmin IS NOT NULL
+                 AND age(backend_xmin) > age(CAST(CAST(:mark32 AS text) AS xid)))
+""")
 
 
 def request_ballot_erasure(session: AsyncSession, closing: bool = False) -> None:
@@ -141,11 +158,45 @@ class Database:
     async def _vacuum_full(self) -> None:
         async with self.engine.connect() as connection:
             autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            await self._wait_for_horizon(autocommit)
             # Never queue an ACCESS EXCLUSIVE lock behind a long reader for long: retried.
             await autocommit.exec_driver_sql("SET lock_timeout = '5s'")
             for table in BALLOT_TABLES:
                 await autocommit.exec_driver_sql(f'VACUUM (FULL) "{table}"')
             await autocommit.exec_driver_sql("RESET lock_timeout")
+
+    async def _wait_for_horizon(self, autocommit: AsyncConnection) -> bool:
+        """Wait (bounded) until VACUUM FULL may drop every version the votes left behind.
+
+        VACUUM FULL copies a dead row version that some snapshot may still see ("recently
+        dead"). The horizon is the oldest xmin among this database's backends, VACUUM FULL's
+        own included, and a snapshot's xmin is the oldest transaction still *running anywhere
+        in the server*: a transaction of another database that began before the last vote, or
+        an autovacuum ANALYZE of this one, kept the last votes' versions in the new file (seen:
+        147 versions of 21 ballots). So: every transaction that could hold the votes' versions
+        has an xid below `pg_snapshot_xmax` taken now, after the close's commit; wait until
+        none is running and no backend of this database holds a snapshot that old. True when
+        the horizon passed; False when the wait timed out (the VACUUM then runs anyway, and a
+        later erasure or autovacuum can finish the job).
+        """
+        mark = (
+            await autocommit.exec_driver_sql("SELECT pg_snapshot_xmax(pg_current_snapshot())::text")
+        ).scalar_one()
+        deadline = asyncio.get_running_loop().time() + HORIZON_WAIT_SECONDS
+        while True:
+            row = (await autocommit.execute(
+                _HORIZON_BLOCKED, {"mark": mark, "mark32": str(int(mark) % 2**32)}
+            )).one()
+            if not (row[0] or row[1]):
+                return True
+            self._horizon_blocked()
+            if asyncio.get_running_loop().time() >= deadline:
+                log.warning("older transactions still running; ballot history may remain")
+                return False
+            await asyncio.sleep(0.05)
+
+    def _horizon_blocked(self) -> None:
+        """Called each time the wait finds an older transaction running (a test's hook)."""
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -9,6 +9,7 @@ one of them replacing its ballot: a replay of the WAL links twenty of the twenty
 
 from __future__ import annotations
 
+import asyncio
 import re
 import struct
 from dataclasses import dataclass
@@ -398,6 +399,52 @@ async def test_postgresql_files_hold_no_dead_ballot_versions_after_the_close(
                 assert placeholder.encode() not in data, f"a replaced empty ballot is in {name}"
     finally:
         await seeded.db.dispose()
+
+
+async def test_the_close_waits_for_an_older_transaction_before_it_erases(postgres_url: str) -> None:
+    """A transaction of another database that began before the votes and is still running at
+    the close holds the horizon back: a VACUUM FULL then would copy the last votes' dead
+    versions into the new file. The close waits for it (bounded) and erases once it ended."""
+    import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type information
+
+    seeded = await _seed(postgres_url, WatchesTheHorizon)
+    db: WatchesTheHorizon = seeded.db  # type: ignore[assignment]
+    server = postgres_url.replace("+asyncpg", "").rsplit("/", 1)[0]
+    older = await asyncpg.connect(server + "/postgres")
+    try:
+        election = await open_secret_election(seeded)
+        holding = older.transaction()
+        await holding.start()
+        await older.fetchval("SELECT pg_current_xact_id()")  # an xid older than every vote
+        await _vote(seeded, election, election.roll)
+
+        async def close() -> Any:
+            async with seeded.db.session() as s:
+                return await V.count_round(s, election.round_id, NOW + timedelta(hours=1), 1)
+
+        closing = asyncio.create_task(close())
+        await asyncio.wait_for(db.blocked.wait(), timeout=30)  # the erasure saw it and waits
+        assert not closing.done()
+        await holding.rollback()
+        closed = await closing
+        assert closed is not None and closed.tally.cast == 21
+        after = await relation_files(seeded.db, "election_ballot")
+        ids = await _ballot_ids(seeded, election)
+        versions = [v for v in carve_ballots(after["election_ballot"]) if v.id in ids]
+        assert len(versions) == 21, f"{len(versions)} versions of 21 ballots in the heap file"
+        assert pair_dead_versions(versions, await _pg_voters(seeded, election)) == {}
+    finally:
+        await older.close()
+        await seeded.db.dispose()
+
+
+class WatchesTheHorizon(Database):
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self.blocked = asyncio.Event()
+
+    def _horizon_blocked(self) -> None:
+        self.blocked.set()
 
 
 # ---------------------------------------------------------------------------------------------
