@@ -3,9 +3,6 @@ what a reader of every table sees (to compare a database with its restored copy)
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,6 +16,7 @@ from bot.demo_elections import elect_2024
 from bot.emulator.harness import Harness
 from bot.jobs.scheduler import get_scheduler
 from storage.database import Database
+from tests.command_line import Ran, run_cli
 from tests.conftest import GROUP, Clock, Cluster
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -77,21 +75,9 @@ async def dump(url: str) -> dict[str, list[dict[str, Any]]]:
     return found
 
 
-def cli(*args: str, url: str, lang: str | None = None) -> subprocess.CompletedProcess[str]:
-    """`clusterbot ARGS` as its own process, against ``url``."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("TELEGRAM_", "DATABASE_URL", "CLUSTERBOT_"))
-    }
-    env["DATABASE_URL"] = url
+def cli(*args: str, url: str, lang: str | None = None) -> Ran:
+    """`clusterbot ARGS` against ``url`` (tests/command_line.py)."""
+    env = {"DATABASE_URL": url}
     if lang:
         env["CLUSTERBOT_LANGUAGE"] = lang
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=Path(__file__).parent,
-        timeout=120,
-    )
+    return run_cli(*args, env=env, cwd=Path(__file__).parent)

@@ -15,11 +15,11 @@ from docx.oxml.ns import qn
 from docx.shared import Pt
 
 from bot.cli_documents import documents_command
+from tests.command_line import run_cli as _run
 from tests.conftest import CLUSTER
 from tests.documents.conftest import Year
 from tests.documents.reading import find, lines, load, paragraphs, table_rows
 from tests.summaries.test_storage import FULL, _round
-from tests.test_cli import _run
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 NOW = datetime(2024, 1, 5, 1, 0, tzinfo=UTC)

@@ -1,14 +1,11 @@
 """`clusterbot invite --all-departments`: one process makes a code for every department, as a
 table or as CSV for a mail merge; each code works (one is redeemed through the emulator) and is
-stored only as its hash. On both engines, through the real command line."""
+stored only as its hash. On both engines, through the command line's entry point."""
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
-import os
-import sys
 from pathlib import Path
 
 from sqlmodel import select
@@ -17,30 +14,15 @@ from bot.emulator.harness import Harness
 from storage.clusters import list_departments
 from storage.models import Invite
 from storage.people import find_membership, hash_code
+from tests.command_line import run_cli_async
 from tests.conftest import CLUSTER, EXAMPLE
 
 
 async def _cli(*args: str, env: dict[str, str]) -> tuple[int, str, str]:
-    """`clusterbot ARGS` as its own process; awaited, so that the emulator in this test's event
-    loop can answer the command's getMe."""
-    base = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("TELEGRAM_", "DATABASE_URL", "CLUSTERBOT_"))
-    }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        *args,
-        env={**base, **env},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        cwd=Path(__file__).parent,
-    )
-    out, err = await asyncio.wait_for(process.communicate(), 120)
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
+    """`clusterbot ARGS` (tests/command_line.py); awaited, so that the emulator in this test's
+    event loop can answer the command's getMe."""
+    ran = await run_cli_async(*args, env=env, cwd=Path(__file__).parent)
+    return ran.returncode, ran.stdout, ran.stderr
 
 
 async def test_every_department_gets_one_working_code(database_url: str, tmp_path: Path) -> None:

@@ -1,13 +1,13 @@
-"""`clusterbot init` of the 2025 file over the 2023 one and `clusterbot year start`, as real
-processes with real exit codes."""
+"""`clusterbot init` of the 2025 file over the 2023 one and `clusterbot year start`, through the
+command line's entry point with real exit codes (tests/command_line.py)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from tests.command_line import run_cli as _run
 from tests.conftest import CLUSTER, EXAMPLE
 from tests.mergers.world import EXAMPLE_2025
-from tests.test_cli import _run
 
 
 def test_the_2025_file_then_the_year_from_the_command_line(tmp_path: Path) -> None:
