@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from bot.domain.aggregation import (
@@ -23,6 +24,7 @@ from bot.domain.aggregation import (
     aggregate,
     change,
     compile_values,
+    numeric_value,
     previous_year_basis,
 )
 from bot.domain.mergers import Merger, fold, relevant, unlike
@@ -41,6 +43,7 @@ __all__ = [
     "Report",
     "RevisionInfo",
     "Summary",
+    "Target",
     "build_summary",
     "compile_year",
     "revision_history",
@@ -48,6 +51,28 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------- outputs
+
+
+@dataclass(frozen=True)
+class Target:
+    """A department's pact target for the year (giao ước) against its year figure."""
+
+    department: DepartmentInfo
+    target: Decimal
+    actual: Decimal | None
+    """None: the department has no figure for the year."""
+
+    @property
+    def reached(self) -> bool:
+        return self.actual is not None and self.actual >= self.target
+
+    @property
+    def share(self) -> Decimal | None:
+        """The figure as a share of the target (1 = 100 %); None without a figure or for a
+        target of zero."""
+        if self.actual is None or self.target <= 0:
+            return None
+        return self.actual / self.target
 
 
 @dataclass(frozen=True)
@@ -61,6 +86,16 @@ class IndicatorSummary:
     year_ago: Change | None = None
     distribution: tuple[tuple[str, int], ...] = ()
     """For a choice or boolean: each answer and how many departments gave it."""
+    targets: tuple[Target, ...] = ()
+    """For a year: the departments with a pact target for this indicator, in display order."""
+    cluster_target: Decimal | None = None
+    """The cluster's target by the indicator's rule (the sum, or the average, of the
+    departments' targets), when every department has one."""
+
+    @property
+    def reached(self) -> int:
+        """How many departments reached their target."""
+        return sum(1 for t in self.targets if t.reached)
 
     @property
     def holders(self) -> tuple[DepartmentInfo, ...]:
@@ -231,6 +266,7 @@ def build_summary(
     generated_at: datetime | None = None,
     previous_basis: YearBasis | None = None,
     mergers: Sequence[Merger] = (),
+    targets: Mapping[int, Mapping[str, Decimal | None]] | None = None,
 ) -> Summary:
     """The summary of ``current`` for the expected ``departments`` (in display order).
 
@@ -244,6 +280,9 @@ def build_summary(
     Across ``mergers`` every period's predecessor reports are added up under their successor
     (:func:`~bot.domain.mergers.fold`), and no change is computed against an earlier period that
     a merger with parts from outside the cluster makes unlike (``not_compared``).
+
+    For a year, ``targets`` (department id -> indicator slug -> the pact's target) puts each
+    department's target beside its figure (:class:`Target`).
     """
     if mergers:
         current = fold(current, indicators, mergers)
@@ -308,6 +347,7 @@ def build_summary(
                 previous=earlier.get("previous"),
                 year_ago=earlier.get("year_ago"),
                 distribution=_distribution(indicator, [value for _, value, _ in rows]),
+                **_targets(indicator, rows, targets if _is_year(current.period) else None),
             )
         )
 
@@ -352,6 +392,28 @@ def build_summary(
         not_compared=tuple(not_compared),
         unlike_mergers=tuple(unlike_mergers),
     )
+
+
+def _targets(
+    indicator: IndicatorInfo,
+    rows: Sequence[tuple[DepartmentInfo, str | None, bool]],
+    targets: Mapping[int, Mapping[str, Decimal | None]] | None,
+) -> dict[str, Any]:
+    """The ``targets`` and ``cluster_target`` of an indicator's line (none: no fields)."""
+    if not targets or not indicator.numeric:
+        return {}
+    found = []
+    for dept, raw, _submitted in rows:
+        target = targets.get(dept.id, {}).get(indicator.slug)
+        if target is not None:
+            found.append(Target(dept, target, numeric_value(indicator.type, raw)))
+    if not found:
+        return {}
+    cluster: Decimal | None = None
+    if len(found) == len(rows) and indicator.aggregate in ("sum", "average"):
+        total = sum((t.target for t in found), Decimal(0))
+        cluster = total if indicator.aggregate == "sum" else total / len(found)
+    return {"targets": tuple(found), "cluster_target": cluster}
 
 
 def _periods(data: PeriodData | None) -> tuple[str, ...]:

@@ -11,6 +11,7 @@ import html
 import re
 import unicodedata
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from bot.domain.aggregation import numeric_value
@@ -82,6 +83,11 @@ def _cell(
     return unicodedata.normalize("NFC", " ".join(raw.split()))
 
 
+def _target(indicator: IndicatorInfo, target: Decimal, lang: str) -> str:
+    text = format_number(target, lang)
+    return text + "%" if indicator.type == "percent" else text
+
+
 def summary_tables(summary: Summary, lang: str, width: int = TABLE_WIDTH) -> dict[int, str]:
     """indicator id -> the rows of its per-department table (plain text, one row a line):
     the name on the left, the value aligned right, every row exactly ``width`` columns unless a
@@ -92,10 +98,18 @@ def summary_tables(summary: Summary, lang: str, width: int = TABLE_WIDTH) -> dic
     short = short_names(summary, lang)
     tables: dict[int, str] = {}
     for line in summary.indicators:
+        targets = {t.department.id: t.target for t in line.targets}
         cells = [
             (short[dept.id], _cell(line.indicator, raw, submitted, words, lang))
             for dept, raw, submitted in line.rows
         ]
+        if targets:  # a year with pact targets: "figure/target" (the block above says so)
+            cells = [
+                (name, f"{value}/{_target(line.indicator, targets[dept.id], lang)}")
+                if dept.id in targets and numeric_value(line.indicator.type, raw) is not None
+                else (name, value)
+                for (name, value), (dept, raw, _) in zip(cells, line.rows, strict=True)
+            ]
         value_width = max((len(value) for _, value in cells), default=1)
         name_width = max(width - value_width - 1, 12)
         tables[line.indicator.id] = "\n".join(

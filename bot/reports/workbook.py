@@ -427,18 +427,62 @@ def _history(ws: Worksheet, history: Sequence[HistoryEntry], lang: str) -> None:
     _print_setup(ws, title_rows="1:1")
 
 
+def _targets(ws: Worksheet, s: Summary, lang: str) -> None:
+    """The year's pact targets against the figures: one row per indicator and department."""
+    ws.title = words(lang, "sheet_targets")
+    _text(ws, 1, 1, plain(lang, "title", period=s.period), font=_TITLE)
+    columns = ("col_no", "col_indicator", "col_department", "col_target", "col_year_figure",
+               "col_achieved", "col_reached")  # fmt: skip
+    header_row = 3
+    for column, word in enumerate(columns, start=1):
+        _text(ws, header_row, column, words(lang, word), font=_BOLD, fill=_HEADER_FILL,
+              alignment=_HEADER_ALIGN, border=_BORDER)  # fmt: skip
+    row = header_row
+    for line in s.indicators:
+        indicator = line.indicator
+        places = _decimals([t.target for t in line.targets] + [
+            t.actual for t in line.targets if t.actual is not None
+        ])  # fmt: skip
+        number_format = excel_number_format(indicator.type, places)
+        for target in line.targets:
+            row += 1
+            _style(ws.cell(row=row, column=1, value=row - header_row), border=_BORDER)
+            _text(ws, row, 2, _header(indicator, lang), border=_BORDER)
+            _text(ws, row, 3, _name(target.department, lang), border=_BORDER)
+            cell = ws.cell(row=row, column=4, value=_excel_number(indicator, target.target))
+            _style(cell, number_format=number_format, border=_BORDER)
+            actual = ws.cell(row=row, column=5)
+            if target.actual is not None:
+                actual.value = _excel_number(indicator, target.actual)
+            _style(actual, number_format=number_format, border=_BORDER)
+            share = ws.cell(row=row, column=6)
+            if target.share is not None:
+                share.value = round(target.share, 4)  # a fraction, shown as a percent
+            _style(share, number_format="0.0%", border=_BORDER)
+            _text(ws, row, 7, _boolean(lang, "true" if target.reached else "false"),
+                  border=_BORDER)  # fmt: skip
+    for letter, width in zip("ABCDEFG", (6, 34, 30, 12, 12, 14, 12), strict=True):
+        ws.column_dimensions[letter].width = width
+    ws.row_dimensions[header_row].height = 45
+    ws.freeze_panes = ws.cell(row=header_row + 1, column=4).coordinate
+    _print_setup(ws, title_rows=f"{header_row}:{header_row}", title_cols="A:C")
+
+
 def build_workbook(
     summary: Summary,
     lang: str,
     history: Sequence[HistoryEntry] = (),
     generated_at: datetime | None = None,
 ) -> bytes:
-    """The .xlsx bytes of the summary (cover, figures, narrative, revision history)."""
+    """The .xlsx bytes of the summary (cover, figures, for a year with a pact its targets,
+    narrative, revision history)."""
     wb = Workbook()
     cover = wb.active
     assert isinstance(cover, Worksheet)  # a new workbook's one sheet
     _cover(cover, summary, lang, generated_at or summary.generated_at)
     _data(wb.create_sheet(), summary, lang)
+    if any(line.targets for line in summary.indicators):
+        _targets(wb.create_sheet(), summary, lang)
     _narrative(wb.create_sheet(), summary, lang)
     _history(wb.create_sheet(), history, lang)
     wb.properties.title = plain(lang, "title", period=summary.period)

@@ -32,7 +32,6 @@ from decimal import Decimal
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.domain.aggregation import numeric_value
-from bot.domain.pact_file import PactTable
 from bot.domain.periods import PeriodError, parse_period
 from bot.domain.ranking import Ranked, rank
 from bot.domain.rotation import peer_rotation
@@ -54,7 +53,7 @@ from bot.domain.scoring import (
     totals,
 )
 from bot.domain.scoring_file import ScoringTable
-from bot.services import summaries
+from bot.services import pact_targets, summaries
 from storage import clusters, pacts, rounds, scoring
 from storage.models import Department
 from storage.models_emulation import (
@@ -171,22 +170,6 @@ async def pact_progress(session: AsyncSession, cluster_id: str, year: int) -> Pa
     )
 
 
-async def agreed_targets(
-    session: AsyncSession, cluster_id: str, year: int
-) -> tuple[PactTable | None, dict[int, dict[str, Decimal]]]:
-    """The year's pact (its snapshot; else the cluster file's [pact]) and, by department id, the
-    targets of their own the head accepted."""
-    pact = await pacts.get_pact(session, cluster_id, year)
-    if pact is None:
-        return await pacts.get_pact_table(session, cluster_id), {}
-    agreed = {
-        s.department_id: pacts.proposed_targets(s)
-        for s in await pacts.list_signatures(session, pact)
-        if s.state == pacts.ACCEPTED
-    }
-    return pacts.pact_snapshot(pact), agreed
-
-
 # --- the year's figures -----------------------------------------------------------------------
 
 
@@ -206,7 +189,7 @@ async def year_figures(
     compiled from the quarters or months, as the summary does), its pact target, and how it
     reported in each round of the year. A round still open before its deadline is not counted
     yet; a round the department never reported in, once due, is ``missing``."""
-    pact, agreed = await agreed_targets(session, cluster_id, year)
+    pact, agreed = await pact_targets.agreed_targets(session, cluster_id, year)
     roll = await clusters.list_departments(session, cluster_id)
     inputs = await summaries.inputs_for(session, cluster_id, str(year))
     indicators = inputs.indicators if inputs is not None else []

@@ -34,7 +34,7 @@ from bot.domain.summary import (
 from bot.reports import summary_messages
 from bot.reports.charts import chartable
 from bot.reports.template_io import FilledTemplate, UploadRejected, check_identity
-from bot.services import reporting
+from bot.services import pact_targets, reporting
 from bot.services.context import Context
 from bot.services.screens import Composition, Outcome
 from storage import clusters, submissions
@@ -250,6 +250,12 @@ async def summary_for(
     inputs = await inputs_for(session, cluster_id, period)
     if inputs is None:
         return None
+    year = parse_period(inputs.current.period)
+    targets = (
+        await pact_targets.year_targets(session, cluster_id, year.year)
+        if year.kind == "year"
+        else None
+    )
     return build_summary(
         cluster_id=inputs.cluster_id,
         cluster_name=inputs.cluster_name,
@@ -261,6 +267,7 @@ async def summary_for(
         year_ago=inputs.year_ago,
         previous_basis=inputs.previous_basis,
         mergers=inputs.mergers,
+        targets=targets,
         # Only the "generated at" line of the report: nothing is decided by it, and the posts
         # made after a commit (post_round_summary) have no clock of their own to pass yet.
         generated_at=now or utcnow(),
