@@ -251,6 +251,14 @@ def _subtotal(lines: Sequence[Line]) -> Decimal:
     return plus - sum((x.current for x in lines if x.item.kind == "deduction"), Decimal(0))
 
 
+async def _checkers(session: AsyncSession, roll: Sequence[Department]) -> dict[int, Department]:
+    """person id -> the department whose officer they are (who made an adjustment: with the
+    head checking, the head's or, for the head's own department, the deputy's)."""
+    by_id = {d.id: d for d in roll}
+    officers = await deliveries.list_officers(session, [d.id for d in roll if d.id is not None])
+    return {o.person_id: by_id[o.department_id] for o in officers if o.department_id in by_id}
+
+
 async def _card(
     session: AsyncSession, ctx: Context, checking: Checking, department: Department
 ) -> Screen:
@@ -260,6 +268,7 @@ async def _card(
     totals = await emulation.department_totals(session, row, today=ctx.today)
     reviews = await score_checks.list_reviews(session, row, department.id)
     names = {d.id: d for d in checking.roll}
+    by = await _checkers(session, checking.roll)
     buttons: list[list[Button]] = []
     for line in lines:
         if not buttons or len(buttons[-1]) == PER_ROW:
@@ -282,7 +291,11 @@ async def _card(
             "lines": lines,
             "total": totals[department.id].total if department.id in totals else Decimal(0),
             "scale": checking.table.scale,
-            "departments": names,
+            "checkers": {
+                a.id: names.get(a.checker_department_id) or by.get(a.checked_by)
+                for line in lines
+                for a in line.adjustments
+            },
             "accepted": reviews[-1] if reviews else None,
             "accepted_by": names.get(reviews[-1].checker_department_id) if reviews else None,
         },
@@ -291,6 +304,15 @@ async def _card(
 
 
 # --- /score check -----------------------------------------------------------------------------
+
+VERBS = {"check": "check", "tham-dinh": "check", "lock": "lock", "chot": "lock"}
+
+
+async def command(session: AsyncSession, ctx: Context, args: list[str]) -> Outcome:
+    """`/score check ...` and `/score lock ...` (Vietnamese `tham-dinh`, `chot`)."""
+    if VERBS[args[0].lower()] == "lock":
+        return await lock_command(session, ctx, args[1:])
+    return await check_command(session, ctx, args[1:])
 
 
 async def check_command(session: AsyncSession, ctx: Context, args: list[str]) -> Outcome:
@@ -320,10 +342,13 @@ async def _start(session: AsyncSession, ctx: Context, row: ScoringSession) -> Ou
     checking = await _checking(session, ctx, row)
     assert row.id is not None
     pairs = [(checking.checker_of(d), d) for d in checking.roll]
-    # The checker departments that are not the head's are told privately which one they check.
+    # Each checker department is told privately which one it checks (in chấm chéo, every
+    # department; with the head checking, the deputy, for the head's own department).
     for checker, checked in pairs:
-        if checker is None or checker == checking.head or checked.id is None:
+        if checker is None or checked.id is None:
             continue
+        if checking.mode == "head" and checker == checking.head:
+            continue  # the head has the list in the answer to /score check
         assert checker.id is not None
         for officer in await deliveries.list_officers(session, [checker.id]):
             lang = officer.language or ctx.lang
@@ -564,7 +589,10 @@ async def _adjustment_params(
         "year": row.year,
         "item": item,
         "department": await people.get_department(session, adjustment.department_id),
-        "checker": await people.get_department(session, adjustment.checker_department_id),
+        "checker": await people.get_department(session, adjustment.checker_department_id)
+        or (await _checkers(session, await clusters.list_departments(session, row.cluster_id))).get(
+            adjustment.checked_by
+        ),
         "before": line.base,
         "after": scoring.from_cents(adjustment.points_cents),
         "reason": adjustment.reason,
