@@ -11,7 +11,7 @@ from telegram.ext import CallbackQueryHandler, ContextTypes
 
 from bot.domain.callback_data import CHECK
 from bot.handlers import Handler, conversations
-from bot.handlers.replying import adapter
+from bot.handlers.replying import adapter, is_private
 from bot.services import score_checking as service
 from bot.services.context import Context
 from bot.services.screens import Outcome
@@ -24,7 +24,7 @@ async def check_button(
     query = update.callback_query
     assert query is not None
     conversations.starts(context, "checking", ctx.user_id)  # "adjust" and "answer" start one
-    return await service.press(session, ctx, query.data)
+    return await service.press(session, ctx, query.data, is_private(update))
 
 
 def handlers() -> list[Handler]:

@@ -36,7 +36,7 @@ async def score_command(
     if args and args[0].lower() in ("open", "mo"):
         return await service.open_year(session, ctx, args[1:])
     if args and args[0].lower() in checking.VERBS:  # /score check, /score lock
-        return await checking.command(session, ctx, args)
+        return await checking.command(session, ctx, args, is_private(update))
     conversations.starts(context, "scoring", ctx.user_id)
     return await conversation.start(session, ctx, args, is_private(update))
 

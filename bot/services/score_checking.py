@@ -308,14 +308,19 @@ async def _card(
 VERBS = {"check": "check", "tham-dinh": "check", "lock": "lock", "chot": "lock"}
 
 
-async def command(session: AsyncSession, ctx: Context, args: list[str]) -> Outcome:
-    """`/score check ...` and `/score lock ...` (Vietnamese `tham-dinh`, `chot`)."""
+async def command(
+    session: AsyncSession, ctx: Context, args: list[str], private: bool = True
+) -> Outcome:
+    """`/score check ...` and `/score lock ...` (Vietnamese `tham-dinh`, `chot`). In a group
+    both work, but the cards stay in the private chats (the list is not shown there)."""
     if VERBS[args[0].lower()] == "lock":
-        return await lock_command(session, ctx, args[1:])
-    return await check_command(session, ctx, args[1:])
+        return await lock_command(session, ctx, args[1:], private)
+    return await check_command(session, ctx, args[1:], private)
 
 
-async def check_command(session: AsyncSession, ctx: Context, args: list[str]) -> Outcome:
+async def check_command(
+    session: AsyncSession, ctx: Context, args: list[str], private: bool = True
+) -> Outcome:
     """`/score check [YEAR]`: the head starts checking; afterwards, a checker's list."""
     if not may(ctx.actor, Action.SCORE):
         return Outcome().add("common.not_allowed")
@@ -333,11 +338,15 @@ async def check_command(session: AsyncSession, ctx: Context, args: list[str]) ->
     if row.state == scoring.OPEN:
         if not may_open_scoring(ctx.actor):
             return Outcome().add("score_checking.not_started", year=year)
-        return await _start(session, ctx, row)
+        return await _start(session, ctx, row, private)
+    if not private:
+        return Outcome().add("score_checking.go_private")
     return await _list(session, ctx, await _checking(session, ctx, row))
 
 
-async def _start(session: AsyncSession, ctx: Context, row: ScoringSession) -> Outcome:
+async def _start(
+    session: AsyncSession, ctx: Context, row: ScoringSession, private: bool
+) -> Outcome:
     await emulation.start_checking(session, row, now=ctx.now)
     checking = await _checking(session, ctx, row)
     assert row.id is not None
@@ -386,6 +395,8 @@ async def _start(session: AsyncSession, ctx: Context, row: ScoringSession) -> Ou
     out = Outcome(fanouts=[FANOUT])
     out.group_screens.append(Screen("score_checking.started_group", params))
     out.add("score_checking.started", **params)
+    if not private:
+        return out.add("score_checking.go_private")
     listed = await _list(session, ctx, checking)
     out.screens.extend(listed.screens)
     return out
@@ -425,7 +436,9 @@ async def _list(session: AsyncSession, ctx: Context, checking: Checking) -> Outc
 # --- the buttons ------------------------------------------------------------------------------
 
 
-async def press(session: AsyncSession, ctx: Context, data: str | None) -> Outcome:
+async def press(
+    session: AsyncSession, ctx: Context, data: str | None, private: bool = True
+) -> Outcome:
     """A checking button: the data names a session and department, or an adjustment; the
     presser's role, the session's state and the assignment are read again here."""
     try:
@@ -434,6 +447,8 @@ async def press(session: AsyncSession, ctx: Context, data: str | None) -> Outcom
         return Outcome().add("common.stale_button")
     if ctx.actor is None:
         return Outcome().add("common.not_allowed")
+    if not private:  # a card, a step or an answer is never shown or asked in a group
+        return Outcome().add("score_checking.go_private")
     if isinstance(pressed, cb.CheckCard | cb.CheckAccept | cb.CheckAdjust):
         row = await score_checks.get_scoring_session_by_id(session, pressed.session_id)
         department = await people.get_department(session, pressed.department_id)
@@ -823,7 +838,9 @@ def _decision_buttons(adjustment_id: int) -> list[tuple[str, str]]:
 # --- /score lock ------------------------------------------------------------------------------
 
 
-async def lock_command(session: AsyncSession, ctx: Context, args: list[str]) -> Outcome:
+async def lock_command(
+    session: AsyncSession, ctx: Context, args: list[str], private: bool = True
+) -> Outcome:
     """`/score lock [YEAR]`: the head locks the final totals; the group gets the ranking."""
     if not may_open_scoring(ctx.actor):
         return Outcome().add("score_checking.head_locks")
@@ -872,5 +889,6 @@ async def lock_command(session: AsyncSession, ctx: Context, args: list[str]) -> 
     out = Outcome()
     out.group_screens.extend([Screen("score_checking.locked_group", {"year": year}), ranking])
     out.add("score_checking.locked", year=year, unreviewed=unreviewed, count=len(adjustments))
-    out.screens.append(ranking)
+    if private:  # in the group, the group's own post shows it
+        out.screens.append(ranking)
     return out

@@ -431,3 +431,27 @@ async def test_peer_checking_by_rotation(cluster: Cluster, tmp_path: Path) -> No
     await h.say(head, head.id, "/score lock")
     (shown,) = await h.say(checker, checker.id, "/ranking 2023")
     assert "Sở Nội vụ tỉnh Bắc Kạn: 20" in shown.text  # 10 self (restored) + 10 on time
+
+
+async def test_in_the_group_checking_starts_but_the_cards_stay_private(cluster: Cluster) -> None:
+    h, head = cluster.h, cluster.head
+    await _open_and_score(cluster)
+    replies = await h.say(head, GROUP, "/score check")
+    in_group = [m for m in replies if m.chat_id == GROUP]
+    assert any("Đã kết thúc tự chấm điểm năm 2023 và bắt đầu thẩm định" in m.text for m in in_group)
+    assert any("tin nhắn riêng với bot" in m.text for m in in_group)
+    assert not any(m.buttons for m in in_group)  # no department's card in the group
+    assert await _state(cluster) == "checking"
+    (again,) = await h.say(head, GROUP, "/score check")
+    assert "tin nhắn riêng với bot: vui lòng gửi /score check ở đó" in again.text
+    # A card's button pressed in the group (forged there) shows nothing of the card.
+    ids, session_id = await _ids(cluster), await _session_id(cluster)
+    card = cb.CheckCard(session_id, ids["yen-bai"]).encode()
+    (refused,) = await h.press_data(head, again, card)
+    assert "tin nhắn riêng với bot" in refused.text and "Thẩm định điểm" not in refused.text
+    # Locking from the group posts the ranking there once.
+    await h.say(head, GROUP, "/score lock")
+    posted = [
+        m for m in cluster.emu.messages(GROUP) if "Kết quả xếp hạng thi đua năm 2023" in m.text
+    ]
+    assert len(posted) == 1
