@@ -62,8 +62,9 @@ async def test_steps_and_acceptances(db: Database) -> None:
         await s.commit()
     async with db.session() as s:
         row = await emulation.get_scoring(s, CLUSTER, 2023)
-        draft = await score_checks.get_check_draft(s, 1001)
-        assert draft is not None and (draft.step, draft.item, draft.points_cents) == (
+        kept_draft = await score_checks.get_check_draft(s, 1001)
+        assert kept_draft is not None
+        assert (kept_draft.step, kept_draft.item, kept_draft.points_cents) == (
             "reason",
             "ke-hoach-cong-tac",
             750,
