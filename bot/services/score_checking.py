@@ -578,6 +578,9 @@ async def _decide(
 ) -> Outcome:
     if not may_open_scoring(ctx.actor):
         return Outcome().add("score_checking.head_decides")
+    if adjustment.answered_at is None and adjustment.decision is None:
+        # Deciding first would take away the department's one answer.
+        return Outcome().add("score_checking.not_answered")
     try:
         await emulation.decide_adjustment(
             session, row, adjustment.id or 0, upheld=upheld, by=ctx.user_id, now=ctx.now

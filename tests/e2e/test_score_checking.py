@@ -142,6 +142,13 @@ async def test_the_head_starts_checking_and_the_group_and_the_deputy_are_told(
     assert "thẩm định điểm tự chấm của đơn vị Cụm trưởng, Sở Nội vụ tỉnh Bắc Kạn" in told.text
     card = await _card(cluster, deputy, told, "Bắc Kạn")
     assert "Tự chấm: 10 — Kế hoạch số 12/KH-SNV" in card.text
+    done, card = await _adjust(
+        cluster, deputy, card, 2, "8", "Dự đủ 4 hội nghị, đơn vị chưa tự chấm"
+    )
+    assert "của Sở Nội vụ tỉnh Bắc Kạn: 0 → 8" in done.text
+    assert "Điều chỉnh thành 8 (Sở Nội vụ tỉnh Bắc Giang): Dự đủ 4 hội nghị" in card.text
+    (notice,) = _private(cluster, head, "đã được điều chỉnh")
+    assert "do Sở Nội vụ tỉnh Bắc Giang điều chỉnh: 0 → 8" in notice.text
     # Nobody else was told anything privately.
     for slug in SLUGS:
         if slug != "bac-giang":
@@ -153,7 +160,7 @@ async def test_the_head_starts_checking_and_the_group_and_the_deputy_are_told(
     (again,) = _mine(await h.say(head, head.id, "/score check 2023"), head)
     assert "cần thẩm định" in again.text and len(again.buttons) == 6
     (own,) = await h.say(deputy, deputy.id, "/score check")
-    assert "• Sở Nội vụ tỉnh Bắc Kạn: chưa thẩm định" in own.text and len(own.buttons) == 1
+    assert "• Sở Nội vụ tỉnh Bắc Kạn: đã điều chỉnh" in own.text and len(own.buttons) == 1
     (none,) = await h.say(officer, officer.id, "/score check")
     assert "Cụm trưởng thẩm định điểm tự chấm; đơn vị của anh/chị không thẩm định" in none.text
     (usage,) = await h.say(head, head.id, "/score check năm-nay")
@@ -357,6 +364,10 @@ async def test_checking_refusals(cluster: Cluster) -> None:
     # An officer keeps nothing; the head may decide it unanswered (from the lock's list, none).
     (refused,) = await h.press_data(officer, notice, cb.CheckKeep(adjustment.id or 0).encode())
     assert "Chỉ Cụm trưởng hoặc quản trị viên mới quyết định" in refused.text
+    (early,) = await h.press_data(head, card, cb.CheckKeep(adjustment.id or 0).encode())
+    assert "Đơn vị chưa phản hồi điều chỉnh này" in early.text
+    (adjustment,) = await _adjustments(cluster)
+    assert adjustment.decision is None  # the department may still answer
     (stale,) = await h.press_data(head, card, cb.CheckKeep(999999).encode())
     assert STALE in stale.text
     # Points on the lock's side: officers may not lock.
