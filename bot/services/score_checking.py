@@ -2,10 +2,10 @@
 the head's decision and the lock.
 
 - ``/score check [YEAR]``: the head (or an admin) closes self-scoring and starts checking; the
-  group is told who checks whom; each checker department that is not the head's (the peers in
-  chấm chéo, the deputy for the head's own department) is told privately, with a button to its
-  card. Once checking, ``/score check`` shows a checker the departments it checks.
-- The card (private): every criterion and bonus/deduction item with its maximum, the self-score
+  group is told who checks whom; each checker department (every one in chấm chéo; with the
+  head checking, the deputy, for the head's own department) is told privately, with a button
+  to its card. Once checking, ``/score check`` shows a checker the departments it checks.
+- The card (private; bot/services/score_cards.py): every criterion and bonus/deduction item with its maximum, the self-score
   and justification (or the bot's points), the evidence count, the adjustments made and what
   became of them, the total as it stands; "✏️ n" adjusts item n (a short conversation: the new
   points within 0..max, then a reason), "Chấp nhận" accepts the score as it stands (kept as
@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -37,12 +36,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.delivery import Button as DeliveryButton
 from bot.delivery import markup_to_data
 from bot.domain import callback_data as cb
-from bot.domain.checking import assigned_checker, check_refusal, checked_by
 from bot.domain.points import shown
 from bot.domain.roles import Action, Role, may, may_open_scoring
 from bot.domain.scoring import ScoreRefused, check_adjustment, check_extra
-from bot.domain.scoring_file import CriterionSpec, ItemSpec, ScoringTable
+from bot.domain.scoring_file import ScoringTable
 from bot.services import emulation
+from bot.services import score_cards as cards
 from bot.services.context import Context
 from bot.services.pact import target_value
 from bot.services.scorechat import default_year, rank_lines, refused, year_of
@@ -54,7 +53,6 @@ from storage.models_emulation import ScoreAdjustment, ScoringSession
 
 FANOUT = FanOut("scoring")  # send what the transaction queued in the delivery log
 KIND = "scoring"  # the delivery log's kind of these messages
-PER_ROW = 5  # "✏️ n" buttons per row of the card
 _PENDING_TEXT = "…"  # the reason comes in the next message; the points are checked first
 
 
@@ -62,91 +60,6 @@ def _stamp() -> str:
     # Each message is queued in the transaction that records what it says, so a fresh key is
     # still sent once; the key never names a row, so a restore cannot make two collide.
     return uuid.uuid4().hex[:12]
-
-
-# --- who checks whom --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Checking:
-    """The year's checking: the mode, the roll (active departments, in the file's order) and
-    who holds the offices."""
-
-    row: ScoringSession
-    table: ScoringTable
-    roll: list[Department]
-    head: Department | None
-    deputy: Department | None
-
-    @property
-    def mode(self) -> str:
-        return self.table.checking
-
-    @property
-    def slugs(self) -> list[str]:
-        return [d.slug for d in self.roll]
-
-    def by_slug(self, slug: str | None) -> Department | None:
-        return next((d for d in self.roll if d.slug == slug), None)
-
-    def checker_of(self, department: Department) -> Department | None:
-        slug = assigned_checker(
-            self.mode,
-            department.slug,
-            self.slugs,
-            self.row.year,
-            self.head.slug if self.head else None,
-            self.deputy.slug if self.deputy else None,
-        )
-        return self.by_slug(slug)
-
-    def refusal(self, department: Department, checker: Department | None) -> str | None:
-        return check_refusal(
-            self.mode,
-            department.slug,
-            checker.slug if checker else None,
-            self.slugs,
-            self.row.year,
-            self.head.slug if self.head else None,
-            self.deputy.slug if self.deputy else None,
-        )
-
-    def checked_by(self, checker: Department | None) -> list[Department]:
-        slugs = checked_by(
-            self.mode,
-            checker.slug if checker else None,
-            self.slugs,
-            self.row.year,
-            self.head.slug if self.head else None,
-            self.deputy.slug if self.deputy else None,
-        )
-        return [d for d in self.roll if d.slug in slugs]
-
-
-async def _checking(session: AsyncSession, ctx: Context, row: ScoringSession) -> Checking:
-    roll = await clusters.list_departments(session, row.cluster_id)
-    holders = await clusters.get_current_offices(session, row.cluster_id, ctx.today.year)
-    by_id = {d.id: d for d in roll}
-    return Checking(
-        row=row,
-        table=scoring.scoring_snapshot(row),
-        roll=roll,
-        head=by_id.get(holders.get("head")),
-        deputy=by_id.get(holders.get("deputy")),
-    )
-
-
-def _checker_department(ctx: Context, checking: Checking) -> tuple[bool, Department | None]:
-    """(may act as a checker at all, the department it checks for: None for an admin)."""
-    actor = ctx.actor
-    if actor is None or actor.merged:
-        return False, None
-    if actor.role is Role.ADMIN:
-        return True, None
-    if actor.role is not Role.OFFICER or actor.department_id is None:
-        return False, None
-    department = next((d for d in checking.roll if d.id == actor.department_id), None)
-    return department is not None, department
 
 
 def _refusal(code: str, **params: Any) -> Outcome:
@@ -159,148 +72,6 @@ def _state_refusal(row: ScoringSession) -> Outcome | None:
     if row.state == scoring.OPEN:
         return Outcome().add("score_checking.not_started", year=row.year)
     return None
-
-
-# --- the items of a card ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Item:
-    """One line of the card: a criterion, or a bonus or deduction item, numbered from 1."""
-
-    n: int
-    kind: str  # criterion | bonus | deduction
-    spec: CriterionSpec | ItemSpec
-
-    @property
-    def computed(self) -> bool:
-        return isinstance(self.spec, CriterionSpec) and self.spec.method != "self"
-
-
-def items_of(table: ScoringTable) -> list[Item]:
-    found: list[tuple[str, CriterionSpec | ItemSpec]] = [("criterion", c) for c in table.criteria()]
-    for kind in ("bonus", "deduction"):
-        extras = getattr(table, emulation.EXTRA_KINDS[kind])
-        if extras is not None:
-            found.extend((kind, i) for i in extras.items)
-    return [Item(n, kind, spec) for n, (kind, spec) in enumerate(found, start=1)]
-
-
-@dataclass
-class Line:
-    """What the card shows of one item for one department."""
-
-    item: Item
-    base: Decimal  # the self-score, or the bot's points, or 0 (nothing claimed)
-    claimed: bool  # a self-score (or a claim of a bonus/deduction) exists
-    justification: str | None
-    evidence: int
-    adjustments: list[ScoreAdjustment] = field(default_factory=list)
-
-    @property
-    def changes(self) -> list[tuple[ScoreAdjustment, Decimal]]:
-        """Each adjustment with its points, in the order made."""
-        return [(a, scoring.from_cents(a.points_cents)) for a in self.adjustments]
-
-    @property
-    def current(self) -> Decimal:
-        """The last adjustment not withdrawn counts; else the base."""
-        kept = [a for a in self.adjustments if a.decision != "withdrawn"]
-        return scoring.from_cents(kept[-1].points_cents) if kept else self.base
-
-
-async def card_lines(
-    session: AsyncSession, ctx: Context, row: ScoringSession, department_id: int
-) -> list[Line]:
-    table = scoring.scoring_snapshot(row)
-    assert ctx.cluster is not None
-    figures = await emulation.year_figures(session, row.cluster_id, row.year, today=ctx.today)
-    computed = emulation.computed_points(table, figures.get(department_id, emulation.YearFigures()))
-    entries = {
-        (e.kind, e.item): e for e in await scoring.list_self_scores(session, row, department_id)
-    }
-    evidence: dict[tuple[str, str], int] = {}
-    for kept in await scoring.list_evidence(session, row, department_id):
-        evidence[(kept.kind, kept.item)] = evidence.get((kept.kind, kept.item), 0) + 1
-    adjustments = await scoring.list_adjustments(session, row, department_id)
-    lines = []
-    for item in items_of(table):
-        key = (item.kind, item.spec.id)
-        entry = entries.get(key)
-        if entry is not None:
-            base = scoring.from_cents(entry.points_cents)
-        elif item.computed:
-            base = computed.get(item.spec.id, Decimal(0))
-        else:
-            base = Decimal(0)
-        lines.append(
-            Line(
-                item=item,
-                base=base,
-                claimed=entry is not None,
-                justification=entry.justification if entry else None,
-                evidence=evidence.get(key, 0),
-                adjustments=[a for a in adjustments if (a.kind, a.item) == key],
-            )
-        )
-    return lines
-
-
-def _subtotal(lines: Sequence[Line]) -> Decimal:
-    plus = sum((x.current for x in lines if x.item.kind != "deduction"), Decimal(0))
-    return plus - sum((x.current for x in lines if x.item.kind == "deduction"), Decimal(0))
-
-
-async def _checkers(session: AsyncSession, roll: Sequence[Department]) -> dict[int, Department]:
-    """person id -> the department whose officer they are (who made an adjustment: with the
-    head checking, the head's or, for the head's own department, the deputy's)."""
-    by_id = {d.id: d for d in roll}
-    officers = await deliveries.list_officers(session, [d.id for d in roll if d.id is not None])
-    return {o.person_id: by_id[o.department_id] for o in officers if o.department_id in by_id}
-
-
-async def _card(
-    session: AsyncSession, ctx: Context, checking: Checking, department: Department
-) -> Screen:
-    row = checking.row
-    assert row.id is not None and department.id is not None
-    lines = await card_lines(session, ctx, row, department.id)
-    totals = await emulation.department_totals(session, row, today=ctx.today)
-    reviews = await score_checks.list_reviews(session, row, department.id)
-    names = {d.id: d for d in checking.roll}
-    by = await _checkers(session, checking.roll)
-    buttons: list[list[Button]] = []
-    for line in lines:
-        if not buttons or len(buttons[-1]) == PER_ROW:
-            buttons.append([])
-        buttons[-1].append(
-            Button(
-                "score_checking.btn_adjust",
-                cb.CheckAdjust(row.id, department.id, line.item.n - 1).encode(),
-                {"n": line.item.n},
-            )
-        )
-    buttons.append(
-        [Button("score_checking.btn_accept", cb.CheckAccept(row.id, department.id).encode())]
-    )
-    return Screen(
-        "score_checking.card",
-        {
-            "year": row.year,
-            "department": department,
-            "lines": lines,
-            "total": totals[department.id].total if department.id in totals else Decimal(0),
-            "scale": checking.table.scale,
-            "checkers": {
-                a.id: names.get(a.checker_department_id) or by.get(a.checked_by)
-                for line in lines
-                for a in line.adjustments
-            },
-            "accepted": reviews[-1] if reviews else None,
-            "accepted_by": names.get(reviews[-1].checker_department_id) if reviews else None,
-        },
-        buttons,
-    )
 
 
 # --- /score check -----------------------------------------------------------------------------
@@ -341,14 +112,14 @@ async def check_command(
         return await _start(session, ctx, row, private)
     if not private:
         return Outcome().add("score_checking.go_private")
-    return await _list(session, ctx, await _checking(session, ctx, row))
+    return await _list(session, ctx, await cards.checking_of(session, ctx, row))
 
 
 async def _start(
     session: AsyncSession, ctx: Context, row: ScoringSession, private: bool
 ) -> Outcome:
     await emulation.start_checking(session, row, now=ctx.now)
-    checking = await _checking(session, ctx, row)
+    checking = await cards.checking_of(session, ctx, row)
     assert row.id is not None
     pairs = [(checking.checker_of(d), d) for d in checking.roll]
     # Each checker department is told privately which one it checks (in chấm chéo, every
@@ -402,9 +173,9 @@ async def _start(
     return out
 
 
-async def _list(session: AsyncSession, ctx: Context, checking: Checking) -> Outcome:
+async def _list(session: AsyncSession, ctx: Context, checking: cards.Checking) -> Outcome:
     """The departments this person checks, each with its state and a button to its card."""
-    allowed, checker = _checker_department(ctx, checking)
+    allowed, checker = cards.checker_department(ctx, checking)
     if not allowed:
         return Outcome().add("common.not_allowed")
     departments = checking.checked_by(checker)
@@ -462,15 +233,15 @@ async def press(
         stopped = _state_refusal(row)
         if stopped is not None:
             return stopped
-        checking = await _checking(session, ctx, row)
-        allowed, checker = _checker_department(ctx, checking)
+        checking = await cards.checking_of(session, ctx, row)
+        allowed, checker = cards.checker_department(ctx, checking)
         if not allowed:
             return Outcome().add("common.not_allowed")
         code = checking.refusal(department, checker)
         if code is not None:
             return _refusal(code)
         if isinstance(pressed, cb.CheckCard):
-            return Outcome([await _card(session, ctx, checking, department)])
+            return Outcome([await cards.card_screen(session, ctx, checking, department)])
         if isinstance(pressed, cb.CheckAccept):
             return await _accept(session, ctx, checking, department, checker)
         return await _ask_points(session, ctx, checking, department, pressed.index)
@@ -494,7 +265,7 @@ async def press(
 async def _accept(
     session: AsyncSession,
     ctx: Context,
-    checking: Checking,
+    checking: cards.Checking,
     department: Department,
     checker: Department | None,
 ) -> Outcome:
@@ -511,13 +282,17 @@ async def _accept(
 
 
 async def _ask_points(
-    session: AsyncSession, ctx: Context, checking: Checking, department: Department, index: int
+    session: AsyncSession,
+    ctx: Context,
+    checking: cards.Checking,
+    department: Department,
+    index: int,
 ) -> Outcome:
-    items = items_of(checking.table)
+    items = cards.items_of(checking.table)
     if index >= len(items) or department.id is None:
         return Outcome().add("common.stale_button")
     item = items[index]
-    lines = await card_lines(session, ctx, checking.row, department.id)
+    lines = await cards.card_lines(session, ctx, checking.row, department.id)
     await score_checks.save_check_draft(
         session,
         ctx.user_id,
@@ -558,15 +333,8 @@ async def _ask_answer(
         item=adjustment.item,
         adjustment_id=adjustment.id,
     )
-    item = _item(scoring.scoring_snapshot(row), adjustment)
+    item = cards.item_of(scoring.scoring_snapshot(row), adjustment)
     return Outcome().add("score_checking.ask_answer", item=item)
-
-
-def _item(table: ScoringTable, adjustment: ScoreAdjustment) -> Item | None:
-    return next(
-        (i for i in items_of(table) if (i.kind, i.spec.id) == (adjustment.kind, adjustment.item)),
-        None,
-    )
 
 
 async def _decide(
@@ -600,17 +368,19 @@ async def _adjustment_params(
 ) -> dict[str, Any]:
     """What every message about one adjustment shows."""
     table = scoring.scoring_snapshot(row)
-    item = _item(table, adjustment)
-    lines = await card_lines(session, ctx, row, adjustment.department_id)
+    item = cards.item_of(table, adjustment)
+    lines = await cards.card_lines(session, ctx, row, adjustment.department_id)
     line = next(x for x in lines if item is not None and x.item.n == item.n)
     return {
         "year": row.year,
         "item": item,
         "department": await people.get_department(session, adjustment.department_id),
         "checker": await people.get_department(session, adjustment.checker_department_id)
-        or (await _checkers(session, await clusters.list_departments(session, row.cluster_id))).get(
-            adjustment.checked_by
-        ),
+        or (
+            await cards.checkers_by_person(
+                session, await clusters.list_departments(session, row.cluster_id)
+            )
+        ).get(adjustment.checked_by),
         "before": line.base,
         "after": scoring.from_cents(adjustment.points_cents),
         "reason": adjustment.reason,
@@ -678,14 +448,18 @@ async def answer(session: AsyncSession, ctx: Context, text: str) -> Outcome | No
         return stopped or Outcome().add("common.stale_button")
     if draft.step == "answer":
         return await _answer_note(session, ctx, row, draft.adjustment_id or 0, text)
-    checking = await _checking(session, ctx, row)
-    allowed, checker = _checker_department(ctx, checking)
+    checking = await cards.checking_of(session, ctx, row)
+    allowed, checker = cards.checker_department(ctx, checking)
     code = checking.refusal(department, checker) if allowed else "not_your_check"
     if code is not None:
         await score_checks.delete_check_draft(session, ctx.user_id)
         return _refusal(code)
     item = next(
-        (i for i in items_of(checking.table) if (i.kind, i.spec.id) == (draft.kind, draft.item)),
+        (
+            i
+            for i in cards.items_of(checking.table)
+            if (i.kind, i.spec.id) == (draft.kind, draft.item)
+        ),
         None,
     )
     if item is None:
@@ -706,7 +480,7 @@ async def answer(session: AsyncSession, ctx: Context, text: str) -> Outcome | No
     )
 
 
-def _check_points(table: ScoringTable, item: Item, value: Decimal) -> Decimal:
+def _check_points(table: ScoringTable, item: cards.Item, value: Decimal) -> Decimal:
     if item.kind == "criterion":
         return check_adjustment(table, item.spec.id, value, _PENDING_TEXT).points
     return check_extra(getattr(table, emulation.EXTRA_KINDS[item.kind]), item.spec.id, value)
@@ -715,9 +489,9 @@ def _check_points(table: ScoringTable, item: Item, value: Decimal) -> Decimal:
 async def _take_points(
     session: AsyncSession,
     ctx: Context,
-    checking: Checking,
+    checking: cards.Checking,
     department: Department,
-    item: Item,
+    item: cards.Item,
     text: str,
 ) -> Outcome:
     value = None if text.strip().endswith("%") else target_value(text)
@@ -728,7 +502,7 @@ async def _take_points(
     except ScoreRefused as exc:
         out = Outcome([refused(exc)])
         assert department.id is not None
-        lines = await card_lines(session, ctx, checking.row, department.id)
+        lines = await cards.card_lines(session, ctx, checking.row, department.id)
         return out.add(
             "score_checking.ask_points",
             item=item,
@@ -753,10 +527,10 @@ async def _take_points(
 async def _take_reason(
     session: AsyncSession,
     ctx: Context,
-    checking: Checking,
+    checking: cards.Checking,
     department: Department,
     checker: Department | None,
-    item: Item,
+    item: cards.Item,
     points: Decimal,
     text: str,
 ) -> Outcome:
@@ -793,7 +567,7 @@ async def _take_reason(
         [("score_checking.btn_answer", cb.CheckAnswer(adjustment.id).encode())],
     )
     out = Outcome(fanouts=[FANOUT]).add("score_checking.adjusted", **params)
-    out.screens.append(await _card(session, ctx, checking, department))
+    out.screens.append(await cards.card_screen(session, ctx, checking, department))
     return out
 
 
@@ -869,7 +643,7 @@ async def lock_command(
             buttons = [[Button(m, d) for m, d in _decision_buttons(adjustment.id)]]
             out.screens.append(Screen("score_checking.answered_notice", params, buttons))
         return out
-    checking = await _checking(session, ctx, row)
+    checking = await cards.checking_of(session, ctx, row)
     reviewed = {r.department_id for r in await score_checks.list_reviews(session, row)}
     reviewed |= {a.department_id for a in adjustments}
     unreviewed = [d for d in checking.roll if d.id not in reviewed]
