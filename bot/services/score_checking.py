@@ -602,6 +602,9 @@ async def _answer_note(
             params,
             _decision_buttons(adjustment.id),
         )
+    checker = adjustment.checker_department_id
+    if checker is not None and checker != head:  # chấm chéo: the checker reads the answer too
+        await _notify(session, ctx, row, [checker], "score_checking.answered_checker", params)
     return Outcome(fanouts=[FANOUT]).add("score_checking.answered", **params)
 
 

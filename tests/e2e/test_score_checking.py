@@ -435,6 +435,10 @@ async def test_peer_checking_by_rotation(cluster: Cluster, tmp_path: Path) -> No
     await h.press(head, notice, "Phản hồi")
     await h.say(head, head.id, "Kế hoạch phong trào ban hành kèm Quyết định 45")
     (asked,) = _private(cluster, head, "Sở Nội vụ tỉnh Bắc Kạn phản hồi một điều chỉnh")
+    (fyi,) = _private(cluster, checker, "đã phản hồi điều chỉnh")
+    assert "Sở Nội vụ tỉnh Bắc Kạn đã phản hồi điều chỉnh «Ban hành kế hoạch" in fyi.text
+    assert "(10 → 8): Kế hoạch phong trào ban hành kèm Quyết định 45" in fyi.text
+    assert not fyi.buttons  # the head decides
     await h.press(head, asked, "↩️ Khôi phục")
     assert "khôi phục điểm tự chấm của đơn vị (10)" in asked.text
     (told_checker,) = _private(cluster, checker, "Cụm trưởng đã quyết định")
