@@ -174,21 +174,33 @@ async def _start(
 
 
 async def _list(session: AsyncSession, ctx: Context, checking: cards.Checking) -> Outcome:
-    """The departments this person checks, each with its state and a button to its card."""
+    """The departments this person checks, each with its state and a button to its card; for
+    the head, first where the whole checking stands."""
     allowed, checker = cards.checker_department(ctx, checking)
     if not allowed:
         return Outcome().add("common.not_allowed")
+    row = checking.row
+    assert row.id is not None
+    adjustments = await scoring.list_adjustments(session, row)
+    adjusted = {a.department_id for a in adjustments}
+    reviewed = {r.department_id for r in await score_checks.list_reviews(session, row)}
+    out = Outcome()
+    if may_open_scoring(ctx.actor):
+        out.add(
+            "score_checking.progress",
+            year=row.year,
+            done=sum(1 for d in checking.roll if d.id in reviewed | adjusted),
+            total=len(checking.roll),
+            waiting=sum(1 for a in adjustments if a.answered_at and a.decision is None),
+            missing=[d for d in checking.roll if d.id not in reviewed | adjusted],
+        )
     departments = checking.checked_by(checker)
     if not departments:
-        return Outcome().add(
+        return out.add(
             "score_checking.nothing_to_check",
             year=checking.row.year,
             peer=checking.mode == "peer",
         )
-    row = checking.row
-    assert row.id is not None
-    adjusted = {a.department_id for a in await scoring.list_adjustments(session, row)}
-    reviewed = {r.department_id for r in await score_checks.list_reviews(session, row)}
     entries = [(d, d.id in reviewed, d.id in adjusted) for d in departments if d.id is not None]
     buttons = [
         [
@@ -201,7 +213,10 @@ async def _list(session: AsyncSession, ctx: Context, checking: cards.Checking) -
         for d, _, _ in entries
         if d.id is not None
     ]
-    return Outcome([Screen("score_checking.list", {"year": row.year, "entries": entries}, buttons)])
+    out.screens.append(
+        Screen("score_checking.list", {"year": row.year, "entries": entries}, buttons)
+    )
+    return out
 
 
 # --- the buttons ------------------------------------------------------------------------------

@@ -119,7 +119,11 @@ async def test_the_head_starts_checking_and_the_group_and_the_deputy_are_told(
     assert await _state(cluster) == "open"
 
     replies = _mine(await h.say(head, head.id, "/score check"), head)
-    started, listing = replies
+    started, progress, listing = replies
+    assert "Thẩm định năm 2023: đã thẩm định 0/7 đơn vị (chấp nhận hoặc điều chỉnh)" in (
+        progress.text
+    )
+    assert "Chưa thẩm định: Sở Nội vụ tỉnh Bắc Kạn, Sở Nội vụ tỉnh Bắc Giang," in progress.text
     assert "Đã kết thúc tự chấm điểm năm 2023 và bắt đầu thẩm định." in started.text
     assert "Cụm trưởng (Sở Nội vụ tỉnh Bắc Kạn) thẩm định điểm tự chấm của các đơn vị" in (
         started.text
@@ -152,12 +156,12 @@ async def test_the_head_starts_checking_and_the_group_and_the_deputy_are_told(
     # Nobody else was told anything privately.
     for slug in SLUGS:
         if slug != "bac-giang":
-            assert not _private(cluster, cluster.officers[slug], "Thẩm định năm 2023")
+            assert not _private(cluster, cluster.officers[slug], "Thẩm định năm 2023: với vai trò")
 
     # Self-scoring is over; the head's /score check again shows the list; the deputy's its one.
     (closed,) = await h.say(officer, officer.id, "/score")
     assert "Đã hết thời gian tự chấm điểm: điểm đang được thẩm định." in closed.text
-    (again,) = _mine(await h.say(head, head.id, "/score check 2023"), head)
+    (_, again) = _mine(await h.say(head, head.id, "/score check 2023"), head)
     assert "cần thẩm định" in again.text and len(again.buttons) == 6
     (own,) = await h.say(deputy, deputy.id, "/score check")
     assert "• Sở Nội vụ tỉnh Bắc Kạn: đã điều chỉnh" in own.text and len(own.buttons) == 1
@@ -170,7 +174,7 @@ async def test_the_head_starts_checking_and_the_group_and_the_deputy_are_told(
 async def test_adjust_answer_decide_and_lock(cluster: Cluster) -> None:
     h, head = cluster.h, cluster.head
     await _open_and_score(cluster)
-    (_, listing) = _mine(await h.say(head, head.id, "/score check"), head)
+    (*_, listing) = _mine(await h.say(head, head.id, "/score check"), head)
     card = await _card(cluster, head, listing, "Yên Bái")
     text = card.text
     assert "Thẩm định điểm tự chấm năm 2023 — Sở Nội vụ tỉnh Yên Bái" in text
@@ -254,7 +258,9 @@ async def test_adjust_answer_decide_and_lock(cluster: Cluster) -> None:
     assert "Đã chấp nhận điểm tự chấm năm 2023 của Sở Nội vụ tỉnh Thái Nguyên" in accepted.text
     card3 = await _card(cluster, head, listing, "Thái Nguyên")
     assert "Đã được Sở Nội vụ tỉnh Bắc Kạn chấp nhận lúc" in card3.text
-    (again,) = _mine(await h.say(head, head.id, "/score check"), head)
+    (progress, again) = _mine(await h.say(head, head.id, "/score check"), head)
+    assert "đã thẩm định 2/7 đơn vị" in progress.text  # Yên Bái adjusted, Thái Nguyên accepted
+    assert "1 điều chỉnh đã có phản hồi đang chờ" not in progress.text  # decided above
     assert "• Sở Nội vụ tỉnh Thái Nguyên: đã chấp nhận" in again.text
     assert "• Sở Nội vụ tỉnh Yên Bái: đã điều chỉnh" in again.text
 
@@ -309,7 +315,7 @@ async def test_checking_refusals(cluster: Cluster) -> None:
     await _open_and_score(cluster)
     (early,) = await h.say(head, head.id, "/score lock")
     assert "vẫn đang mở" in early.text and "/score check" in early.text
-    (_, listing) = _mine(await h.say(head, head.id, "/score check"), head)
+    (*_, listing) = _mine(await h.say(head, head.id, "/score check"), head)
     card = await _card(cluster, head, listing, "Yên Bái")
     ids, session_id = await _ids(cluster), await _session_id(cluster)
 
