@@ -19,6 +19,7 @@ from bot import log_context, metrics
 from bot.clock import system_clock
 from bot.delivery import Pacer
 from bot.handlers import (
+    CHECKING,
     COMMANDS,
     COMPOSER,
     GATE,
@@ -37,6 +38,7 @@ from bot.handlers import (
     pact,
     reporting,
     rounds,
+    score_checking,
     scoring,
     summaries,
 )
@@ -129,9 +131,10 @@ def register_handlers(app: Application) -> None:
     app.add_handler(announcements.composer(), COMPOSER)
     app.add_handler(awards.nomination(), NOMINATING)  # the nomination being entered
     app.add_handler(scoring.answers(), SCORING)  # the self-score being entered
+    app.add_handler(score_checking.answers(), CHECKING)  # an adjustment or answer being entered
     for module in (
         onboarding, rounds, reporting, summaries, calendar, elections, announcements, documents,
-        awards, pact, scoring,
+        awards, pact, scoring, score_checking,
     ):
         for handler in module.handlers():
             app.add_handler(handler, COMMANDS)

@@ -571,3 +571,58 @@ class ScoreCancel(CallbackData):
     """The officer drops the self-score being entered: the draft's version."""
 
     version: int = typed(Int())
+
+
+CHECK = Family("sk")
+
+
+@CHECK.shape("r")
+@dataclass(frozen=True)
+class CheckCard(CallbackData):
+    """The checker opens a department's self-score card: scoring session id, department id."""
+
+    session_id: int = typed(ID)
+    department_id: int = typed(ID)
+
+
+@CHECK.shape("ok")
+@dataclass(frozen=True)
+class CheckAccept(CallbackData):
+    """The checker accepts the department's score as it stands."""
+
+    session_id: int = typed(ID)
+    department_id: int = typed(ID)
+
+
+@CHECK.shape("a")
+@dataclass(frozen=True)
+class CheckAdjust(CallbackData):
+    """The checker adjusts one item of the card: its position (criteria, bonus, deductions)."""
+
+    session_id: int = typed(ID)
+    department_id: int = typed(ID)
+    index: int = typed(SMALL)
+
+
+@CHECK.shape("ans")
+@dataclass(frozen=True)
+class CheckAnswer(CallbackData):
+    """An officer of the adjusted department answers the adjustment (once): its id."""
+
+    adjustment_id: int = typed(ID)
+
+
+@CHECK.shape("keep")
+@dataclass(frozen=True)
+class CheckKeep(CallbackData):
+    """The head keeps the adjustment."""
+
+    adjustment_id: int = typed(ID)
+
+
+@CHECK.shape("undo")
+@dataclass(frozen=True)
+class CheckRestore(CallbackData):
+    """The head withdraws the adjustment: the department's own score counts."""
+
+    adjustment_id: int = typed(ID)

@@ -19,6 +19,10 @@ MIGRATION = -20
 """A group upgraded to a supergroup: the cluster follows it before anything reads the chat id."""
 GATE = -10
 """A group that is no cluster's: one explanation, then silence, whatever the command."""
+CHECKING = -5
+"""The answers of a checker adjusting a score, or of an officer answering an adjustment
+(bot/handlers/score_checking.py): like SCORING, in a group of its own (a group runs at most its
+first matching handler)."""
 SCORING = -4
 """The answers of a self-score being entered (bot/handlers/scoring.py): like NOMINATING."""
 NOMINATING = -3

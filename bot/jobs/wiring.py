@@ -47,6 +47,7 @@ def register_jobs(app: Application) -> None:
     after_commit(app).register("announcement", announcements.fan_out_step)
     after_commit(app).register("election", elections.fan_out_step)
     after_commit(app).register("pact", elections.fan_out_step)  # sends what the log queued
+    after_commit(app).register("scoring", elections.fan_out_step)  # checking's messages too
     if app.job_queue is None:
         raise RuntimeError("python-telegram-bot was installed without the job-queue extra")
     data = app.bot_data
