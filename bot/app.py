@@ -37,6 +37,7 @@ from bot.handlers import (
     pact,
     reporting,
     rounds,
+    score_files,
     scoring,
     summaries,
 )
@@ -129,6 +130,7 @@ def register_handlers(app: Application) -> None:
     app.add_handler(announcements.composer(), COMPOSER)
     app.add_handler(awards.nomination(), NOMINATING)  # the nomination being entered
     app.add_handler(scoring.answers(), SCORING)  # the self-score being entered
+    app.add_handler(score_files.files(), SCORING)  # its evidence, its filled Excel template
     for module in (
         onboarding, rounds, reporting, summaries, calendar, elections, announcements, documents,
         awards, pact, scoring,

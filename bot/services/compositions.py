@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -23,8 +23,10 @@ from bot.reports import summary_messages
 from bot.reports.charts import chartable, indicator_chart, summary_charts
 from bot.reports.csv_export import build_csv
 from bot.reports.documents import build_documents
+from bot.reports.score_template import ScoreTemplateTarget, build_score_template
 from bot.reports.template_io import TemplateTarget, build_template
 from bot.reports.workbook import build_workbook
+from bot.services import score_template
 from bot.services.documents import documents_for
 from bot.services.screens import Attachment, Outcome
 from bot.services.summaries import history_for, previous_report, summary_for
@@ -80,7 +82,14 @@ class Documents:
     lang: str
 
 
-Job = SummaryPost | Chart | Export | Template | Documents
+@dataclass(frozen=True)
+class ScoreTemplate:
+    target: ScoreTemplateTarget
+    lang: str
+    department: Department
+
+
+Job = SummaryPost | Chart | Export | Template | Documents | ScoreTemplate
 
 
 async def prepare(
@@ -94,6 +103,14 @@ async def prepare(
         return await _prepare_template(
             session, int(params["round_id"]), int(params["department_id"]), lang
         )
+    if what == "score-template":
+        made = await score_template.template_target(
+            session,
+            int(params["session_id"]),
+            int(params["department_id"]),
+            date.fromisoformat(params["today"]),
+        )
+        return None if made is None else (None, ScoreTemplate(made[0], lang, made[1]))
     now = datetime.fromisoformat(params["now"]) if params.get("now") else None
     if what == "documents":
         found = await documents_for(
@@ -177,6 +194,14 @@ def build(job: Job) -> Outcome:
         name = file_name(f"mau-nhap-so-lieu_{t.department.slug}", t.cluster_id, t.period, "xlsx")
         caption = render(
             job.lang, "summary.template_caption", period=t.period, department=job.department
+        )
+        return Outcome(attachments=[Attachment("document", data, caption, name)])
+    if isinstance(job, ScoreTemplate):
+        st = job.target
+        data = build_score_template(st, job.lang)
+        name = file_name(f"mau-tu-cham-diem_{st.department.slug}", st.cluster_id, str(st.year), "xlsx")
+        caption = render(
+            job.lang, "score.template_caption", year=st.year, department=job.department
         )
         return Outcome(attachments=[Attachment("document", data, caption, name)])
     if isinstance(job, Documents):
