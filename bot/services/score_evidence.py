@@ -60,7 +60,8 @@ class ReceivedFile:
 
 async def file_rules(session: AsyncSession, ctx: Context) -> FileRules | None:
     """None when a file from this user is not for self-scoring: not an officer, or no year's
-    scoring open (a report template upload then takes it, bot/handlers/summaries.py)."""
+    scoring open or being checked (a report template upload then takes it,
+    bot/handlers/summaries.py)."""
     if not may_self_score(ctx.actor) or ctx.cluster is None:
         return None
     draft = await get_score_draft(session, ctx.user_id)
@@ -69,7 +70,9 @@ async def file_rules(session: AsyncSession, ctx: Context) -> FileRules | None:
         row = await scoring.get_scoring_session(
             session, ctx.cluster.id, await default_year(session, ctx)
         )
-        if row is None or row.state != scoring.OPEN:
+        # Open, or being checked: a self-scoring template sent late is told so. Once locked,
+        # every .xlsx is the report flow's (no download here).
+        if row is None or row.state == scoring.LOCKED:
             return None
     table = scoring.scoring_snapshot(row)
     return FileRules(
