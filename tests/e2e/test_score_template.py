@@ -107,8 +107,11 @@ async def test_the_template_lists_the_table_with_the_computed_points(cluster: Cl
     await cluster.h.say(officer, officer.id, "/language en")
     english = (await _template(cluster, "bac-giang")).document
     assert english is not None
-    ws = load_workbook(io.BytesIO(english.data)).worksheets[0]
-    assert ws.title == "Self-scoring" and ws["A1"].value == "SELF-SCORING TEMPLATE, EMULATION 2023"
+    sheet = load_workbook(io.BytesIO(english.data)).worksheets[0]
+    assert (
+        sheet.title == "Self-scoring"
+        and sheet["A1"].value == "SELF-SCORING TEMPLATE, EMULATION 2023"
+    )
 
 
 async def test_a_filled_template_becomes_the_review_card(cluster: Cluster) -> None:
@@ -147,7 +150,9 @@ async def test_a_partly_filled_template_asks_for_the_rest(cluster: Cluster) -> N
     sent = await _template(cluster, "hoa-binh")
     assert sent.document is not None
     partly = {k: GOOD[k] for k in ("ke-hoach-cong-tac", "hoat-dong-cum")}
-    read, ask = await h.upload(officer, officer.id, "tu-cham.xlsx", fill(sent.document.data, partly))
+    read, ask = await h.upload(
+        officer, officer.id, "tu-cham.xlsx", fill(sent.document.data, partly)
+    )
     assert "Đã đọc mẫu Excel: 2/4 tiêu chí có điểm." in read.text
     assert "Tiêu chí 3/4" in ask.text
 

@@ -28,7 +28,9 @@ from bot.reports.template_io import UploadRejected
 
 D = Decimal
 CRITERIA = (
-    TemplateCriterion("ke-hoach", "Ban hành kế hoạch", "Plans", "Chỉ đạo", "Direction", D(10), True),
+    TemplateCriterion(
+        "ke-hoach", "Ban hành kế hoạch", "Plans", "Chỉ đạo", "Direction", D(10), True
+    ),
     TemplateCriterion(
         "hoat-dong", "Tham gia hoạt động", None, "Chỉ đạo", None, D(10), True, None, D("7.5"), "Đủ"
     ),
@@ -40,7 +42,7 @@ TARGET = ScoreTemplateTarget(
     session_id=3,
     year=2023,
     deadline=date(2024, 2, 15),
-    department=DepartmentInfo(id=5, slug="yen-bai", name="Sở Nội vụ tỉnh Yên Bái", name_en=None),
+    department=DepartmentInfo(id=5, slug="yen-bai", name="Sở Nội vụ tỉnh Yên Bái", name_en=""),
     criteria=CRITERIA,
 )
 # Rows: 7 group, 8 ke-hoach, 9 hoat-dong, 10 group, 11 dung-han, 12 cai-cach.
