@@ -127,7 +127,7 @@ async def test_the_export_writes_every_file_and_its_list(db: Database, tmp_path:
     assert listing.startswith("\ufeff".encode())
     rows = list(csv.reader(io.StringIO(listing.decode("utf-8-sig"))))
     assert rows[0] == [
-        "Đơn vị", "Mã tiêu chí", "Tệp", "Tên tệp khi gửi", "Dung lượng (byte)", "SHA-256",
+        "Đơn vị", "Mã tiêu chí", "Tệp", "Tên tệp khi gửi", "Dung lượng (byte)", "Mã băm SHA-256",
         "Người gửi (mã Telegram)", "Thời điểm gửi",
     ]  # fmt: skip
     assert rows[1][:5] == [
