@@ -24,10 +24,12 @@ from bot.reports.charts import chartable, indicator_chart, summary_charts
 from bot.reports.csv_export import build_csv
 from bot.reports.documents import build_documents
 from bot.reports.score_template import ScoreTemplateTarget, build_score_template
+from bot.reports.scoring_sheets import ScoringSheets
 from bot.reports.template_io import TemplateTarget, build_template
 from bot.reports.workbook import build_workbook
 from bot.services import score_template
 from bot.services.documents import documents_for
+from bot.services.scoring_sheets import scoring_sheets_for
 from bot.services.screens import Attachment, Outcome
 from bot.services.summaries import history_for, previous_report, summary_for
 from messages.render import render
@@ -67,6 +69,7 @@ class Export:
     lang: str
     fmt: str  # xlsx | csv
     history: tuple[HistoryEntry, ...]
+    scoring: ScoringSheets | None = None  # a year's workbook: its scoring sheet
 
 
 @dataclass(frozen=True)
@@ -129,7 +132,12 @@ async def prepare(
         history = await history_for(
             session, summary.cluster_id, summary.compiled_from or [summary.period]
         )
-        return None, Export(summary, lang, str(params["fmt"]), tuple(history))
+        sheets = None
+        if params["fmt"] == "xlsx" and summary.period.isdigit():  # a year: its scoring too
+            sheets = await scoring_sheets_for(
+                session, summary.cluster_id, int(summary.period), today=(now or utcnow()).date()
+            )
+        return None, Export(summary, lang, str(params["fmt"]), tuple(history), sheets)
     raise ValueError(f"unknown composition {what!r}")
 
 
@@ -226,7 +234,7 @@ def build(job: Job) -> Outcome:
     if job.fmt == "csv":
         data = build_csv(s, lang)
     else:
-        data = build_workbook(s, lang, list(job.history), s.generated_at)
+        data = build_workbook(s, lang, list(job.history), s.generated_at, job.scoring)
     return Outcome(attachments=[Attachment("document", data, caption, name)])
 
 
