@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.domain.roles import may_self_score
-from bot.domain.scoring import MB, ScoreRefused, check_evidence
+from bot.domain.scoring import MB, ScoreRefused
 from bot.domain.scoring_file import CriterionSpec, ScoringTable
 from bot.services import emulation
 from bot.services import score_conversation as conversation
@@ -133,8 +133,7 @@ async def receive(session: AsyncSession, ctx: Context, received: ReceivedFile) -
         own = conversation.own_criteria(table)
         return Outcome().add("score.evidence_which", criteria=list(enumerate(own, start=1)))
     assert received.content is not None
-    try:
-        check_evidence(table, received.file_name, len(received.content))
+    try:  # the table's rules again, on the bytes themselves (a declared size may be missing)
         kept = await emulation.attach_evidence(
             session,
             row,

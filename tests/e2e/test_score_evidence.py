@@ -116,6 +116,11 @@ async def test_a_file_name_is_shown_as_text(cluster: Cluster) -> None:
     await _open_and_start(cluster, "hoa-binh")
     (kept,) = await h.upload(officer, officer.id, "<b>bao cao</b>.pdf", b"%PDF x")
     assert "«&lt;b&gt;bao cao&lt;/b&gt;.pdf»" in (kept.html or "")
+    # In English too.
+    await h.say(officer, officer.id, "/language en")
+    (english,) = await h.upload(officer, officer.id, "plan.pdf", b"%PDF y", caption="2")
+    assert "📎 Kept the evidence «plan.pdf» (1 KB) for the criterion «" in english.text
+    assert "it has 1 evidence file(s) now." in english.text
 
 
 async def test_files_too_big_of_a_forbidden_kind_or_empty_are_refused(cluster: Cluster) -> None:

@@ -240,3 +240,30 @@ async def test_a_report_template_still_goes_to_the_report_flow(cluster: Cluster)
     assert not any("tự chấm" in m.text for m in replies)
     (problems,) = replies  # the report flow's own answer to an empty report template
     assert "Ô F7 — Số trường hợp tinh giản biên chế: chưa điền (chỉ tiêu bắt buộc)" in problems.text
+
+
+async def test_a_template_of_another_year_cluster_or_table_is_refused(cluster: Cluster) -> None:
+    """The hidden identity sheet edited (as a template of another scoring would read)."""
+    await _open(cluster)
+    h, officer = cluster.h, cluster.officers["bac-kan"]
+    mine = (await _template(cluster, "bac-kan")).document
+    assert mine is not None
+
+    def identity(row: int, column: int, value: Any) -> Any:
+        def edit(wb: Any, ws: Any) -> None:
+            wb["_clusterbot_scoring"].cell(row, column, value)
+
+        return edit
+
+    cases = [
+        (identity(3, 2, 999), "mẫu tự chấm điểm này dành cho năm 2023, không phải đợt chấm điểm"),
+        (identity(4, 2, 2022), "mẫu tự chấm điểm này dành cho năm 2022, không phải đợt chấm điểm"),
+        (identity(2, 2, "cum-khac"), "mẫu này thuộc cụm thi đua khác"),
+        (identity(7, 1, "bo-di"), "các tiêu chí của bảng chấm điểm không khớp với mẫu này"),
+        (identity(3, 2, "ba"), "trang tính ẩn của bot trong mẫu đã bị hỏng"),
+    ]
+    for edit, said in cases:
+        (refused,) = await h.upload(officer, officer.id, "x.xlsx", fill(mine.data, GOOD, edit))
+        assert said in refused.text, refused.text
+        assert "Không có gì được lưu." in refused.text
+    assert await _no_draft(cluster, "bac-kan") and await _kept(cluster, "bac-kan") == {}
