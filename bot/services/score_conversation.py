@@ -10,6 +10,9 @@ nothing) and every button carries its version (an old card is refused).
 Refused, whatever the draft says: a score over the maximum (asked again), a year whose scoring
 is checked or locked (a locked score cannot be edited), and anything after the deadline, both
 when /score starts and when the card is confirmed.
+
+Files sent meanwhile are evidence (bot/services/score_evidence.py), counted on the review card;
+a filled Excel template (bot/services/score_template.py) becomes the draft and ends here too.
 """
 
 from __future__ import annotations
