@@ -39,6 +39,7 @@ from bot.handlers import (
     reporting,
     rounds,
     score_checking,
+    score_files,
     scoring,
     summaries,
 )
@@ -132,6 +133,7 @@ def register_handlers(app: Application) -> None:
     app.add_handler(awards.nomination(), NOMINATING)  # the nomination being entered
     app.add_handler(scoring.answers(), SCORING)  # the self-score being entered
     app.add_handler(score_checking.answers(), CHECKING)  # an adjustment or answer being entered
+    app.add_handler(score_files.files(), SCORING)  # its evidence, its filled Excel template
     for module in (
         onboarding, rounds, reporting, summaries, calendar, elections, announcements, documents,
         awards, pact, scoring, score_checking,

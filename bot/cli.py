@@ -1,5 +1,5 @@
 """The `clusterbot` command: init, invite, round, export, documents, backup, restore, year,
-migrate, run, demo.
+migrate, run, demo, evidence.
 
 Imports are made inside the commands that need them, not here. Every call of the command is a
 new process, and operators script hundreds of them (an invite per department): importing the
@@ -62,6 +62,11 @@ def _parser() -> argparse.ArgumentParser:
     restore.add_argument("file", type=Path)
     restore.add_argument("--cluster", help="restore only this cluster of the archive")
     restore.add_argument("--replace", action="store_true", help="overwrite what is there")
+    evidence = sub.add_parser("evidence", help="write a year's evidence files to a folder")
+    evidence.add_argument("action", choices=("export",))
+    evidence.add_argument("year")
+    evidence.add_argument("dir", type=Path)
+    evidence.add_argument("--cluster", required=True)
     year = sub.add_parser("year", help="start a cluster's emulation year")
     year.add_argument("action", choices=("start",))
     year.add_argument("year", type=int)
@@ -183,6 +188,10 @@ async def _admin_command(args: argparse.Namespace, settings: Settings) -> int:
             if args.command == "backup":
                 return await backup_command(db, args.file, args.cluster, lang=lang)
             return await restore_command(db, args.file, args.cluster, args.replace, lang=lang)
+        if args.command == "evidence":
+            from bot.cli_evidence import evidence_export_command
+
+            return await evidence_export_command(db, args.cluster, args.year, args.dir, lang=lang)
         if args.command == "year":
             from bot.cli_years import year_command
 

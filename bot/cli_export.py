@@ -66,8 +66,18 @@ async def export_command(
             if fmt == "xlsx"
             else []
         )
+        sheets = None
+        if fmt == "xlsx" and summary.period.isdigit():  # a year: its scoring too
+            from bot.services.scoring_sheets import scoring_sheets_for
+            from storage.types import utcnow
+
+            sheets = await scoring_sheets_for(
+                session, cluster_id, int(summary.period), today=utcnow().date()
+            )
     if fmt == "xlsx":
-        data = await asyncio.to_thread(build_workbook, summary, lang, history)
+        data = await asyncio.to_thread(
+            build_workbook, summary, lang, history, summary.generated_at, sheets
+        )
     else:
         data = await asyncio.to_thread(build_csv, summary, lang)
     path = Path(output)

@@ -181,6 +181,7 @@ from storage import (  # noqa: E402, F401
     models_effects,
     models_elections,
     models_emulation,
+    models_evidence,
     models_score_checks,
     models_score_drafts,
     models_years,

@@ -16,6 +16,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -29,6 +30,7 @@ from storage.models_emulation import (
     ScoringSession,
     SelfScoreEntry,
 )
+from storage.models_evidence import ScoreEvidenceFile
 
 OPEN = "open"
 CHECKING = "checking"
@@ -362,9 +364,12 @@ async def record_evidence(
     telegram_file_id: str,
     by: int,
     now: datetime,
+    content: bytes | None = None,
 ) -> ScoreEvidence | None:
     """An evidence file attached to a criterion or item (checked by
-    `bot.domain.scoring.check_evidence`). None when the session is not open."""
+    `bot.domain.scoring.check_evidence`), with its bytes when given (kept in
+    `score_evidence_file`, storage/models_evidence.py says why). None when the session is not
+    open."""
     if scoring.state != OPEN:
         return None
     assert scoring.id is not None
@@ -382,6 +387,10 @@ async def record_evidence(
     )
     session.add(row)
     await session.flush()
+    if content is not None:
+        assert row.id is not None
+        session.add(ScoreEvidenceFile(evidence_id=row.id, content=content))
+        await session.flush()
     return row
 
 
@@ -393,3 +402,23 @@ async def list_evidence(
     if department_id is not None:
         query = query.where(ScoreEvidence.department_id == department_id)
     return list((await session.exec(query.order_by(col(ScoreEvidence.id)))).all())
+
+
+async def count_evidence(
+    session: AsyncSession, session_id: int, department_id: int
+) -> dict[tuple[str, str], int]:
+    """(kind, item) -> how many evidence files the department attached to the session's
+    criteria and items (no bytes read)."""
+    query = (
+        select(ScoreEvidence.kind, ScoreEvidence.item, func.count())
+        .where(ScoreEvidence.session_id == session_id)
+        .where(ScoreEvidence.department_id == department_id)
+        .group_by(col(ScoreEvidence.kind), col(ScoreEvidence.item))
+    )
+    return {(kind, item): int(n) for kind, item, n in (await session.exec(query)).all()}
+
+
+async def get_evidence_content(session: AsyncSession, evidence_id: int) -> bytes | None:
+    """The bytes of one evidence file (None: kept before the bytes were, Telegram has them)."""
+    row = await session.get(ScoreEvidenceFile, evidence_id)
+    return bytes(row.content) if row is not None else None

@@ -45,6 +45,9 @@ def image_size(data: bytes) -> tuple[int, int]:
     return 512, 512
 
 
+MAX_BOT_DOWNLOAD = 20 * 1024 * 1024
+
+
 class FileStore(EmulatorWorld):
     """The files known to the emulator (``files``, by file_id)."""
 
@@ -140,6 +143,8 @@ class FileStore(EmulatorWorld):
         stored = self.files.get(file_id)
         if stored is None:
             raise bad_request("invalid file_id")
+        if len(stored.data) > MAX_BOT_DOWNLOAD:  # what Telegram lets a bot download
+            raise bad_request("file is too big")
         return {
             "file_id": stored.file_id,
             "file_unique_id": stored.file_unique_id,

@@ -207,6 +207,14 @@ class Harness:
             await self.emu.send_document(user, chat_id, name, content, **kw), before
         )
 
+    async def photo(
+        self, user: EmuUser, chat_id: int, data: bytes, caption: str | None = None
+    ) -> list[SentMessage]:
+        before = len(self.emu.sent)
+        return await self._settle(
+            await self.emu.send_photo(user, chat_id, data, caption=caption), before
+        )
+
     async def add_to_group(self, user: EmuUser, chat_id: int, title: str) -> list[SentMessage]:
         before = len(self.emu.sent)
         group = self.emu.group(chat_id, title)

@@ -87,6 +87,28 @@ class UserActions(Chats):
             return None
         return self._enqueue({"message": message})
 
+    async def send_photo(
+        self,
+        user: EmuUser,
+        chat_id: int | EmuChat | EmuUser,
+        data: bytes,
+        caption: str | None = None,
+    ) -> int | None:
+        """The user sends a photo (optionally with a caption); returns the update id. Telegram
+        keeps it as a JPEG and sends its sizes; here the one size is the bytes as sent."""
+        chat = self._chat_for_user_action(user, chat_id)
+        self._touch_user_in_chat(user, chat)
+        stored = self._store_file(data, None, "image/jpeg", "photos")
+        message = self._new_user_message(user, chat)
+        message["photo"] = self._photo_sizes(stored)
+        if caption:
+            message["caption"] = caption
+        label = "[photo]" + (f" {caption}" if caption else "")
+        self._add_transcript_user(user, chat.id, label, message_id=message["message_id"])
+        if not self._visible_to_bot(chat, caption or "", None):
+            return None
+        return self._enqueue({"message": message})
+
     async def press(
         self,
         user: EmuUser,

@@ -16,6 +16,7 @@ from bot.handlers import Handler, conversations
 from bot.handlers.replying import adapter, gated, is_private
 from bot.services import score_checking as checking
 from bot.services import score_conversation as conversation
+from bot.services import score_template
 from bot.services import scorechat as service
 from bot.services.context import Context
 from bot.services.screens import Outcome
@@ -37,6 +38,8 @@ async def score_command(
         return await service.open_year(session, ctx, args[1:])
     if args and args[0].lower() in checking.VERBS:  # /score check, /score lock
         return await checking.command(session, ctx, args, is_private(update))
+    if args and args[0].lower() in ("excel", "xlsx"):
+        return await score_template.template(session, ctx, args[1:], is_private(update))
     conversations.starts(context, "scoring", ctx.user_id)
     return await conversation.start(session, ctx, args, is_private(update))
 

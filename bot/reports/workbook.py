@@ -32,6 +32,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from bot.domain.aggregation import numeric_value
 from bot.domain.summary import HistoryEntry, IndicatorInfo, IndicatorSummary, Summary
 from bot.reports import plain
+from bot.reports.scoring_sheets import ScoringSheets, add_scoring_sheets
 from messages.formatting import format_number, period_label
 from messages.render import current_zone
 
@@ -473,9 +474,11 @@ def build_workbook(
     lang: str,
     history: Sequence[HistoryEntry] = (),
     generated_at: datetime | None = None,
+    scoring: ScoringSheets | None = None,
 ) -> bytes:
     """The .xlsx bytes of the summary (cover, figures, for a year with a pact its targets,
-    narrative, revision history)."""
+    narrative, revision history; and the year's scoring, when given:
+    bot/reports/scoring_sheets.py)."""
     wb = Workbook()
     cover = wb.active
     assert isinstance(cover, Worksheet)  # a new workbook's one sheet
@@ -485,6 +488,8 @@ def build_workbook(
         _targets(wb.create_sheet(), summary, lang)
     _narrative(wb.create_sheet(), summary, lang)
     _history(wb.create_sheet(), history, lang)
+    if scoring is not None:
+        add_scoring_sheets(wb, scoring, lang)
     wb.properties.title = plain(lang, "title", period=summary.period)
     wb.properties.creator = "clusterbot"
     buffer = io.BytesIO()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -23,9 +23,13 @@ from bot.reports import summary_messages
 from bot.reports.charts import chartable, indicator_chart, summary_charts
 from bot.reports.csv_export import build_csv
 from bot.reports.documents import build_documents
+from bot.reports.score_template import ScoreTemplateTarget, build_score_template
+from bot.reports.scoring_sheets import ScoringSheets
 from bot.reports.template_io import TemplateTarget, build_template
 from bot.reports.workbook import build_workbook
+from bot.services import score_template
 from bot.services.documents import documents_for
+from bot.services.scoring_sheets import scoring_sheets_for
 from bot.services.screens import Attachment, Outcome
 from bot.services.summaries import history_for, previous_report, summary_for
 from messages.render import render
@@ -65,6 +69,7 @@ class Export:
     lang: str
     fmt: str  # xlsx | csv
     history: tuple[HistoryEntry, ...]
+    scoring: ScoringSheets | None = None  # a year's workbook: its scoring sheet
 
 
 @dataclass(frozen=True)
@@ -80,7 +85,14 @@ class Documents:
     lang: str
 
 
-Job = SummaryPost | Chart | Export | Template | Documents
+@dataclass(frozen=True)
+class ScoreTemplate:
+    target: ScoreTemplateTarget
+    lang: str
+    department: Department
+
+
+Job = SummaryPost | Chart | Export | Template | Documents | ScoreTemplate
 
 
 async def prepare(
@@ -94,6 +106,14 @@ async def prepare(
         return await _prepare_template(
             session, int(params["round_id"]), int(params["department_id"]), lang
         )
+    if what == "score-template":
+        made = await score_template.template_target(
+            session,
+            int(params["session_id"]),
+            int(params["department_id"]),
+            date.fromisoformat(params["today"]),
+        )
+        return None if made is None else (None, ScoreTemplate(made[0], lang, made[1]))
     now = datetime.fromisoformat(params["now"]) if params.get("now") else None
     if what == "documents":
         found = await documents_for(
@@ -112,7 +132,12 @@ async def prepare(
         history = await history_for(
             session, summary.cluster_id, summary.compiled_from or [summary.period]
         )
-        return None, Export(summary, lang, str(params["fmt"]), tuple(history))
+        sheets = None
+        if params["fmt"] == "xlsx" and summary.period.isdigit():  # a year: its scoring too
+            sheets = await scoring_sheets_for(
+                session, summary.cluster_id, int(summary.period), today=(now or utcnow()).date()
+            )
+        return None, Export(summary, lang, str(params["fmt"]), tuple(history), sheets)
     raise ValueError(f"unknown composition {what!r}")
 
 
@@ -179,6 +204,14 @@ def build(job: Job) -> Outcome:
             job.lang, "summary.template_caption", period=t.period, department=job.department
         )
         return Outcome(attachments=[Attachment("document", data, caption, name)])
+    if isinstance(job, ScoreTemplate):
+        st = job.target
+        data = build_score_template(st, job.lang)
+        name = file_name(f"mau-tu-cham-diem_{st.department.slug}", st.cluster_id, str(st.year), "xlsx")
+        caption = render(
+            job.lang, "score.template_caption", year=st.year, department=job.department
+        )
+        return Outcome(attachments=[Attachment("document", data, caption, name)])
     if isinstance(job, Documents):
         return Outcome(
             attachments=[
@@ -201,7 +234,7 @@ def build(job: Job) -> Outcome:
     if job.fmt == "csv":
         data = build_csv(s, lang)
     else:
-        data = build_workbook(s, lang, list(job.history), s.generated_at)
+        data = build_workbook(s, lang, list(job.history), s.generated_at, job.scoring)
     return Outcome(attachments=[Attachment("document", data, caption, name)])
 
 

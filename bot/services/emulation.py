@@ -370,9 +370,10 @@ async def attach_evidence(
     telegram_file_id: str,
     by: int,
     now: datetime,
+    content: bytes | None = None,
 ) -> ScoreEvidence:
-    """Keep an evidence file for a criterion or item (its name, size, hash, Telegram file id),
-    when the table accepts its kind and size."""
+    """Keep an evidence file for a criterion or item (its name, size, hash, Telegram file id,
+    and its bytes when given), when the table accepts its kind and size."""
     _refuse_state(row, scoring.OPEN)
     table = scoring.scoring_snapshot(row)
     _known_item(table, kind, item)
@@ -389,6 +390,7 @@ async def attach_evidence(
         telegram_file_id=telegram_file_id,
         by=by,
         now=now,
+        content=content,
     )
     assert kept is not None
     return kept

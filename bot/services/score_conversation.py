@@ -10,6 +10,9 @@ nothing) and every button carries its version (an old card is refused).
 Refused, whatever the draft says: a score over the maximum (asked again), a year whose scoring
 is checked or locked (a locked score cannot be edited), and anything after the deadline, both
 when /score starts and when the card is confirmed.
+
+Files sent meanwhile are evidence (bot/services/score_evidence.py), counted on the review card;
+a filled Excel template (bot/services/score_template.py) becomes the draft and ends here too.
 """
 
 from __future__ import annotations
@@ -74,11 +77,11 @@ def own_criteria(table: ScoringTable) -> list[CriterionSpec]:
     return [c for c in table.criteria() if c.method == "self"]
 
 
-def _next(table: ScoringTable, state: DraftState) -> CriterionSpec | None:
+def next_criterion(table: ScoringTable, state: DraftState) -> CriterionSpec | None:
     return next((c for c in own_criteria(table) if c.id not in state.answers), None)
 
 
-async def _open_row(session: AsyncSession, ctx: Context, row: ScoringSession) -> None:
+async def check_open(session: AsyncSession, ctx: Context, row: ScoringSession) -> None:
     """Raise the refusal that stops self-scoring now: checked or locked, or past the deadline."""
     if row.state == scoring.LOCKED:
         raise ScoreRefused("locked")
@@ -88,7 +91,7 @@ async def _open_row(session: AsyncSession, ctx: Context, row: ScoringSession) ->
         raise ScoreRefused("deadline_over", deadline=row.deadline.strftime("%d/%m/%Y"))
 
 
-def _refusal(exc: ScoreRefused) -> Outcome:
+def refusal(exc: ScoreRefused) -> Outcome:
     if exc.code == "deadline_over":
         return Outcome().add("score.deadline_over", deadline=exc.params["deadline"])
     return Outcome([refused(exc)])
@@ -108,9 +111,9 @@ async def start(session: AsyncSession, ctx: Context, args: list[str], private: b
     assert year is not None
     try:
         row = await emulation.get_scoring(session, ctx.cluster.id, year)
-        await _open_row(session, ctx, row)
+        await check_open(session, ctx, row)
     except ScoreRefused as exc:
-        return _refusal(exc)
+        return refusal(exc)
     assert row.id is not None and ctx.actor.department_id is not None
     table = scoring.scoring_snapshot(row)
     figures = await emulation.year_figures(session, ctx.cluster.id, year, today=ctx.today)
@@ -136,13 +139,16 @@ async def start(session: AsyncSession, ctx: Context, args: list[str], private: b
         computed=[(c, computed.get(c.id, Decimal(0))) for c in table.criteria() if c.id in computed],
         own=len(own_criteria(table)),
     )
-    return _ask(out, table, state, draft)
+    return await ask(session, out, table, state, draft)
 
 
-def _ask(out: Outcome, table: ScoringTable, state: DraftState, draft: ScoreDraft) -> Outcome:
-    criterion = _next(table, state)
+async def ask(
+    session: AsyncSession, out: Outcome, table: ScoringTable, state: DraftState, draft: ScoreDraft
+) -> Outcome:
+    """The draft's next question, or its review card once every criterion is answered."""
+    criterion = next_criterion(table, state)
     if criterion is None:
-        return _review(out, table, state, draft)
+        return await review(session, out, table, state, draft)
     if state.points is not None:
         return out.add("score.ask_justification", criterion=criterion, points=Decimal(state.points))
     own = own_criteria(table)
@@ -156,11 +162,27 @@ def _ask(out: Outcome, table: ScoringTable, state: DraftState, draft: ScoreDraft
     )
 
 
-def _review(out: Outcome, table: ScoringTable, state: DraftState, draft: ScoreDraft) -> Outcome:
+async def review(
+    session: AsyncSession, out: Outcome, table: ScoringTable, state: DraftState, draft: ScoreDraft
+) -> Outcome:
+    """The review card: each answer with its evidence count (what is kept already: evidence
+    is kept as it arrives, bot/services/score_evidence.py)."""
+    evidence = await scoring.count_evidence(session, draft.session_id, draft.department_id)
     lines = [
-        (c, Decimal(state.answers[c.id][0]), state.answers[c.id][1])
+        (
+            c,
+            Decimal(state.answers[c.id][0]),
+            state.answers[c.id][1],
+            evidence.get(("criterion", c.id), 0),
+        )
         for c in own_criteria(table)
         if c.id in state.answers
+    ]
+    own = {("criterion", c.id) for c in own_criteria(table)}
+    others = [
+        (c, evidence[("criterion", c.id)])
+        for c in table.criteria()
+        if ("criterion", c.id) not in own and ("criterion", c.id) in evidence
     ]
     buttons = [
         [
@@ -171,7 +193,11 @@ def _review(out: Outcome, table: ScoringTable, state: DraftState, draft: ScoreDr
     out.screens.append(
         Screen(
             "score.review",
-            {"lines": lines, "subtotal": sum((p for _, p, _ in lines), Decimal(0))},
+            {
+                "lines": lines,
+                "subtotal": sum((p for _, p, _, _ in lines), Decimal(0)),
+                "others": others,
+            },
             buttons,
         )
     )
@@ -195,16 +221,16 @@ async def answer(session: AsyncSession, ctx: Context, text: str) -> Outcome | No
         await delete_score_draft(session, ctx.user_id)
         return Outcome().add("common.stale_button")
     try:
-        await _open_row(session, ctx, row)
+        await check_open(session, ctx, row)
     except ScoreRefused as exc:
         await delete_score_draft(session, ctx.user_id)
-        return _refusal(exc)
+        return refusal(exc)
     table = scoring.scoring_snapshot(row)
     state = DraftState.from_json(draft.state)
-    criterion = _next(table, state)
+    criterion = next_criterion(table, state)
     out = Outcome()
     if criterion is None:  # the review card is out: its buttons decide
-        return _review(out.add("score.use_buttons"), table, state, draft)
+        return await review(session, out.add("score.use_buttons"), table, state, draft)
     try:
         if state.points is None:
             value = points_value(text)
@@ -218,11 +244,11 @@ async def answer(session: AsyncSession, ctx: Context, text: str) -> Outcome | No
             state.points = None
     except ScoreRefused as exc:
         out.screens.append(refused(exc))
-        return _ask(out, table, state, draft)
+        return await ask(session, out, table, state, draft)
     draft = await save_score_draft(
         session, ctx.user_id, draft.session_id, draft.department_id, state.to_json(), now=ctx.now
     )
-    return _ask(out, table, state, draft)
+    return await ask(session, out, table, state, draft)
 
 
 def points_value(text: str) -> Decimal | None:
@@ -252,10 +278,10 @@ async def press(session: AsyncSession, ctx: Context, data: str | None) -> Outcom
         return Outcome().add("common.stale_button")
     table = scoring.scoring_snapshot(row)
     state = DraftState.from_json(draft.state)
-    if _next(table, state) is not None:
+    if next_criterion(table, state) is not None:
         return Outcome().add("common.stale_button")
     try:
-        await _open_row(session, ctx, row)
+        await check_open(session, ctx, row)
         for criterion, (points, justification) in state.answers.items():
             await emulation.score_criterion(
                 session,
@@ -268,7 +294,7 @@ async def press(session: AsyncSession, ctx: Context, data: str | None) -> Outcom
                 now=ctx.now,
             )
     except ScoreRefused as exc:
-        return _refusal(exc)
+        return refusal(exc)
     await delete_score_draft(session, ctx.user_id)
     total = sum((Decimal(p) for p, _ in state.answers.values()), Decimal(0))
     return Outcome(
