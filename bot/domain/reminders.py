@@ -40,6 +40,7 @@ __all__ = [
     "RoundPlan",
     "due_now",
     "is_reminder",
+    "plan_pact",
     "plan_round",
     "rounds_to_open",
     "sending_allowed",
@@ -155,6 +156,44 @@ def plan_round(
         deadline=deadline,
         last_day=last_day,
         closes_at=closes_at,
+        items=tuple(kept),
+        tz=tz,
+        schedule=schedule,
+        calendar=cal,
+    )
+
+
+def plan_pact(
+    year: int,
+    deadline: date,
+    reminders: Iterable[str],
+    schedule: ScheduleSpec,
+    tz: ZoneInfo,
+    *,
+    calendar: WorkingCalendar | None = None,
+    opened_at: datetime | None = None,
+) -> RoundPlan:
+    """The reminders chasing the signatures of a year's pact, on the round's rules: `reminders`
+    (before-N, due, after-N) counted from the day the departments sign by (`deadline`), a
+    reminder on a day off moved to the previous working day, two on the same day sent once,
+    none inside quiet hours, none planned before the pact opened. A pact has no close of its
+    own (the head closes it), so the plan ends with its last reminder; :func:`due_now` reads it
+    as a round's (only the latest reminder due is caught up)."""
+    cal = calendar if calendar is not None else schedule.calendar()
+    seen_days: set[date] = set()
+    items: list[PlanItem] = []
+    for kind in reminders:
+        day = _reminder_day(kind, deadline, cal)
+        if day in seen_days:
+            continue
+        seen_days.add(day)
+        items.append(PlanItem(kind, day, _instant(day, schedule.send_at, tz, schedule), "officers"))
+    kept = sorted((i for i in items if opened_at is None or i.at >= opened_at), key=lambda i: i.at)
+    return RoundPlan(
+        period=f"pact-{year}",
+        deadline=deadline,
+        last_day=deadline,
+        closes_at=datetime.max.replace(tzinfo=UTC),  # never: the head closes a pact
         items=tuple(kept),
         tz=tz,
         schedule=schedule,

@@ -5,6 +5,7 @@ worded in every language; whatever the values, the answer is a spec or those err
 from __future__ import annotations
 
 import copy
+import datetime
 import tomllib
 from decimal import Decimal
 from typing import Any
@@ -13,6 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.domain.calendar import WorkingCalendar
 from bot.domain.cluster_file import ClusterFileInvalid, ClusterSpec, parse_cluster_data
 from bot.domain.file_errors import FileError
 from messages.render import render
@@ -325,7 +327,55 @@ CASES: list[tuple[str, Any, list[tuple[str, str, dict[str, str]]]]] = [
         [("pact.commitments[6]", "too_long", {"max": "1000"})],
     ),
     ("pact not a table", lambda d: d.update(pact=[1]), [("pact", "not_a_table", {})]),
+    (
+        "a sign-by day that is no date",
+        lambda d: d["pact"].update(sign_by="31/02/2023"),
+        [
+            (
+                "pact.sign_by",
+                "bad_date",
+                {"value": "31/02/2023", "allowed": "YYYY-MM-DD or dd/mm/yyyy"},
+            )
+        ],
+    ),
+    (
+        "a pact reminder of no kind",
+        lambda d: d["pact"].update(reminders=["before-3", "tomorrow"]),
+        [
+            (
+                "pact.reminders[1]",
+                "bad_reminder",
+                {"value": "tomorrow", "allowed": "before-N, due, after-N (N = 1..99)"},
+            )
+        ],
+    ),
+    (
+        "no working day to sign in",
+        lambda d: d["pact"].update(sign_within_days=0),
+        [("pact.sign_within_days", "bad_count", {"value": "0", "min": "1", "max": "60"})],
+    ),
 ]
+
+
+def test_the_pact_reminders_are_declared_or_the_defaults() -> None:
+    pact = _spec().pact
+    assert pact is not None
+    assert (pact.sign_by, pact.sign_within_days) == (None, 10)
+    assert pact.reminders == ("before-3", "due", "after-2")
+    declared = _spec(
+        _changed(
+            lambda d: d["pact"].update(
+                sign_by=datetime.date(2023, 1, 31), reminders=["before-7", "after-1"]
+            )
+        )
+    ).pact
+    assert declared is not None
+    assert declared.sign_by == datetime.date(2023, 1, 31)
+    assert declared.reminders == ("before-7", "after-1")
+    calendar = WorkingCalendar()
+    # Opened before the day: the day; opened after it: 10 working days from the opening.
+    assert declared.sign_deadline(datetime.date(2023, 1, 9), calendar) == datetime.date(2023, 1, 31)
+    assert declared.sign_deadline(datetime.date(2024, 1, 8), calendar) == datetime.date(2024, 1, 22)
 
 
 @pytest.mark.parametrize(("edit", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
