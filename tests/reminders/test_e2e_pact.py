@@ -7,9 +7,12 @@ the last step; the same tick twice sends nothing twice."""
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from bot.domain.schedule_file import DEFAULT_SCHEDULE
 from bot.emulator import EmuUser
-from storage import pacts
+from bot.jobs.pact_reminders import due_pact_reminders, still_unsigned
+from storage import clusters, pacts
 from tests.conftest import CLUSTER, GROUP, SLUGS, Clock, Cluster
 from tests.reminders.test_e2e_round import at, tick
 
@@ -55,6 +58,8 @@ async def test_the_default_cadence_chases_each_unsigned_department_once_per_step
     at(clock, 2024, 1, 5)  # Friday: the pact opens; no sign_by, so 10 working days: 19/01
     await h.say(cluster.head, GROUP, "/pact 2024")
     await sign(cluster, cluster.officers["bac-kan"])
+    (status,) = await h.say(cluster.head, cluster.head.id, "/pact status 2024")
+    assert "Hạn ký: 19/01/2024; các đơn vị chưa ký sẽ được nhắc." in status.text
     await tick(cluster)
     assert set(counts(cluster, users).values()) == {0}
 
@@ -125,3 +130,44 @@ async def test_a_declared_sign_by_day_and_steps_around_tet(cluster: Cluster, clo
     assert "Hôm nay là hạn ký (16/02/2024)" in reminders(cluster, late["phu-tho"])[-1]
     for slug in SLUGS[:5]:
         assert reminders(cluster, cluster.officers[slug]) == []
+
+
+async def test_a_department_that_signs_after_the_tick_planned_is_not_sent_it(
+    cluster: Cluster, clock: Clock
+) -> None:
+    """The reminders are planned, then a department signs before they go out: the check just
+    before sending (the scheduler's should_send) drops its officers' copies, not the others'."""
+    h = cluster.h
+    at(clock, 2024, 1, 5)
+    await h.say(cluster.head, GROUP, "/pact 2024")
+    at(clock, 2024, 1, 16)
+    assert h.db is not None
+    async with h.db.session() as session:
+        known = {c.id: c for c in await clusters.list_clusters(session)}
+    planned, due = await due_pact_reminders(
+        h.db,
+        known,
+        {CLUSTER: True},
+        lambda _: DEFAULT_SCHEDULE,
+        clock.now,
+        tz=ZoneInfo("Asia/Ho_Chi_Minh"),
+        language="vi",
+    )
+    assert due == [f"{CLUSTER}/pact-2024/before-3"] and len(planned) == 7
+    await sign(cluster, cluster.officers["phu-tho"])
+    kept = [item.department_id for item in planned if await still_unsigned(h.db, item)]
+    async with h.db.session() as session:
+        phu_tho = await clusters.find_department_by_slug(session, CLUSTER, "phu-tho")
+    assert phu_tho is not None and len(kept) == 6 and phu_tho.id not in kept
+    # And on a day off nothing is planned at all.
+    at(clock, 2024, 1, 20)
+    planned, due = await due_pact_reminders(
+        h.db,
+        known,
+        {CLUSTER: True},
+        lambda _: DEFAULT_SCHEDULE,
+        clock.now,
+        tz=ZoneInfo("Asia/Ho_Chi_Minh"),
+        language="vi",
+    )
+    assert (planned, due) == ([], [])
