@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from bot.domain.calendar import WorkingCalendar
 from bot.domain.cluster_file import ClusterFileInvalid, ClusterSpec, parse_cluster_data
 from bot.domain.file_errors import FileError
+from bot.domain.schedule_file import reminder_kind
 from messages.render import render
 from tests.conftest import EXAMPLE
 from tests.domain.test_properties import TOMLISH
@@ -446,10 +447,19 @@ def _paths(data: Any, prefix: tuple[Any, ...]) -> list[tuple[Any, ...]]:
     return found
 
 
-PATHS = _paths(EXAMPLE_DATA["pact"], ("pact",)) + _paths(EXAMPLE_DATA["scoring"], ("scoring",))
+# The pact's optional keys too (sign_by, sign_within_days, reminders: absent from the example).
+PACT_OPTIONAL = [("pact", "sign_by"), ("pact", "sign_within_days"), ("pact", "reminders")]
+PATHS = (
+    _paths(EXAMPLE_DATA["pact"], ("pact",))
+    + PACT_OPTIONAL
+    + _paths(EXAMPLE_DATA["scoring"], ("scoring",))
+)
 VALUES = st.one_of(
     TOMLISH,
     st.sampled_from(["auto", "self", "timeliness", "steps", "peer", "group:x", "bac-kan"]),
+    st.sampled_from(["2024-02-30", "16/02/2024", "due", "before-3", "after-0"]),
+    st.dates(),
+    st.lists(st.sampled_from(["before-7", "due", "after-2", "later", ""]), max_size=3),
     st.integers(-5, 120),
     st.floats(-1, 200),
 )
@@ -478,6 +488,11 @@ def test_any_change_gives_a_spec_or_worded_errors(changes: list[tuple[Any, Any]]
             assert _worded(error), error
             assert error.path.startswith(("pact", "scoring")), error
         return
+    if spec.pact is not None:
+        assert all(reminder_kind(r) is not None for r in spec.pact.reminders)
+        assert 1 <= spec.pact.sign_within_days <= 60
+        opened = datetime.date(2024, 1, 5)
+        assert spec.pact.sign_deadline(opened, WorkingCalendar()) >= opened
     if spec.scoring is not None:
         assert sum(g.max for g in spec.scoring.groups) == spec.scoring.scale
         for group in spec.scoring.groups:
