@@ -21,8 +21,8 @@ only when nothing will ever claim its key again:
   claimed while the round is open, by every tick (reminders, digests, escalations, failure
   notices, the catch-up after a restart): kept as long as the round is open, however old;
 - a pact's keys (``pact<pact id>:...``: its copies to sign, its live count, its reminders) are
-  claimed while the pact is open: its reminders by every tick that finds a step due (the last
-  step stays due until the pact closes): kept as long as the pact is open;
+  claimed while the pact is open (its reminders by every tick that finds a step due, until the
+  chase ends): kept as long as the pact is open;
 - an announcement's nudge keys (``ann:<id>:...``) are claimed again while its nudge is still
   pending (``nudged_at`` unset): kept until it is nudged. Its fan-out is re-run only within an
   hour of sending, far inside any cutoff;

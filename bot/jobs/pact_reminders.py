@@ -115,6 +115,8 @@ async def due_pact_reminders(
         spec = schedule_of(pact.cluster_id)
         plan = pact_plan(pact, spec, spec.tz(tz), now)
         for item in due_now(plan, now):
+            if item.kind == "close":  # the chase is over (the pact itself stays open)
+                continue
             due.append(f"{pact.cluster_id}/{plan.period}/{item.kind}")
             outgoing.extend(await _reminders(db, cluster, pact, plan, item, now, language))
     return outgoing, due

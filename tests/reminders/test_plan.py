@@ -222,14 +222,18 @@ def test_a_pacts_plan_follows_the_rounds_rules() -> None:
         ("before-7", date(2024, 2, 7)),
         ("due", date(2024, 2, 16)),
         ("after-1", date(2024, 2, 19)),
+        ("close", date(2024, 2, 20)),  # the chase ends the working day after the last one
     ]
-    assert plan.item("close") is None and plan.period == "pact-2024"
+    assert plan.period == "pact-2024"
     # Opened on 08/02 (during Tết): the step planned before the opening is dropped.
     later = plan_pact(
         2024, date(2024, 2, 16), ["before-7", "due"], spec, HANOI, opened_at=local(2024, 2, 8)
     )
-    assert [i.kind for i in later.items] == ["due"]
+    assert [i.kind for i in later.items] == ["due", "close"]
     # Catching up: only the latest step due goes out, and only on a working day.
     assert [i.kind for i in due_now(plan, local(2024, 2, 19, 9))] == ["after-1"]
     assert due_now(plan, local(2024, 2, 17, 9)) == []  # a Saturday
     assert due_now(plan, local(2024, 2, 16, 22)) == []  # quiet hours
+    # Then it is over: no reminder is due any more, however long the pact stays open.
+    assert [i.kind for i in due_now(plan, local(2024, 2, 20, 8))] == ["close"]
+    assert [i.kind for i in due_now(plan, local(2024, 6, 3, 9))] == ["close"]

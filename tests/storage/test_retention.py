@@ -114,7 +114,7 @@ async def test_old_finished_delivery_rows_go_and_what_may_still_be_claimed_stays
             _delivery(f"summary:{b}:closed", "sent", OLD),
             _delivery(f"ann:{p}:nudge:1001", "sent", OLD),  # its nudge still to come
             _delivery(f"ann:{p}:copy:1001", "sent", OLD),
-            _delivery(f"pact{op}:remind:after-2:1001", "sent", OLD),  # the last step stays due
+            _delivery(f"pact{op}:remind:after-2:1001", "sent", OLD),  # an open pact's
             _delivery(f"pact{op}:sign:1001", "sent", OLD),
         ]
         s.add_all(gone + kept)
