@@ -2,8 +2,12 @@
 
 Officers of the seven departments register with invite codes, the head opens round 2023, each
 department reports (their totals are the report's: 1.203, 175 and 346), one makes a mistake and
-corrects it, /status ends at 7/7, the summary, workbook and chart follow, and the cluster elects
-Tuyên Quang head and Hòa Bình deputy for 2024. No token, no network; a temporary SQLite database.
+corrects it, /status ends at 7/7, the summary, workbook and chart follow; the departments score
+the year (one adjustment answered and decided), the ranking puts Bắc Kạn first, the conference
+proposes Bắc Kạn for the Flag, 2 collectives and 7 individuals for the Certificate of Merit
+(bot/demo_year.py) and elects Tuyên Quang head and Hòa Bình deputy for 2024; the review report,
+the minutes and the proposal for awards are written to demo-output/. No token, no network; a
+temporary SQLite database.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.demo_elections import elect_2024
+from bot.demo_year import proposals, propose_awards_2023, score_2023
 from bot.emulator import EmuUser, SentMessage
 from bot.emulator.harness import Harness
 
@@ -102,10 +107,15 @@ async def run_demo(verbose: bool = True, output: Path = Path("demo-output")) -> 
             workbook = await h.say(head, GROUP_ID, "/export")
             chart = await h.say(head, GROUP_ID, "/chart 1")
             files = _save_files(workbook + chart, output)
+            # The end of the emulation year: scores, one adjustment answered and decided, the
+            # ranking (Bắc Kạn first), then the conference's award votes (bot/demo_year.py).
+            ranking = await score_2023(h, officers, head, GROUP_ID, clock.now)
+            awarded = await propose_awards_2023(h, officers, head, GROUP_ID)
             # The conference elects next year's head and deputy, as the report says.
             election = await elect_2024(h, officers, head, CLUSTER, GROUP_ID, out=None)
             # The new head asks for the year's documents (Decree 30 layout): the review report
-            # and the minutes of the conference.
+            # (with the ranking), the minutes of the conference (the award votes and the
+            # election) and the proposal for awards (the nominee list).
             new_head = officers["tuyen-quang"]
             documents = await h.say(new_head, new_head.id, "/documents 2023")
             files += _save_files(documents, output)
@@ -115,6 +125,13 @@ async def run_demo(verbose: bool = True, output: Path = Path("demo-output")) -> 
         print(transcript)
         print()
         print("Demo finished: 7/7 departments submitted; cluster totals 1.203, 175 and 346.")
+        print(
+            "Scoring 2023: 7/7 departments scored themselves; the head adjusted one criterion of"
+            " Thái Nguyên, Thái Nguyên answered, the head kept the adjustment and locked the totals."
+        )
+        print(next((line for line in ranking.splitlines() if line.startswith("1.")), ranking))
+        for line in proposals(awarded):
+            print(line)
         for text in election:
             for line in text.splitlines():
                 if "được bầu làm" in line:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from fractions import Fraction
+from typing import Any
 
 from sqlalchemy import update
 from sqlmodel import col, select
@@ -29,7 +30,10 @@ from storage.models_elections import Election, ElectionBallot
 
 AWARD_KINDS = tuple(k.value for k in AwardKind)  # Election.kind of an award vote
 SUBMITTED = "submitted"
-DRAFT_STEPS = ("draft_name", "draft_position", "draft_achievements")
+WITHDRAWN = "withdrawn"
+EDIT_FIELDS = ("name", "title", "achievements")  # what a change may be to (AwardNominee columns)
+EDIT_STEPS = tuple(f"edit_{f}" for f in EDIT_FIELDS)
+DRAFT_STEPS = ("draft_name", "draft_position", "draft_achievements", *EDIT_STEPS)
 
 
 def configure_award(election: Election, kind: AwardKind, rule: AwardRule) -> None:
@@ -127,9 +131,11 @@ async def save_nomination_step(session: AsyncSession, nominee: AwardNominee, tex
 
 
 async def list_waiting_nominees(
-    session: AsyncSession, cluster_id: str, term: int
+    session: AsyncSession, cluster_id: str, term: int, lock: bool = False
 ) -> list[AwardNominee]:
-    """Submitted nominees of the year not yet put to a vote, by department then entry."""
+    """Submitted nominees of the year not yet put to a vote, by department then entry. With
+    `lock` (the vote being opened) their rows are locked on PostgreSQL, so that a change or a
+    withdrawal arriving at the same moment waits and then finds them on the ballot."""
     query = (
         select(AwardNominee)
         .join(Department, col(Department.id) == col(AwardNominee.department_id))
@@ -141,7 +147,92 @@ async def list_waiting_nominees(
         )
         .order_by(col(Department.position), col(AwardNominee.id))
     )
+    if lock:
+        query = query.with_for_update(of=AwardNominee)
     return list((await session.exec(query)).all())
+
+
+async def list_department_nominees(
+    session: AsyncSession, cluster_id: str, term: int, department_id: int
+) -> list[AwardNominee]:
+    """The department's submitted nominees of the year (waiting or on a ballot), in entry
+    order; neither withdrawn ones nor drafts."""
+    query = (
+        select(AwardNominee)
+        .where(
+            AwardNominee.cluster_id == cluster_id,
+            AwardNominee.term == term,
+            AwardNominee.department_id == department_id,
+            AwardNominee.state == SUBMITTED,
+        )
+        .order_by(col(AwardNominee.id))
+    )
+    return list((await session.exec(query.execution_options(populate_existing=True))).all())
+
+
+async def get_nominee(session: AsyncSession, nominee_id: int) -> AwardNominee | None:
+    return await session.get(AwardNominee, nominee_id, populate_existing=True)
+
+
+async def start_nomination_edit(
+    session: AsyncSession, nominee: AwardNominee, field: str, person_id: int, now: datetime
+) -> AwardNominee:
+    """A change to `field` of a submitted nominee being entered by this person (their next
+    private message is the new value); an unfinished entry of theirs is dropped."""
+    if field not in EDIT_FIELDS:
+        raise ValueError(f"not a nominee field: {field!r}")
+    await cancel_nomination_draft(session, person_id)
+    edit = AwardNominee(
+        cluster_id=nominee.cluster_id,
+        term=nominee.term,
+        department_id=nominee.department_id,
+        state=f"edit_{field}",
+        created_by=person_id,
+        created_at=now,
+        edits_id=nominee.id,
+    )
+    session.add(edit)
+    await session.flush()
+    return edit
+
+
+def _still_waiting(nominee_id: int) -> list[Any]:
+    return [
+        col(AwardNominee.id) == nominee_id,
+        AwardNominee.state == SUBMITTED,
+        col(AwardNominee.election_id).is_(None),
+    ]
+
+
+async def apply_nomination_edit(session: AsyncSession, edit: AwardNominee, text: str) -> bool:
+    """Write the change into the nominee it names and drop the change row. False (nothing
+    changed, the change row dropped all the same) when that nominee is no longer waiting for
+    a vote: it went on a ballot, or was withdrawn. A guarded update: a vote opening at the same
+    moment is either before it (nothing changed) or after it (the ballot has the new text)."""
+    field = edit.state.removeprefix("edit_")
+    assert field in EDIT_FIELDS and edit.edits_id is not None
+    result = await session.exec(
+        update(AwardNominee)
+        .where(*_still_waiting(edit.edits_id))
+        .values({field: text})
+        .execution_options(synchronize_session=False)
+    )
+    await session.delete(edit)
+    await session.flush()
+    return bool(result.rowcount)
+
+
+async def withdraw_nominee(session: AsyncSession, nominee_id: int) -> bool:
+    """Withdraw a nominee still waiting for a vote (kept, state "withdrawn"); False when it is
+    not waiting any more (on a ballot, or withdrawn already). Guarded as a change is."""
+    result = await session.exec(
+        update(AwardNominee)
+        .where(*_still_waiting(nominee_id))
+        .values(state=WITHDRAWN)
+        .execution_options(synchronize_session=False)
+    )
+    await session.flush()
+    return bool(result.rowcount)
 
 
 async def attach_nominees(

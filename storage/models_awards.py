@@ -23,6 +23,11 @@ class AwardNominee(SQLModel, table=True):
     Entered in a short private conversation (`state` draft_name -> draft_position ->
     draft_achievements -> submitted); the head's vote takes every submitted nominee of the
     year not yet voted on (`election_id`, and `slot`: the nominee's place on the ballot).
+
+    Before that vote the department may change a submitted nominee or withdraw it (`state`
+    "withdrawn": kept, never on a ballot). A change being entered is a row of its own, in state
+    edit_name / edit_title / edit_achievements, naming the nominee it changes (`edits_id`): the
+    nominee stays on the list, unchanged, until the new answer arrives.
     """
 
     __tablename__ = "award_nominee"
@@ -43,3 +48,4 @@ class AwardNominee(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     election_id: int | None = Field(default=None, foreign_key="election.id", nullable=True)
     slot: int | None = None
+    edits_id: int | None = Field(default=None, foreign_key="award_nominee.id", nullable=True)

@@ -29,6 +29,19 @@ def sign_key(pact_id: int, person_id: int) -> str:
     return f"pact{pact_id}:sign:{person_id}"
 
 
+def remind_key(pact_id: int, kind: str, person_id: int) -> str:
+    """The delivery key of one reminder step ("before-3", "due", ...) to one officer (once)."""
+    return f"pact{pact_id}:remind:{kind}:{person_id}"
+
+
+def pact_of_remind_key(key: str) -> int | None:
+    """The pact a reminder's key names; None for any other key."""
+    head, _, rest = key.partition(":")
+    if not rest.startswith("remind:") or not head.startswith("pact") or not head[4:].isdigit():
+        return None
+    return int(head[4:])
+
+
 async def get_live_message(session: AsyncSession, pact_id: int, chat_id: int) -> int | None:
     query = select(Delivery.message_id).where(Delivery.key == live_key(pact_id, chat_id))
     found = (await session.exec(query)).first()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -21,6 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.domain.pact_file import PactTable
 from bot.domain.scoring_file import ScoringTable
+from storage.models import Department
 from storage.models_emulation import ClusterEmulation, Pact, PactSignature
 from storage.types import utcnow
 
@@ -33,8 +34,15 @@ RETURNED = "returned"
 COUNTED = (SIGNED, ACCEPTED)
 
 
+def _plain(value: object) -> str:
+    """A TOML date (e.g. [pact].sign_by) kept as the ISO text the file tables read back."""
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"not JSON: {type(value).__name__}")
+
+
 def _json(data: object) -> str:
-    return json.dumps(data, sort_keys=True, ensure_ascii=False)
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, default=_plain)
 
 
 # --- the cluster file's tables ----------------------------------------------------------------
@@ -221,3 +229,35 @@ async def list_signatures(session: AsyncSession, pact: Pact) -> list[PactSignatu
 async def count_signed(session: AsyncSession, pact: Pact) -> int:
     """Departments whose signature counts ("Đã ký giao ước: 5/7")."""
     return sum(1 for s in await list_signatures(session, pact) if s.state in COUNTED)
+
+
+# --- chasing the signatures -------------------------------------------------------------------
+
+# A department that signed, or proposed targets of its own and waits for the head, is not
+# chased; one whose proposal was sent back is (it must sign again).
+ANSWERED = (SIGNED, ACCEPTED, PROPOSED)
+
+
+async def list_open_pacts(session: AsyncSession) -> list[Pact]:
+    """Every cluster's open pacts (the tick's reminders chase their signatures)."""
+    query = select(Pact).where(Pact.state == "open").order_by(col(Pact.id))
+    return list((await session.exec(query)).all())
+
+
+async def list_unsigned_departments(session: AsyncSession, pact: Pact) -> list[Department]:
+    """The pact's roll (the cluster's departments not merged into another) that has not
+    answered it, in the cluster's order."""
+    answered = {s.department_id for s in await list_signatures(session, pact) if s.state in ANSWERED}
+    query = (
+        select(Department)
+        .where(Department.cluster_id == pact.cluster_id, col(Department.merged_into).is_(None))
+        .order_by(col(Department.position))
+    )
+    return [d for d in (await session.exec(query)).all() if d.id not in answered]
+
+
+async def has_answered(session: AsyncSession, pact_id: int, department_id: int) -> bool:
+    query = select(PactSignature.state).where(
+        PactSignature.pact_id == pact_id, PactSignature.department_id == department_id
+    )
+    return (await session.exec(query)).first() in ANSWERED

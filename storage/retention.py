@@ -20,6 +20,9 @@ only when nothing will ever claim its key again:
 - a round's keys (``r<round id>:...``, ``summary:<round id>:...``, or ``round_id`` set) are
   claimed while the round is open, by every tick (reminders, digests, escalations, failure
   notices, the catch-up after a restart): kept as long as the round is open, however old;
+- a pact's keys (``pact<pact id>:...``: its copies to sign, its live count, its reminders) are
+  claimed while the pact is open (its reminders by every tick that finds a step due, until the
+  chase ends): kept as long as the pact is open;
 - an announcement's nudge keys (``ann:<id>:...``) are claimed again while its nudge is still
   pending (``nudged_at`` unset): kept until it is nudged. Its fan-out is re-run only within an
   hour of sending, far inside any cutoff;
@@ -47,6 +50,7 @@ from storage.models_elections import (
     ElectionRollEntry,
     ElectionRound,
 )
+from storage.models_emulation import Pact
 
 FINAL_STATES = ("sent", "failed_permanent", "uncertain")
 
@@ -67,6 +71,7 @@ async def prune_deliveries(session: AsyncSession, cutoff: datetime, limit: int) 
             key.like(_key_of("summary:", Round.id)),
         ),
     )
+    of_open_pact = select(Pact.id).where(Pact.state == "open", key.like(_key_of("pact", Pact.id)))
     nudge_pending = select(Announcement.id).where(
         Announcement.state == "sent",
         col(Announcement.nudge_at).is_not(None),
@@ -79,6 +84,7 @@ async def prune_deliveries(session: AsyncSession, cutoff: datetime, limit: int) 
             col(Delivery.state).in_(FINAL_STATES),
             col(Delivery.updated_at) < cutoff,
             ~exists(of_open_round),
+            ~exists(of_open_pact),
             ~exists(nudge_pending),
         )
         .order_by(col(Delivery.id))

@@ -111,3 +111,78 @@ def test_demo_runs_a_whole_round(tmp_path: Path) -> None:
         assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in texts[name]
     assert "1.203" in texts["bao-cao-tong-ket"]
     assert "Tuyên Quang" in texts["bien-ban-hoi-nghi"] and "5/7" in texts["bien-ban-hoi-nghi"]
+    _check_the_year_end(result.stdout, output)
+
+
+NOMINEES = [
+    "Nông Văn Thắng",
+    "Ngô Thị Thu",
+    "Dương Văn Long",
+    "Quách Thị Nga",
+    "Hà Văn Quân",
+    "Vũ Thị Lan",
+    "Ma Văn Định",
+]
+
+
+def _tables(path: Path) -> list[list[list[str]]]:
+    """Every table of a .docx, as rows of cell texts."""
+    document = docx.Document(str(path))
+    return [[[c.text for c in row.cells] for row in t.rows] for t in document.tables]
+
+
+def _table(tables: list[list[list[str]]], first_header: str) -> list[list[str]]:
+    """The rows (header left out) of the table whose first header cell is this."""
+    found = [t for t in tables if t[0][0] == first_header]
+    assert found, [t[0] for t in tables]
+    return found[0][1:]
+
+
+def _check_the_year_end(stdout: str, output: Path) -> None:
+    """The demo's scoring and award part: what it says, and the three Decree 30 documents."""
+    assert "the head adjusted one criterion of Thái Nguyên, Thái Nguyên answered" in stdout
+    assert "1. Sở Nội vụ tỉnh Bắc Kạn: 103" in stdout
+    assert "Đề nghị tặng Cờ thi đua: Sở Nội vụ tỉnh Bắc Kạn." in stdout
+    assert (
+        "Đề nghị tặng Bằng khen tập thể: Sở Nội vụ tỉnh Thái Nguyên, Sở Nội vụ tỉnh Tuyên Quang."
+        in stdout
+    )
+    assert f"Đề nghị tặng Bằng khen cá nhân: {NOMINEES[0]}" in stdout
+
+    # The review report ranks the locked totals: Bắc Kạn first, seven departments in order.
+    report = _tables(output / "bao-cao-tong-ket_cum-noi-vu-tdmnpb_2023.docx")
+    ranking = _table(report, "Xếp hạng")
+    assert [row[0] for row in ranking] == ["1", "2", "3", "4", "5", "6", "7"]
+    assert ranking[0][1:] == ["Sở Nội vụ tỉnh Bắc Kạn", "103"]
+    assert ranking[1][1] == "Sở Nội vụ tỉnh Thái Nguyên"  # 98, less the adjustment kept: 97
+    assert ranking[1][2] == "97"
+
+    # The minutes record every award vote with its count on the roll.
+    minutes = _tables(output / "bien-ban-hoi-nghi_cum-noi-vu-tdmnpb_2023.docx")
+    votes = _table(minutes, "STT")
+    proposed = [(row[1], row[2], row[3]) for row in votes if row[4] == "Đề nghị"]
+    assert proposed[:3] == [
+        ("Cờ thi đua", "Sở Nội vụ tỉnh Bắc Kạn", "7/7"),
+        ("Bằng khen (tập thể)", "Sở Nội vụ tỉnh Thái Nguyên", "6/7"),
+        ("Bằng khen (tập thể)", "Sở Nội vụ tỉnh Tuyên Quang", "5/7"),
+    ]
+    individuals = [name for kind, name, _count in proposed if kind == "Bằng khen (cá nhân)"]
+    assert [name.split(" (")[0] for name in individuals] == NOMINEES
+
+    # The proposal for awards: the Flag, 2 collectives and the nominee list of 7 individuals.
+    proposal = _tables(output / "to-trinh-khen-thuong_cum-noi-vu-tdmnpb_2023.docx")
+    units = [t[1:] for t in proposal if t[0][:2] == ["STT", "Đơn vị"]]
+    assert [[row[1] for row in rows] for rows in units] == [
+        ["Sở Nội vụ tỉnh Bắc Kạn"],
+        ["Sở Nội vụ tỉnh Thái Nguyên", "Sở Nội vụ tỉnh Tuyên Quang"],
+    ]
+    people = next(t[1:] for t in proposal if t[0][:2] == ["STT", "Họ và tên"])
+    assert [row[1] for row in people] == NOMINEES
+    assert people[0][2] == "Phó Giám đốc Sở, Sở Nội vụ tỉnh Bắc Kạn"
+    text = "\n".join(
+        p.text
+        for p in docx.Document(
+            str(output / "to-trinh-khen-thuong_cum-noi-vu-tdmnpb_2023.docx")
+        ).paragraphs
+    )
+    assert "TỜ TRÌNH" in text and "7 cá nhân" in text

@@ -525,6 +525,41 @@ class AwardReplaceCast(CallbackData):
     key: str = typed(BALLOT_KEY)
 
 
+NOMINATION = Family("nm")
+NOMINEE_FIELD = Choice(("name", "title", "achievements"))
+
+
+@NOMINATION.shape("e")
+@dataclass(frozen=True)
+class NominationEdit(CallbackData):
+    """The department's officer asks to change a nominee: which part (the nominee's id)."""
+
+    nominee_id: int = typed(ID)
+
+
+@NOMINATION.shape("f")
+@dataclass(frozen=True)
+class NominationField(CallbackData):
+    """Change this part of the nominee: the officer's next private message is the new text."""
+
+    nominee_id: int = typed(ID)
+    field: str = typed(NOMINEE_FIELD)
+
+
+@NOMINATION.shape("w")
+@dataclass(frozen=True)
+class NominationWithdraw(CallbackData):
+    """Withdraw the nominee: asks for a confirmation first."""
+
+    nominee_id: int = typed(ID)
+
+
+@NOMINATION.shape("wok")
+@dataclass(frozen=True)
+class NominationWithdrawConfirm(CallbackData):
+    nominee_id: int = typed(ID)
+
+
 PACT = Family("pa")
 
 

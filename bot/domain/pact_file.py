@@ -18,23 +18,49 @@
     department = "bac-kan"                      # this department's own target
     value = 150
 
+    # When the departments are chased for their signature (optional; these are the defaults):
+    sign_by = 2023-01-31                        # the day every department signs by; when the
+                                                # pact opens after it (or without it), the day
+    sign_within_days = 10                       # this many working days after the opening
+    reminders = ["before-3", "due", "after-2"]  # as in [schedule]: before-N, due, after-N
+
 A target without `department` is the target of every department that has none of its own. An
 indicator and a department appear together in at most one target. Which indicators and
 departments exist is checked against the whole file (:func:`pact_references`).
+
+The reminders to the departments that have not signed go out on the cluster's working days,
+outside its quiet hours, at its `send_at` (all from [schedule]), through the delivery log as
+a round's do (bot/jobs/pact_reminders.py). Why the defaults: a pact is usually opened at or
+just after the conference and signed within two working weeks; three reminders (a few days
+before the day, on it, and two working days after) chase without nagging, the same shape as a
+round's plan. `sign_by` alone cannot serve every year the file is used for (the pact of 2024 is
+opened with the file of 2023's conference), hence the fallback counted from the opening.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import WrapValidator
+from pydantic import Field, StrictInt, WrapValidator
 from pydantic_core import InitErrorDetails
 
+from bot.domain.calendar import WorkingCalendar
 from bot.domain.file_entries import TABLES, Ref, Text, Texts, rows_of, text_of
-from bot.domain.file_errors import FileTable, at, each, validated
+from bot.domain.file_errors import FileTable, at, each, otherwise, validated
 from bot.domain.points import Target
+from bot.domain.schedule_file import Day, Reminder
+
+DEFAULT_SIGN_WITHIN = 10  # working days after the opening, when no `sign_by` is ahead
+MAX_SIGN_WITHIN = 60
+DEFAULT_PACT_REMINDERS = ("before-3", "due", "after-2")
+SignWithin = Annotated[
+    StrictInt,
+    Field(ge=1, le=MAX_SIGN_WITHIN),
+    otherwise("bad_count", min="1", max=str(MAX_SIGN_WITHIN)),
+]
 
 NUMERIC = ("integer", "decimal", "percent")
 
@@ -74,6 +100,15 @@ class PactTable(FileTable):
         WrapValidator(_same_target),
         TABLES,
     ] = ()
+    sign_by: Day | None = None
+    sign_within_days: SignWithin = DEFAULT_SIGN_WITHIN
+    reminders: Annotated[tuple[str, ...], each(Reminder)] = DEFAULT_PACT_REMINDERS
+
+    def sign_deadline(self, opened: date, calendar: WorkingCalendar) -> date:
+        """The day the departments sign by, for a pact opened on `opened` (local day)."""
+        if self.sign_by is not None and self.sign_by >= opened:
+            return self.sign_by
+        return calendar.add_working_days(opened, self.sign_within_days)
 
     def target_for(
         self, indicator: str, department: str, agreed: Mapping[str, Decimal] | None = None

@@ -40,6 +40,7 @@ __all__ = [
     "RoundPlan",
     "due_now",
     "is_reminder",
+    "plan_pact",
     "plan_round",
     "rounds_to_open",
     "sending_allowed",
@@ -154,6 +155,51 @@ def plan_round(
         period=p.code,
         deadline=deadline,
         last_day=last_day,
+        closes_at=closes_at,
+        items=tuple(kept),
+        tz=tz,
+        schedule=schedule,
+        calendar=cal,
+    )
+
+
+def plan_pact(
+    year: int,
+    deadline: date,
+    reminders: Iterable[str],
+    schedule: ScheduleSpec,
+    tz: ZoneInfo,
+    *,
+    calendar: WorkingCalendar | None = None,
+    opened_at: datetime | None = None,
+) -> RoundPlan:
+    """The reminders chasing the signatures of a year's pact, on the round's rules: `reminders`
+    (before-N, due, after-N) counted from the day the departments sign by (`deadline`), a
+    reminder on a day off moved to the previous working day, two on the same day sent once,
+    none inside quiet hours, none planned before the pact opened. :func:`due_now` reads it as a
+    round's (only the latest reminder due is caught up). The chase ends on the working day
+    after the last reminder, at the sending hour: an item ``close`` that closes nothing (the
+    pact stays open to sign) but makes every reminder stale, so that a pact nobody closes is
+    not looked at again and again for ever."""
+    cal = calendar if calendar is not None else schedule.calendar()
+    seen_days: set[date] = set()
+    items: list[PlanItem] = []
+    for kind in reminders:
+        day = _reminder_day(kind, deadline, cal)
+        if day in seen_days:
+            continue
+        seen_days.add(day)
+        items.append(PlanItem(kind, day, _instant(day, schedule.send_at, tz, schedule), "officers"))
+    kept = sorted((i for i in items if opened_at is None or i.at >= opened_at), key=lambda i: i.at)
+    closes_at = datetime.max.replace(tzinfo=UTC)  # nothing to chase: nothing ends
+    if kept:
+        end_day = cal.next_working_day(kept[-1].day, inclusive=False)
+        closes_at = _instant(end_day, schedule.send_at, tz, schedule)
+        kept.append(PlanItem("close", end_day, closes_at, "group"))
+    return RoundPlan(
+        period=f"pact-{year}",
+        deadline=deadline,
+        last_day=deadline,
         closes_at=closes_at,
         items=tuple(kept),
         tz=tz,

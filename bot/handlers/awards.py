@@ -12,10 +12,11 @@ from telegram.ext import (
     ContextTypes,
 )
 
-from bot.domain.callback_data import AWARD
+from bot.domain.callback_data import AWARD, NOMINATION
 from bot.handlers import Handler, conversations
 from bot.handlers.replying import adapter, gated, is_private, settings_of
 from bot.services import awards as service
+from bot.services import nominations
 from bot.services.context import Context
 from bot.services.screens import Outcome
 
@@ -47,11 +48,22 @@ async def award_button(
     return await service.press(session, ctx, query.data, is_private(update))
 
 
+@adapter
+async def nomination_button(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, session: AsyncSession, ctx: Context
+) -> Outcome | None:
+    query = update.callback_query
+    assert query is not None
+    conversations.starts(context, "nomination", ctx.user_id)  # a change is entered next
+    return await nominations.press(session, ctx, query.data, is_private(update))
+
+
 def handlers() -> list[Handler]:
     return [
         CommandHandler("award", award_command),
         CommandHandler("nominate", nominate_command),
         CallbackQueryHandler(award_button, pattern=AWARD.pattern),
+        CallbackQueryHandler(nomination_button, pattern=NOMINATION.pattern),
     ]
 
 

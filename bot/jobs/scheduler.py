@@ -12,9 +12,11 @@ Per tick, for every cluster (only on its working days, outside its quiet hours):
 2. for every open round, act on what :func:`bot.domain.reminders.due_now` returns: close it
    (bot/jobs/round_closing.py), or send the current reminder, or the escalation to the head
    and deputy (bot/jobs/reminders.py);
-3. tell the head and deputy, once per round and officer, about a reminder refused for good
+3. chase the departments that have not signed an open pact, at its plan's steps
+   (bot/jobs/pact_reminders.py);
+4. tell the head and deputy, once per round and officer, about a reminder refused for good
    (bot/jobs/failure_notices.py);
-4. send what was queued.
+5. send what was queued.
 """
 
 from __future__ import annotations
@@ -49,6 +51,8 @@ from bot.domain.reminders import (
 )
 from bot.domain.schedule_file import DEFAULT_SCHEDULE, ScheduleSpec
 from bot.jobs.failure_notices import failure_notices
+from bot.jobs.pact_reminders import KIND as PACT_REMINDER
+from bot.jobs.pact_reminders import due_pact_reminders, still_unsigned
 from bot.jobs.reminders import escalation, reminders
 from bot.jobs.round_closing import auto_close
 from bot.jobs.round_opening import auto_open
@@ -217,6 +221,11 @@ class Scheduler:
                     outgoing.extend(
                         await escalation(db, cluster, row, plan, now, tz=tz, language=language)
                     )
+        chasing, chased = await due_pact_reminders(
+            db, known, allowed, schedule_of, now, tz=tz, language=language
+        )
+        outgoing.extend(chasing)
+        report.due.extend(chased)
         if outgoing:
             report.delivery.add(await self._deliver(outgoing))
 
@@ -250,7 +259,10 @@ class Scheduler:
         )
 
     async def _should_send(self, item: Outgoing) -> bool:
-        """Just before sending a reminder: has the department submitted meanwhile?"""
+        """Just before sending a reminder: has the department submitted (or signed the pact)
+        meanwhile?"""
+        if item.kind.startswith(f"{PACT_REMINDER}:"):
+            return await still_unsigned(self.db, item)
         if not item.kind.startswith("reminder:") or item.round_id is None:
             return True
         cached = self._pending_cache.get(item.round_id)

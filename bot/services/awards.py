@@ -30,7 +30,7 @@ from bot.domain.elections import ABSTAIN, ElectionPlan, ElectionRules, Mode, Off
 from bot.domain.periods import MAX_YEAR, MIN_YEAR
 from bot.domain.scoring import ScoreRefused
 from bot.services import elections as elections_service
-from bot.services import emulation
+from bot.services import emulation, nominations
 from bot.services.context import Context
 from bot.services.screens import Button, Direct, Outcome, Screen
 from messages.render import render
@@ -103,7 +103,7 @@ async def open_award(
         nominees: list[AwardNominee] = []
         candidates: tuple[int, ...] | None
         if kind is AwardKind.INDIVIDUAL:
-            nominees = await award_store.list_waiting_nominees(session, cluster_id, term)
+            nominees = await award_store.list_waiting_nominees(session, cluster_id, term, lock=True)
             if not nominees:
                 raise ElectionError("no_nominees")
             slots, candidates = len(nominees), None
@@ -706,8 +706,11 @@ async def nominate(session: AsyncSession, ctx: Context, args: list[str], private
         return out.add("onboarding.stranger")
     if not election_rules.may_vote(ctx.actor) or ctx.actor.department_id is None:
         return out.add("awards.nomination_refused", reason="no_department")
-    _, year, _ = parse_args(["nominate", *args])
+    listing = bool(args) and args[0].strip().lower() == "list"
+    action, year, _ = parse_args(args if listing else ["nominate", *args])
     term = year or ctx.today.year
+    if action == "list":  # the department's own nominees, to change or withdraw
+        return await nominations.listing(session, ctx, term)
     await award_store.start_nomination(
         session, ctx.cluster.id, term, ctx.actor.department_id, ctx.user_id, ctx.now
     )
@@ -724,6 +727,8 @@ async def nomination_answer(session: AsyncSession, ctx: Context, text: str) -> O
     draft = await award_store.find_nomination_draft(session, ctx.user_id)
     if draft is None:
         return None
+    if draft.state in award_store.EDIT_STEPS:  # a change to a submitted nominee
+        return await nominations.edit_answer(session, ctx, draft, text)
     out = Outcome()
     if text.strip().startswith("/cancel"):
         await award_store.cancel_nomination_draft(session, ctx.user_id)
@@ -738,7 +743,8 @@ async def nomination_answer(session: AsyncSession, ctx: Context, text: str) -> O
     if state == "draft_achievements":
         return out.add("awards.ask_achievements", name=draft.name)
     departments = await _departments(session, draft.cluster_id)
-    return out.add("awards.nominated", nominee=draft, department=departments[draft.department_id])
+    params = {"nominee": draft, "department": departments[draft.department_id]}
+    return Outcome([Screen("awards.nominated", params, nominations.nominee_buttons(draft))])
 
 
 __all__ = [

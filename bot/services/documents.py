@@ -14,10 +14,10 @@ The award votes of the minutes (``ConferenceMinutes.award_votes``) and the propo
 come from the year's counted award votes (bot/services/award_documents.py); without one that
 proposes anybody, ``DocumentSet.proposal`` is None with the note "no_awards".
 
-What does not exist in the bot yet stays empty, and nothing stands in for it: the pact's
-targets (``FigureLine.target``), the scores and ranking (``ReviewReport.scores``) and the
-guests of the conference. When the pact and scoring land, they fill these fields here and the
-builders (bot/reports/documents/) already lay them out.
+The scores and ranking (``ReviewReport.scores``) are the year's locked totals
+(bot/services/emulation.py), once the head has locked them. What does not exist in the bot yet
+stays empty, and nothing stands in for it: the pact's targets (``FigureLine.target``) and the
+guests of the conference.
 
 /documents YEAR (the head or an administrator) answers with a composition: the files are built
 after the commit in the worker process (bot/services/compositions.py), like /export's workbook.
@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -41,6 +42,7 @@ from bot.domain.documents import (
     OfficeResult,
     ReviewReport,
     RoundLine,
+    ScoreLine,
     Signature,
     VoteRound,
     place_of,
@@ -48,7 +50,9 @@ from bot.domain.documents import (
 from bot.domain.elections import Mode
 from bot.domain.periods import MAX_YEAR, MIN_YEAR, PeriodError, parse_period
 from bot.domain.roles import Action, may
+from bot.domain.scoring import ScoreRefused
 from bot.domain.summary import Summary
+from bot.services import emulation
 from bot.services.award_documents import award_parts
 from bot.services.context import Context
 from bot.services.elections import load_minutes
@@ -56,6 +60,7 @@ from bot.services.screens import Composition, Outcome
 from bot.services.summaries import summary_for
 from messages.render import current_zone
 from storage import elections as election_store
+from storage import scoring as scoring_store
 from storage.clusters import get_cluster, get_current_offices, list_departments
 from storage.documents import find_conference_election
 from storage.models import Cluster, Department
@@ -137,6 +142,7 @@ async def _review_report(
         if r.id is not None
     )
     head, deputy = by_id.get(holders.get("head", -1)), by_id.get(holders.get("deputy", -1))
+    scores, scale = await _scores(session, cluster.id, year, lang, by_id)
     return ReviewReport(
         heading=heading,
         cluster=_name(cluster, lang),
@@ -157,7 +163,28 @@ async def _review_report(
             for n in summary.narratives
         ),
         signature=Signature("head", signer),
+        scores=scores,
+        scale=scale,
     )
+
+
+async def _scores(
+    session: AsyncSession, cluster_id: str, year: int, lang: str, by_id: dict[int, Department]
+) -> tuple[tuple[ScoreLine, ...], Decimal | None]:
+    """The year's ranking of the locked totals, and the table's scale; nothing before the lock
+    (or without a scoring of the year): the report then has no section for them."""
+    try:
+        ranked = await emulation.ranking(session, cluster_id, year)
+        row = await emulation.get_scoring(session, cluster_id, year)
+    except ScoreRefused:
+        return (), None
+    by_slug = {d.slug: d for d in by_id.values()}
+    lines = tuple(
+        ScoreLine(r.rank, _name(by_slug[r.department], lang), r.totals.total)
+        for r in ranked
+        if r.department in by_slug
+    )
+    return lines, scoring_store.scoring_snapshot(row).scale
 
 
 def _year_of(code: str) -> int | None:

@@ -13,9 +13,10 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -30,7 +31,7 @@ from bot.services import emulation
 from bot.services.context import Context
 from bot.services.screens import Button, FanOut, Outcome, Screen
 from messages.render import render
-from storage import clusters, deliveries, pact_messages, pacts, people
+from storage import clusters, deliveries, pact_messages, pacts, people, schedules
 from storage.models import Department, Indicator
 from storage.models_emulation import Pact
 
@@ -422,4 +423,16 @@ async def status(session: AsyncSession, ctx: Context, year: int) -> Outcome:
         waiting=found.waiting,
         missing=found.missing,
         total=found.roll,
+        sign_by=await sign_by(session, ctx.cluster.id, year, ctx.tz),
     )
+
+
+async def sign_by(session: AsyncSession, cluster_id: str, year: int, tz: ZoneInfo) -> date | None:
+    """The day the departments sign the open pact by (its reminders count from it); None once
+    it is closed, or for a year without one."""
+    pact = await pacts.get_pact(session, cluster_id, year)
+    if pact is None or pact.state != "open":
+        return None
+    spec = await schedules.load_schedule(session, cluster_id)
+    opened = pact.opened_at.astimezone(spec.tz(tz)).date()
+    return pacts.pact_snapshot(pact).sign_deadline(opened, spec.calendar())

@@ -199,3 +199,33 @@ async def test_the_flag_stands_the_top_of_the_locked_ranking(
 async def test_without_a_locked_ranking_every_member_stands(seeded: Seeded):
     async with seeded.db.session() as s:
         assert await W.ranking_order(s, seeded.cluster_id, 2023) is None
+
+
+async def test_a_change_and_a_withdrawal_hold_only_until_the_nominee_is_on_a_ballot(
+    seeded: Seeded,
+):
+    await nominate(seeded, "thai-nguyen", 7001, "Trần Thị B")
+    await nominate(seeded, "bac-kan", 7002, "Nguyễn Văn A")
+    async with seeded.db.session() as s:
+        b, a = await A.list_waiting_nominees(s, seeded.cluster_id, 2023)
+        assert (a.name, b.name) == ("Trần Thị B", "Nguyễn Văn A")
+        edit = await A.start_nomination_edit(s, a, "title", 7001, NOW)
+        # A change being entered leaves the nominee on the list as it was.
+        assert await A.find_nomination_draft(s, 7001) == edit
+        assert len(await A.list_waiting_nominees(s, seeded.cluster_id, 2023)) == 2
+        assert await A.apply_nomination_edit(s, edit, "Phó Giám đốc")
+        assert await A.find_nomination_draft(s, 7001) is None
+        assert await A.withdraw_nominee(s, b.id)  # type: ignore[arg-type]
+        assert not await A.withdraw_nominee(s, b.id)  # type: ignore[arg-type]  # once
+        await A.start_nomination_edit(s, a, "name", 7001, NOW)
+    opened = await open_award(seeded, AwardKind.INDIVIDUAL)
+    async with seeded.db.session() as s:
+        nominees = await A.list_ballot_nominees(s, opened.election.id)  # type: ignore[arg-type]
+        assert [(n.name, n.title) for n in nominees] == [("Trần Thị B", "Phó Giám đốc")]
+        late = await A.find_nomination_draft(s, 7001)
+        assert late is not None
+        assert not await A.apply_nomination_edit(s, late, "Tên khác")  # on the ballot now
+        assert not await A.withdraw_nominee(s, nominees[0].id)  # type: ignore[arg-type]
+        assert await A.find_nomination_draft(s, 7001) is None  # the change was dropped
+        again = await A.list_ballot_nominees(s, opened.election.id)  # type: ignore[arg-type]
+        assert [(n.name, n.state) for n in again] == [("Trần Thị B", "submitted")]

@@ -5,6 +5,7 @@ worded in every language; whatever the values, the answer is a spec or those err
 from __future__ import annotations
 
 import copy
+import datetime
 import tomllib
 from decimal import Decimal
 from typing import Any
@@ -13,8 +14,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.domain.calendar import WorkingCalendar
 from bot.domain.cluster_file import ClusterFileInvalid, ClusterSpec, parse_cluster_data
 from bot.domain.file_errors import FileError
+from bot.domain.schedule_file import reminder_kind
 from messages.render import render
 from tests.conftest import EXAMPLE
 from tests.domain.test_properties import TOMLISH
@@ -325,7 +328,55 @@ CASES: list[tuple[str, Any, list[tuple[str, str, dict[str, str]]]]] = [
         [("pact.commitments[6]", "too_long", {"max": "1000"})],
     ),
     ("pact not a table", lambda d: d.update(pact=[1]), [("pact", "not_a_table", {})]),
+    (
+        "a sign-by day that is no date",
+        lambda d: d["pact"].update(sign_by="31/02/2023"),
+        [
+            (
+                "pact.sign_by",
+                "bad_date",
+                {"value": "31/02/2023", "allowed": "YYYY-MM-DD or dd/mm/yyyy"},
+            )
+        ],
+    ),
+    (
+        "a pact reminder of no kind",
+        lambda d: d["pact"].update(reminders=["before-3", "tomorrow"]),
+        [
+            (
+                "pact.reminders[1]",
+                "bad_reminder",
+                {"value": "tomorrow", "allowed": "before-N, due, after-N (N = 1..99)"},
+            )
+        ],
+    ),
+    (
+        "no working day to sign in",
+        lambda d: d["pact"].update(sign_within_days=0),
+        [("pact.sign_within_days", "bad_count", {"value": "0", "min": "1", "max": "60"})],
+    ),
 ]
+
+
+def test_the_pact_reminders_are_declared_or_the_defaults() -> None:
+    pact = _spec().pact
+    assert pact is not None
+    assert (pact.sign_by, pact.sign_within_days) == (None, 10)
+    assert pact.reminders == ("before-3", "due", "after-2")
+    declared = _spec(
+        _changed(
+            lambda d: d["pact"].update(
+                sign_by=datetime.date(2023, 1, 31), reminders=["before-7", "after-1"]
+            )
+        )
+    ).pact
+    assert declared is not None
+    assert declared.sign_by == datetime.date(2023, 1, 31)
+    assert declared.reminders == ("before-7", "after-1")
+    calendar = WorkingCalendar()
+    # Opened before the day: the day; opened after it: 10 working days from the opening.
+    assert declared.sign_deadline(datetime.date(2023, 1, 9), calendar) == datetime.date(2023, 1, 31)
+    assert declared.sign_deadline(datetime.date(2024, 1, 8), calendar) == datetime.date(2024, 1, 22)
 
 
 @pytest.mark.parametrize(("edit", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
@@ -396,10 +447,19 @@ def _paths(data: Any, prefix: tuple[Any, ...]) -> list[tuple[Any, ...]]:
     return found
 
 
-PATHS = _paths(EXAMPLE_DATA["pact"], ("pact",)) + _paths(EXAMPLE_DATA["scoring"], ("scoring",))
+# The pact's optional keys too (sign_by, sign_within_days, reminders: absent from the example).
+PACT_OPTIONAL = [("pact", "sign_by"), ("pact", "sign_within_days"), ("pact", "reminders")]
+PATHS = (
+    _paths(EXAMPLE_DATA["pact"], ("pact",))
+    + PACT_OPTIONAL
+    + _paths(EXAMPLE_DATA["scoring"], ("scoring",))
+)
 VALUES = st.one_of(
     TOMLISH,
     st.sampled_from(["auto", "self", "timeliness", "steps", "peer", "group:x", "bac-kan"]),
+    st.sampled_from(["2024-02-30", "16/02/2024", "due", "before-3", "after-0"]),
+    st.dates(),
+    st.lists(st.sampled_from(["before-7", "due", "after-2", "later", ""]), max_size=3),
     st.integers(-5, 120),
     st.floats(-1, 200),
 )
@@ -428,6 +488,11 @@ def test_any_change_gives_a_spec_or_worded_errors(changes: list[tuple[Any, Any]]
             assert _worded(error), error
             assert error.path.startswith(("pact", "scoring")), error
         return
+    if spec.pact is not None:
+        assert all(reminder_kind(r) is not None for r in spec.pact.reminders)
+        assert 1 <= spec.pact.sign_within_days <= 60
+        opened = datetime.date(2024, 1, 5)
+        assert spec.pact.sign_deadline(opened, WorkingCalendar()) >= opened
     if spec.scoring is not None:
         assert sum(g.max for g in spec.scoring.groups) == spec.scoring.scale
         for group in spec.scoring.groups:

@@ -71,6 +71,20 @@ async def test_init_stores_the_pact_and_the_scoring_table(db: Database, tmp_path
         assert await pacts.get_scoring_table(s, CLUSTER) is None
 
 
+async def test_a_toml_date_in_the_pact_is_kept_and_read_back(db: Database, tmp_path: Path) -> None:
+    dated = tmp_path / "dated.toml"
+    dated.write_text(EXAMPLE_TEXT.replace("\n[pact]\n", "\n[pact]\nsign_by = 2024-02-16\n"))
+    await init_cluster(db, dated)
+    async with db.session() as s:
+        stored = await pacts.get_emulation_tables(s, CLUSTER)
+        assert stored["pact"]["sign_by"] == "2024-02-16"  # JSON: the ISO text
+        table = await pacts.get_pact_table(s, CLUSTER)
+        assert table is not None and table.sign_by == date(2024, 2, 16)
+        pact = await pacts.claim_pact_opening(s, CLUSTER, 2024, stored["pact"], by=HEAD, now=NOW)
+        assert pact is not None
+        assert pacts.pact_snapshot(pact).sign_by == date(2024, 2, 16)
+
+
 async def test_an_error_in_the_scoring_table_writes_nothing(db: Database, tmp_path: Path) -> None:
     broken = tmp_path / "broken.toml"
     broken.write_text(EXAMPLE_TEXT.replace("scale = 100", "scale = 90"), encoding="utf-8")

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from bot.domain.reminders import (
     RoundPlan,
     due_now,
+    plan_pact,
     plan_round,
     rounds_to_open,
     sending_allowed,
@@ -208,3 +209,31 @@ def test_calendar_lists_open_and_coming_rounds() -> None:
     assert coming.deadline == date(2026, 4, 14)
     assert coming.reminder_days[0] == date(2026, 4, 7)
     assert coming.escalate_day == date(2026, 4, 15)
+
+
+def test_a_pacts_plan_follows_the_rounds_rules() -> None:
+    spec = schedule(send_at="08:00")
+    # Sign by Friday 16/02/2024, the day after Tết 2024: before-7 (09/02, Tết) and before-3
+    # (13/02, Tết) both move to Wednesday 07/02 and go out once; after-1 is a working day later.
+    plan = plan_pact(
+        2024, date(2024, 2, 16), ["before-7", "before-3", "due", "after-1"], spec, HANOI
+    )
+    assert kinds_and_days(plan) == [
+        ("before-7", date(2024, 2, 7)),
+        ("due", date(2024, 2, 16)),
+        ("after-1", date(2024, 2, 19)),
+        ("close", date(2024, 2, 20)),  # the chase ends the working day after the last one
+    ]
+    assert plan.period == "pact-2024"
+    # Opened on 08/02 (during Tết): the step planned before the opening is dropped.
+    later = plan_pact(
+        2024, date(2024, 2, 16), ["before-7", "due"], spec, HANOI, opened_at=local(2024, 2, 8)
+    )
+    assert [i.kind for i in later.items] == ["due", "close"]
+    # Catching up: only the latest step due goes out, and only on a working day.
+    assert [i.kind for i in due_now(plan, local(2024, 2, 19, 9))] == ["after-1"]
+    assert due_now(plan, local(2024, 2, 17, 9)) == []  # a Saturday
+    assert due_now(plan, local(2024, 2, 16, 22)) == []  # quiet hours
+    # Then it is over: no reminder is due any more, however long the pact stays open.
+    assert [i.kind for i in due_now(plan, local(2024, 2, 20, 8))] == ["close"]
+    assert [i.kind for i in due_now(plan, local(2024, 6, 3, 9))] == ["close"]

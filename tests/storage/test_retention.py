@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import col, select
 
 from bot.jobs import retention
-from storage import clusters, deliveries, rounds
+from storage import clusters, deliveries, pacts, rounds
 from storage.database import Database
 from storage.deliveries import Claim
 from storage.models import Draft, Round
@@ -88,6 +88,12 @@ async def test_old_finished_delivery_rows_go_and_what_may_still_be_claimed_stays
         s.add_all([nudge_pending, nudged])
         await s.flush()
         p, n = nudge_pending.id, nudged.id
+        table = {"commitments": ["Thực hiện tốt"]}
+        open_pact = await pacts.claim_pact_opening(s, CLUSTER, 2024, table, by=1, now=OLD)
+        closed_pact = await pacts.claim_pact_opening(s, CLUSTER, 2023, table, by=1, now=OLD)
+        assert open_pact is not None and closed_pact is not None
+        await pacts.close_pact(s, closed_pact, now=OLD)
+        op, cp = open_pact.id, closed_pact.id
         gone = [
             _delivery(f"r{a}:due:1001", "sent", OLD, a),
             _delivery(f"r{a}:after-1:1001", "uncertain", OLD, a),
@@ -96,6 +102,7 @@ async def test_old_finished_delivery_rows_go_and_what_may_still_be_claimed_stays
             _delivery(f"ann:{n}:nudge:1001", "sent", OLD),
             _delivery(f"ann:{n}:copy:1001", "sent", OLD),
             _delivery("election:7:opened", "sent", OLD),
+            _delivery(f"pact{cp}:remind:after-2:1001", "sent", OLD),  # a closed pact's
         ]
         kept = [
             _delivery(f"r{a}:due:1003", "sent", RECENT, a),  # recent
@@ -107,6 +114,8 @@ async def test_old_finished_delivery_rows_go_and_what_may_still_be_claimed_stays
             _delivery(f"summary:{b}:closed", "sent", OLD),
             _delivery(f"ann:{p}:nudge:1001", "sent", OLD),  # its nudge still to come
             _delivery(f"ann:{p}:copy:1001", "sent", OLD),
+            _delivery(f"pact{op}:remind:after-2:1001", "sent", OLD),  # an open pact's
+            _delivery(f"pact{op}:sign:1001", "sent", OLD),
         ]
         s.add_all(gone + kept)
 
@@ -117,7 +126,12 @@ async def test_old_finished_delivery_rows_go_and_what_may_still_be_claimed_stays
     assert (await retention.prune(db, CUTOFF, batch=2)).total() == 0  # nothing left to do
     # Exactly once still holds for the open round: its old keys are refused, as before.
     async with db.session() as s:
-        for key in (f"r{b}:due:1001", f"r{b}:failed:1002:1001", f"ann:{p}:nudge:1001"):
+        for key in (
+            f"r{b}:due:1001",
+            f"r{b}:failed:1002:1001",
+            f"ann:{p}:nudge:1001",
+            f"pact{op}:remind:after-2:1001",
+        ):
             assert await deliveries.claim(s, Claim(key, "x", 1001, round_id=b), "me") is None
         # What did go is what nothing claims again (a closed round's reminder).
         assert await deliveries.claim(s, Claim(f"r{a}:due:1001", "x", 1001), "me") is not None
