@@ -114,7 +114,7 @@ class FigureLine:
     """One indicator's figure for the year. ``value`` is the cluster figure by the indicator's
     rule (``rule``: sum, average, min, max, count, none), over ``reported`` of ``expected``
     departments; ``previous`` the year before's (only when both years hold the same periods);
-    ``target`` the pact's (None until the cluster has a pact in the bot)."""
+    ``target`` the cluster's pact target (None when some department has none)."""
 
     label: str
     unit: str

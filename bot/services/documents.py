@@ -211,6 +211,9 @@ def _figures(summary: Summary, lang: str) -> tuple[FigureLine, ...]:
                 # The year before only when like is compared with like (the same periods and
                 # the same departments reporting): otherwise the column would mislead.
                 previous=change.previous if change is not None and change.comparable else None,
+                # The cluster's pact target: the departments' targets added up (or averaged),
+                # when each has one (bot.domain.summary.IndicatorSummary.cluster_target).
+                target=line.cluster_target,
             )
         )
     return tuple(out)

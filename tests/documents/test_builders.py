@@ -1,6 +1,6 @@
-"""The builders on their own, for what the bot cannot fill yet (the pact's targets, the scores
-and ranking, the award votes and the proposal): the layout is ready for those fields, checked
-here with data made up by the test. The rules of Decree 30 the data follows are checked too."""
+"""The builders on their own, every field filled with data made up by the test (the pact's
+targets, the scores and ranking, the award votes and the proposal), and the rules of Decree 30
+the data follows."""
 
 from __future__ import annotations
 

@@ -107,13 +107,19 @@ async def test_the_cli_writes_the_report_and_the_minutes(year_2023: Year, tmp_pa
     assert "Cụm trưởng: Sở Nội vụ tỉnh Bắc Kạn." in lines(report)
     rows = table_rows(report)
     header = next(r for r in rows if r[0] == "STT" and "Chỉ tiêu" in r)
-    assert header == ["STT", "Chỉ tiêu", "Đơn vị tính", "Thực hiện năm 2023", "Số đơn vị báo cáo"]
+    assert header == [
+        "STT", "Chỉ tiêu", "Đơn vị tính", "Chỉ tiêu giao ước", "Thực hiện năm 2023",
+        "Tỷ lệ so với giao ước", "Số đơn vị báo cáo",
+    ]  # fmt: skip
     figures = {r[1]: r[3:] for r in rows if r[0].isdigit() and len(r) == len(header)}
-    assert figures["Số trường hợp tinh giản biên chế"] == ["1.203", "7/7"]
-    assert figures["Số lớp đào tạo, bồi dưỡng cán bộ, công chức, viên chức"] == ["346", "7/7"]
-    assert ["175", "7/7"] in figures.values()
+    # The pact's targets of the cluster: the departments' own added up (1.200), or averaged.
+    assert figures["Số trường hợp tinh giản biên chế"] == ["1.200", "1.203", "100,3%", "7/7"]
+    assert figures["Số lớp đào tạo, bồi dưỡng cán bộ, công chức, viên chức"] == [
+        "315", "346", "109,8%", "7/7"
+    ]  # fmt: skip
+    assert ["140", "175", "125%", "7/7"] in figures.values()
     database = next(v for k, v in figures.items() if k.startswith("Tỷ lệ hoàn thành nhập CSDL"))
-    assert database == ["87,5%", "6/7"]  # Tuyên Quang skipped it: not a zero
+    assert database == ["100%", "87,5%", "87,5%", "6/7"]  # Tuyên Quang skipped it: not a zero
     assert ["1", "Năm 2023", "15/01/2024", "7/7", "0"] in rows
     assert "Tất cả các đơn vị đã nộp báo cáo đúng hạn." in lines(report)
     check_signature(report, 1, "TM. CỤM THI ĐUA", "CỤM TRƯỞNG")
@@ -154,10 +160,10 @@ async def test_the_date_left_blank_and_english(year_2023: Year, tmp_path: Path) 
     assert when.text.endswith("/2024") and not any(c.isdigit() for c in when.text[:-5])
     rows = table_rows(report)
     assert any(
-        r[1] == "Staff positions cut under the 2022-2026 downsizing plan" and r[3] == "1,203"
+        r[1] == "Staff positions cut under the 2022-2026 downsizing plan" and r[4] == "1,203"
         for r in rows
     )
-    assert any(r[3:] == ["87.5%", "6/7"] for r in rows)
+    assert any(r[3:] == ["100%", "87.5%", "87.5%", "6/7"] for r in rows)
     assert "ON BEHALF OF THE CLUSTER" in text and "(Signature, full name)" in text
     minutes = load((tmp_path / MINUTES).read_bytes())
     assert (
@@ -194,7 +200,7 @@ async def test_a_year_without_a_conference_or_figures(empty_year: Year, tmp_path
     assert "Nộp muộn ít nhất một kỳ: Sở Nội vụ tỉnh Yên Bái." in text
     table = table_rows(report)
     assert ["3", "Quý III/2023", "15/10/2023", "7/7", "1"] in table
-    assert any(r[1] == "Số trường hợp tinh giản biên chế" and r[3] == "4.812" for r in table)
+    assert any(r[1] == "Số trường hợp tinh giản biên chế" and r[4] == "4.812" for r in table)
 
 
 async def test_bad_arguments(empty_year: Year, tmp_path: Path) -> None:
