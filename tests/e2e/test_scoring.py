@@ -201,7 +201,7 @@ async def test_an_officer_scores_the_department_in_the_private_chat(cluster: Clu
         "cai-cach-hanh-chinh": (D(9), "Chuyển đổi số 100% hồ sơ"),
     }
     # The card is spent: a second press changes nothing; the next message is no answer.
-    (stale,) = await h.press_data(officer, card, card.buttons[0][0][1] or "")
+    (stale,) = await h.press_data(officer, card, dict(card.buttons)["✅ Xác nhận"] or "")
     assert "đã cũ hoặc không hợp lệ" in stale.text
     assert not any("Tiêu chí" in m.text for m in await h.say(officer, officer.id, "5"))
 
@@ -231,7 +231,7 @@ async def test_cancel_and_old_cards(cluster: Cluster) -> None:
     assert await _self_scores(cluster, "phu-tho") == {}
     # An old card of an earlier draft is refused when a new draft is under way.
     await h.say(officer, officer.id, "/score")
-    (stale,) = await h.press_data(officer, card, card.buttons[0][0][1] or "")
+    (stale,) = await h.press_data(officer, card, dict(card.buttons)["✅ Xác nhận"] or "")
     assert "đã cũ hoặc không hợp lệ" in stale.text
     for data in ("sc:ok:abc", "sc:zz", "sc:ok:"):
         assert "đã cũ hoặc không hợp lệ" in (await h.press_data(officer, card, data))[0].text
