@@ -20,8 +20,10 @@ def texts(messages: list[SentMessage]) -> str:
 
 
 def row(text: str, name: str, value: str) -> bool:
-    """The summary's table has the line "<name>   <value>"."""
-    return re.search(rf"^{re.escape(name)} +{re.escape(value)}$", text, re.MULTILINE) is not None
+    """The summary's table has the line "<name>   <value>" (in a year with pact targets,
+    "<name>   <value>/<target>")."""
+    line = rf"^{re.escape(name)} +{re.escape(value)}(/[0-9.,%]+)?$"
+    return re.search(line, text, re.MULTILINE) is not None
 
 
 ADDED_UP = (
