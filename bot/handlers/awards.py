@@ -26,7 +26,7 @@ async def award_command(
     update: Update, context: ContextTypes.DEFAULT_TYPE, session: AsyncSession, ctx: Context
 ) -> Outcome | None:
     return await service.command(
-        session, ctx, list(context.args or []), settings_of(context).language
+        session, ctx, list(context.args or []), settings_of(context).language, is_private(update)
     )
 
 

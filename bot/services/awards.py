@@ -415,7 +415,9 @@ def parse_args(args: list[str]) -> tuple[str, int | None, list[str]]:
     return action, year, slugs
 
 
-async def command(session: AsyncSession, ctx: Context, args: list[str], group_lang: str) -> Outcome:
+async def command(
+    session: AsyncSession, ctx: Context, args: list[str], group_lang: str, private: bool = True
+) -> Outcome:
     out = Outcome()
     if ctx.actor is None or ctx.cluster is None:
         return out.add("onboarding.stranger")
@@ -428,7 +430,7 @@ async def command(session: AsyncSession, ctx: Context, args: list[str], group_la
     if not election_rules.may_manage_elections(ctx.actor):
         return out.add("awards.not_allowed")
     if action == "close":
-        return await _close(session, ctx, group_lang)
+        return await _close(session, ctx, group_lang, private)
     kind = AwardKind(action)
     by_slug = {d.slug: d.id for d in await clusters.list_departments(session, ctx.cluster.id)}
     unknown = [s for s in slugs if s not in by_slug]
@@ -452,14 +454,13 @@ async def command(session: AsyncSession, ctx: Context, args: list[str], group_la
         )
     except ElectionError as exc:
         return out.add("awards.refused_open", reason=exc.codes[0], slugs=[])
+    live = elections_service.turnout_of(opened.round_id)
+    if not private:  # the fan-out posts the opening in the group: once, not also as the reply
+        return Outcome(live=live, fanouts=[FANOUT])
     text = opened.text
     if ctx.lang != group_lang:
         text = await opened_text(session, opened.election, ctx.lang)
-    return Outcome(
-        [_rendered(text)],
-        live=elections_service.turnout_of(opened.round_id),
-        fanouts=[FANOUT],
-    )
+    return Outcome([_rendered(text)], live=live, fanouts=[FANOUT])
 
 
 async def _active_award(
@@ -472,7 +473,7 @@ async def _active_award(
     return None if round_ is None else (election, round_)
 
 
-async def _close(session: AsyncSession, ctx: Context, group_lang: str) -> Outcome:
+async def _close(session: AsyncSession, ctx: Context, group_lang: str, private: bool) -> Outcome:
     assert ctx.cluster is not None
     active = await _active_award(session, ctx.cluster.id)
     if active is None or active[1].id is None:
@@ -482,9 +483,12 @@ async def _close(session: AsyncSession, ctx: Context, group_lang: str) -> Outcom
     if closed is None:
         return Outcome().add("awards.no_open_vote")
     result, text = closed
+    live = elections_service.turnout_of(round_id)
+    if not private:  # the fan-out posts the count in the group
+        return Outcome(live=live, fanouts=[FANOUT])
     if ctx.lang != group_lang:
         text = result_text(result, await _departments(session, ctx.cluster.id), ctx.lang)
-    return Outcome([_rendered(text)], live=elections_service.turnout_of(round_id), fanouts=[FANOUT])
+    return Outcome([_rendered(text)], live=live, fanouts=[FANOUT])
 
 
 async def _nominee_list(session: AsyncSession, ctx: Context, term: int) -> Outcome:

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from bot.domain.callback_data import AwardCast
 from bot.emulator import SentMessage
+from bot.emulator.faults import Faults
 from bot.jobs import elections as jobs
 from tests.conftest import GROUP, Cluster
+from tests.elections.conftest import turnout_text
 from tests.elections.test_e2e_elections import NAMES, SLUGS
 
 
@@ -42,7 +44,7 @@ async def test_the_flag_is_proposed_with_two_thirds_of_the_roll(ecluster: Cluste
         receipt = await approve(c, slug, "bac-kan")
         assert "Đơn vị đã bỏ phiếu" in receipt.text and "Mã phiếu" in receipt.text
         assert "Đã chọn: Sở Nội vụ tỉnh Bắc Kạn" in receipt.text
-    assert "5/7 đơn vị đã bỏ phiếu" in group_texts(c)[-1]
+    assert "5/7 đơn vị đã bỏ phiếu" in turnout_text(c)
     # A second ballot of the same department is refused; its receipt offers a replacement.
     again = await ballot(c, "bac-kan")
     assert "đã bỏ phiếu" in again.text and not again.buttons
@@ -154,7 +156,7 @@ async def test_a_ballot_is_replaced_with_the_key_on_its_receipt(ecluster: Cluste
     await c.h.press(user, replacement, "Xác nhận phiếu")
     assert "Đơn vị đã thay phiếu" in replacement.text
     assert "Phú Thọ" in replacement.text and "Bắc Kạn" not in replacement.text
-    assert "1/7 đơn vị đã bỏ phiếu" in group_texts(c)[-1]  # still one ballot
+    assert "1/7 đơn vị đã bỏ phiếu" in turnout_text(c)  # still one ballot
     await c.h.say(c.head, GROUP, "/award close")
     result = next(t for t in group_texts(c) if "Kết quả kiểm phiếu" in t)
     assert "Sở Nội vụ tỉnh Phú Thọ: 1 phiếu" in result
@@ -184,3 +186,25 @@ async def test_help_lists_award_for_the_head_and_nominate_for_officers(ecluster:
     officer = c.officers["phu-tho"]
     officer_help = (await c.h.say(officer, officer.id, "/help"))[-1].text
     assert "/nominate" in officer_help and "/award" not in officer_help
+
+
+async def test_the_group_reads_the_opening_and_the_count_once(
+    ecluster: Cluster,
+):
+    """Opened (or closed) from the group, the post is the fan-out's alone: the command's reply
+    was a second copy of it. Telegram holding the post back once (a 429) changes nothing."""
+    c = ecluster
+    c.emu.faults = Faults(
+        rate=1.0, kinds=["retry_after"], methods={"sendMessage"}, retry_after=1, limit=1
+    )
+    await c.h.say(c.head, GROUP, "/award collective 2023")
+    assert c.emu.faults.injected == {"retry_after": 1}
+    texts = group_texts(c)
+    assert len([t for t in texts if t.startswith("🏅 Bình xét đề nghị tặng Bằng khen")]) == 1
+    assert len([t for t in texts if t.startswith("🗳")]) == 1  # the turnout: 0/7
+    await c.h.say(c.head, GROUP, "/award close")
+    assert len([t for t in group_texts(c) if "Kết quả kiểm phiếu" in t]) == 1
+    # From the private chat: the head reads it there, the group once.
+    await c.h.say(c.head, c.head.id, "/award flag 2023")
+    assert len([t for t in group_texts(c) if t.startswith("🏅 Bình xét đề nghị tặng Cờ")]) == 1
+    assert any("Bình xét đề nghị tặng Cờ thi đua" in m.text for m in c.emu.messages(c.head.id))

@@ -21,7 +21,7 @@ from storage import elections as S
 from storage.clusters import apply_cluster_spec, list_departments
 from storage.database import Database
 from storage.models import Department
-from tests.conftest import CLUSTER, EXAMPLE, Cluster
+from tests.conftest import CLUSTER, EXAMPLE, GROUP, Cluster
 
 NOW = datetime(2023, 12, 20, 2, 0, tzinfo=UTC)  # the conference, 09:00 in Hà Nội
 
@@ -89,3 +89,12 @@ async def seeded(database_url: str) -> AsyncIterator[Seeded]:
 async def ecluster(cluster: Cluster) -> Cluster:
     """The shared `cluster` fixture (the migration has this capability's tables)."""
     return cluster
+
+
+def turnout_text(c: Cluster) -> str:
+    """The group's live turnout message ("🗳 ...: n/7 departments have voted"). Found by what it
+    is, not by being the group's last message: the opening post goes through the delivery log
+    and the turnout through the effects worker, so either may reach the group first."""
+    found = [m.text for m in c.emu.messages(GROUP) if m.text.startswith("🗳")]
+    assert found, "no turnout message in the group"
+    return found[-1]
