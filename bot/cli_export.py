@@ -46,10 +46,8 @@ async def export_command(
     except PeriodError:
         print(plain(lang, "cli_bad_period", text=period), file=err)
         return 2
-    # Only now: the summaries and the workbook bring openpyxl, numpy and matplotlib (about a
-    # second of CPU), which a refused command never needs.
-    from bot.reports.csv_export import build_csv
-    from bot.reports.workbook import build_workbook
+    # Only now: the summaries (and for xlsx the workbook, with openpyxl and the numpy it loads)
+    # cost CPU that a refused command never needs; CSV needs no openpyxl at all.
     from bot.services.summaries import history_for, summary_for
     from storage.clusters import get_cluster
 
@@ -67,8 +65,12 @@ async def export_command(
             else []
         )
     if fmt == "xlsx":
+        from bot.reports.workbook import build_workbook
+
         data = await asyncio.to_thread(build_workbook, summary, lang, history)
     else:
+        from bot.reports.csv_export import build_csv
+
         data = await asyncio.to_thread(build_csv, summary, lang)
     path = Path(output)
     try:

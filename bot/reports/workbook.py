@@ -20,7 +20,6 @@ import weakref
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any
 
 from openpyxl import Workbook
@@ -32,7 +31,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 from bot.domain.aggregation import numeric_value
 from bot.domain.summary import HistoryEntry, IndicatorInfo, IndicatorSummary, Summary
 from bot.reports import plain
-from messages.formatting import format_number, period_label
+from bot.reports.cell_values import display_value, excel_number_format, words
+from messages.formatting import period_label
 from messages.render import current_zone
 
 __all__ = ["build_workbook", "display_value", "excel_number_format", "words"]
@@ -51,17 +51,6 @@ _RIGHT_WRAP = Alignment(horizontal="right", wrap_text=True)
 _ITALIC = Font(italic=True)
 _HEADER_ALIGN = Alignment(wrap_text=True, vertical="center", horizontal="center")
 _MAX_DECIMALS = 4
-
-
-@lru_cache(maxsize=512)
-def words(lang: str, name: str) -> str:
-    """A fixed word of the files (no parameters), cached."""
-    return plain(lang, name)
-
-
-@lru_cache(maxsize=64)
-def _boolean(lang: str, raw: str) -> str:
-    return plain(lang, "boolean", v=raw)
 
 
 def _clean(text: str) -> str:
@@ -111,33 +100,12 @@ def _decimals(values: Sequence[Decimal]) -> int:
     return min(most, _MAX_DECIMALS)
 
 
-def excel_number_format(indicator_type: str, decimals: int) -> str:
-    """The Excel format for an indicator's column: grouping, ``decimals`` places, % for percent."""
-    places = "." + "0" * decimals if decimals else ""
-    if indicator_type == "percent":
-        return f"0{places}%"
-    return f"#,##0{places}"
-
-
 def _excel_number(indicator: IndicatorInfo, number: Decimal) -> Decimal | int:
     if indicator.type == "percent":
         return number / 100
     if number == number.to_integral_value() and abs(number) < 10**15:
         return int(number)
     return number
-
-
-def display_value(indicator: IndicatorInfo, raw: str | None, lang: str) -> str:
-    """A stored value as a reader sees it (for text cells: history, CSV)."""
-    if raw is None or raw == "":
-        return ""
-    if indicator.type == "boolean":
-        return _boolean(lang, raw)
-    number = numeric_value(indicator.type, raw)
-    if number is not None and indicator.numeric:
-        text = format_number(number, lang, 6)
-        return text + "%" if indicator.type == "percent" else text
-    return raw
 
 
 def _header(indicator: IndicatorInfo, lang: str) -> str:
