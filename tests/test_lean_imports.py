@@ -72,6 +72,8 @@ def test_admin_commands_load_neither_file_writers_nor_telegram(tmp_path: Path) -
     code, modules = _loaded(tmp_path, "init", str(EXAMPLE))
     assert code == 0
     assert "alembic" in _roots(modules)  # a new database: migrated by Alembic, as before
+    assert "holidays.countries.vietnam" in modules  # the file's deadlines are checked...
+    assert "holidays.countries.albania" not in modules  # ...with Vietnam's calendar alone
     cluster = "cum-noi-vu-tdmnpb"
     commands = (
         ("invite", "--cluster", cluster, "--department", "tuyen-quang"),
@@ -101,3 +103,40 @@ def test_the_serving_process_leaves_file_writers_to_the_worker() -> None:
     assert "telegram" in roots  # the probe did import the serving code
     for name in FILE_WRITERS:
         assert name not in roots, name
+
+
+_HOLIDAYS = """
+import json, sys
+from datetime import date, timedelta
+if sys.argv[1] == "package":
+    import holidays
+    import holidays.countries  # the package's own way: every country imported
+    days = {lang: holidays.country_holidays("VN", language=lang) for lang in ("vi", "en_US")}
+    working = None
+else:
+    from bot.domain import calendar
+    days = {lang: calendar._vietnam(lang) for lang in ("vi", "en_US")}
+    start = date(2000, 1, 1)
+    working = [calendar.WorkingCalendar().is_working_day(start + timedelta(n)) for n in range(15000)]
+for lang, table in days.items():
+    for year in range(2000, 2041):
+        date(year, 1, 1) in table
+out = {lang: sorted((d.isoformat(), n) for d, n in table.items()) for lang, table in days.items()}
+print(json.dumps({"days": out, "working": working, "albania": "holidays.countries.albania" in sys.modules}))
+"""
+
+
+def test_vietnams_holidays_alone_are_the_packages_holidays() -> None:
+    def run(way: str) -> dict[str, object]:
+        done = subprocess.run(
+            [sys.executable, "-c", _HOLIDAYS, way],
+            capture_output=True, text=True, timeout=120, check=True,
+        )  # fmt: skip
+        found: dict[str, object] = json.loads(done.stdout)
+        return found
+
+    ours, package = run("ours"), run("package")
+    assert ours["albania"] is False and package["albania"] is True
+    assert ours["days"] == package["days"]
+    working = ours["working"]
+    assert isinstance(working, list) and 0 < working.count(False) < len(working)
