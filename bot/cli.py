@@ -116,9 +116,11 @@ def _run(settings: Settings) -> int:
     """One replica (bot/runtime/replica.py): active, or standing by for the one that is."""
     import asyncio
 
+    from bot.runtime.allocator import limit_arenas
     from bot.runtime.leadership import AlreadyRunning, FileLeadership, leadership_for
     from messages.render import render
 
+    limit_arenas()  # before any thread starts (bot/runtime/allocator.py)
     token = settings.require_token()
     leadership = leadership_for(settings.database_url)
     try:
