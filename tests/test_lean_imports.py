@@ -88,6 +88,13 @@ def test_admin_commands_load_neither_file_writers_nor_telegram(tmp_path: Path) -
         roots = _roots(modules)
         for name in (*FILE_WRITERS, "telegram", "alembic"):
             assert name not in roots, (args, name)
+    xlsx = tmp_path / "x.xlsx"
+    code, modules = _loaded(tmp_path, "export", "2026-01", "--cluster", cluster, "--output", str(xlsx))
+    assert code == 0 and xlsx.stat().st_size > 0
+    roots = _roots(modules)
+    assert "openpyxl" in roots  # the workbook, written without numpy (bot/cli_export.py)
+    for name in ("numpy", "matplotlib", "docx", "telegram", "alembic"):
+        assert name not in roots, name
 
 
 def test_the_serving_process_leaves_file_writers_to_the_worker() -> None:
