@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import gettext
 import re
+from collections.abc import Callable
 from functools import cache
 from io import BytesIO
 from pathlib import Path
@@ -75,8 +76,8 @@ def translations(lang: str) -> Translations:
     except (CatalogUnreadable, UnicodeDecodeError):
         return babel_translations(path, lang)
     compiled = Translations()
-    compiled._catalog = table  # type: ignore[attr-defined]  # gettext's table, as _parse fills it
-    compiled.plural = plural  # type: ignore[attr-defined]  # likewise
+    compiled._catalog = table  # gettext's table, as its _parse fills it from a .mo
+    compiled.plural = plural
     compiled._charset = "utf-8"  # type: ignore[attr-defined]
     return compiled
 
@@ -114,7 +115,7 @@ def _unquote(text: str) -> str:
     return _ESCAPE.sub(lambda m: _ESCAPES.get(m[1], m[1]), body)
 
 
-def read_catalog(text: str) -> tuple[Table, object]:
+def read_catalog(text: str) -> tuple[Table, Callable[..., int]]:
     """gettext's table of a PO file's text, and its plural function (from ``Plural-Forms``).
 
     The table is what :class:`gettext.GNUTranslations` makes of the .mo that msgfmt (or Babel's
@@ -197,4 +198,4 @@ def read_catalog(text: str) -> tuple[Table, object]:
     plural = _PLURAL_FORMS.search(header)
     if plural is None:
         raise CatalogUnreadable("no Plural-Forms in the header")
-    return table, gettext.c2py(plural[1])  # type: ignore[attr-defined]  # gettext's own parser
+    return table, gettext.c2py(plural[1])  # gettext's own parser of the rule

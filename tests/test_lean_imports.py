@@ -91,7 +91,9 @@ def test_admin_commands_load_neither_file_writers_nor_telegram(tmp_path: Path) -
         if args[0] == "invite":  # the foundation's tables only (storage/tables.py has them all)
             assert [m for m in modules if m.startswith("storage.models_")] == [], args
     xlsx = tmp_path / "x.xlsx"
-    code, modules = _loaded(tmp_path, "export", "2026-01", "--cluster", cluster, "--output", str(xlsx))
+    code, modules = _loaded(
+        tmp_path, "export", "2026-01", "--cluster", cluster, "--output", str(xlsx)
+    )
     assert code == 0 and xlsx.stat().st_size > 0
     roots = _roots(modules)
     assert "openpyxl" in roots  # the workbook, written without numpy (bot/cli_export.py)

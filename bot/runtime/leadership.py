@@ -156,7 +156,7 @@ class PostgresLeadership:
             await asyncio.sleep(self.poll_interval)
 
     async def _connect(self) -> Any:
-        import asyncpg  # type: ignore[import-untyped]  # (see acquire)
+        import asyncpg  # (see acquire)
 
         connection = await asyncpg.connect(self.dsn, timeout=self.connect_timeout)
         for name, value in SESSION_SETTINGS.items():
@@ -170,7 +170,7 @@ class PostgresLeadership:
         return connection
 
     async def lost(self) -> None:
-        import asyncpg  # type: ignore[import-untyped]  # (see acquire)
+        import asyncpg  # (see acquire)
 
         connection = self._connection
         if connection is None:
