@@ -121,9 +121,11 @@ def _run(settings: Settings) -> int:
     """One replica (bot/runtime/replica.py): active, or standing by for the one that is."""
     import asyncio
 
+    from bot.runtime.allocator import limit_arenas
     from bot.runtime.leadership import AlreadyRunning, FileLeadership, leadership_for
     from messages.render import render
 
+    limit_arenas()  # before any thread starts (bot/runtime/allocator.py)
     token = settings.require_token()
     leadership = leadership_for(settings.database_url)
     try:
@@ -132,15 +134,28 @@ def _run(settings: Settings) -> int:
             leadership.hold()
         from bot.app import configure_logging
         from bot.runtime.replica import serve
-        from storage import migrate
 
         configure_logging(token, log_format=settings.log_format)
-        migrate.upgrade(settings.database_url)
+        # A database at the head costs one query, not an Alembic run whose modules would stay
+        # in this long-lived process (several MiB of the replica's memory, issue 9); any other
+        # database is upgraded by Alembic under its lock, as `clusterbot migrate` does.
+        asyncio.run(_upgrade_if_needed(settings.database_url))
         asyncio.run(serve(settings, leadership=leadership))
     except AlreadyRunning as exc:
         print(render(settings.language, "cli.already_running", path=exc.path), file=sys.stderr)
         return 3
     return 0
+
+
+async def _upgrade_if_needed(url: str) -> None:
+    from storage import migrate
+    from storage.database import Database
+
+    db = Database(url)
+    try:
+        await migrate.upgrade_if_needed(db)
+    finally:
+        await db.dispose()
 
 
 async def _admin_command(args: argparse.Namespace, settings: Settings) -> int:

@@ -57,7 +57,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import SQLModel
 
-import storage.models  # noqa: F401 - registers every table on the metadata
+import storage.tables  # noqa: F401 - registers every table on the metadata
 from storage.backup_archive import (
     ArchiveWriter,
     BackupError,

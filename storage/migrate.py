@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -73,7 +74,7 @@ def script_heads(versions: Path = VERSIONS) -> frozenset[str] | None:
             continue
         values: dict[str, object] = {}
         try:
-            body = ast.parse(path.read_bytes(), str(path)).body
+            body = _top_statements(path)
         except (OSError, SyntaxError, ValueError):
             return None
         for node in body:
@@ -100,6 +101,25 @@ def script_heads(versions: Path = VERSIONS) -> frozenset[str] | None:
             return None
     heads = frozenset(revisions - revised)
     return heads or None
+
+
+_FIRST_DEF = re.compile(rb"^(?:async\s+)?def\s", re.MULTILINE)
+_REVISION_LINE = re.compile(rb"^(?:down_)?revision\b", re.MULTILINE)
+
+
+def _top_statements(path: Path) -> list[ast.stmt]:
+    """The module's top-level statements that can assign its revisions: those before its first
+    function, when nothing after it starts with "revision" or "down_revision" (then the whole
+    file). The functions (upgrade, downgrade) are most of a script; parsing them cost about
+    as much CPU as a short command's own work."""
+    data = path.read_bytes()
+    first_def = _FIRST_DEF.search(data)
+    if first_def is not None and _REVISION_LINE.search(data, first_def.start()) is None:
+        try:
+            return ast.parse(data[: first_def.start()], str(path)).body
+        except SyntaxError:
+            pass  # cut inside a string or a bracket: the whole file, below
+    return ast.parse(data, str(path)).body
 
 
 async def database_revisions(db: Database) -> frozenset[str] | None:

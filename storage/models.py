@@ -172,17 +172,7 @@ class ChatNotice(SQLModel, table=True):
     noticed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
-# Each later capability keeps its tables in its own module, on the same metadata; importing them
-# here lets Alembic and create_all see every table.
-from storage import (  # noqa: E402, F401
-    models_announcements,
-    models_awards,
-    models_delivery,
-    models_effects,
-    models_elections,
-    models_emulation,
-    models_evidence,
-    models_score_checks,
-    models_score_drafts,
-    models_years,
-)
+# Each later capability keeps its tables in its own module, on the same metadata, imported by
+# the storage modules that use them; storage/tables.py lists them all, for what needs every
+# table (Alembic, backup, create_all). Not imported here: a short command (an invite) then loads
+# only the tables it uses, ~0,15 s of CPU less per call (issue 9).

@@ -13,6 +13,8 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+import storage.models  # noqa: F401  (the tables its foreign keys name)
+import storage.models_elections  # noqa: F401  (award_nominee.election_id)
 import storage.naming  # noqa: F401  (the naming convention, before any table is declared)
 from storage.types import UTCDateTime, utcnow
 

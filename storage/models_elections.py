@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Column, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
+import storage.models  # noqa: F401  (the tables its foreign keys name)
 import storage.naming  # noqa: F401  (the naming convention, before any table is declared)
 from storage.types import UTCDateTime, utcnow
 

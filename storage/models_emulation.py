@@ -16,6 +16,7 @@ from datetime import date, datetime
 from sqlalchemy import BigInteger, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+import storage.models  # noqa: F401  (the tables its foreign keys name)
 import storage.naming  # noqa: F401  (the naming convention, before any table is declared)
 from storage.types import UTCDateTime, utcnow
 

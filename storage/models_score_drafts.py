@@ -9,6 +9,8 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Column, Text
 from sqlmodel import Field, SQLModel
 
+import storage.models  # noqa: F401  (the tables its foreign keys name)
+import storage.models_emulation  # noqa: F401  (score_draft.session_id)
 import storage.naming  # noqa: F401  (the naming convention, before any table is declared)
 from storage.types import UTCDateTime, utcnow
 

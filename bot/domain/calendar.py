@@ -22,6 +22,9 @@ year) and local decisions. A cluster declares those in its file (``[schedule] da
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
+import sys
 from collections.abc import Iterable
 from datetime import date, timedelta
 from functools import lru_cache
@@ -36,7 +39,30 @@ _WEEKEND = (5, 6)  # Saturday, Sunday
 @lru_cache(maxsize=2)
 def _vietnam(language: str = "vi") -> holidays.HolidayBase:
     # One instance per process and language; it fills in each year on first use (expand=True).
-    return holidays.country_holidays("VN", language=language)
+    return _vietnam_class()(language=language)
+
+
+def _vietnam_class() -> type[holidays.HolidayBase]:
+    """The package's Vietnam, without the ~250 other countries.
+
+    ``holidays.country_holidays("VN")`` imports ``holidays.countries``, whose ``__init__``
+    imports every country the package knows: ~280 modules, ~8 MiB of a replica's memory for
+    its whole life, for one country. The package is set up here as a bare package of the same
+    path (its ``__init__`` not run), so importing ``holidays.countries.vietnam`` loads that one
+    module and what it imports. A package of another shape falls back to the package's way.
+    """
+    name = "holidays.countries"
+    if name not in sys.modules:
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.submodule_search_locations is not None:
+            package = importlib.util.module_from_spec(spec)  # its __init__ not run
+            sys.modules[name] = package
+            setattr(holidays, "countries", package)  # noqa: B010 - as an import would set it
+    try:
+        found: type[holidays.HolidayBase] = importlib.import_module(f"{name}.vietnam").Vietnam
+    except (ImportError, AttributeError):  # a package of another shape: its own way
+        return type(holidays.country_holidays("VN"))
+    return found
 
 
 def public_holiday_name(day: date, lang: str = "vi") -> str | None:

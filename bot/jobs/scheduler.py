@@ -270,6 +270,11 @@ class Scheduler:
             async with self.db.session() as session:
                 done = set(await get_latest_submissions(session, item.round_id))
             cached = (time.monotonic(), done)
+            # An entry past its 2 s is never read again: dropped, so the cache holds the rounds
+            # of the fan-outs under way, not every round the process ever reminded (issue 9).
+            self._pending_cache = {
+                k: v for k, v in self._pending_cache.items() if cached[0] - v[0] <= 2.0
+            }
             self._pending_cache[item.round_id] = cached
         return item.department_id not in cached[1]
 

@@ -12,7 +12,7 @@ import csv
 import io
 
 from bot.domain.summary import IndicatorInfo, Summary
-from bot.reports.workbook import display_value, words
+from bot.reports.cell_values import display_value, words
 from messages.formatting import period_label
 
 __all__ = ["build_csv"]

@@ -31,10 +31,6 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from openpyxl import Workbook, load_workbook
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
-from openpyxl.worksheet.worksheet import Worksheet
-
 from bot.domain.summary import DepartmentInfo
 from bot.reports import plain
 from bot.reports.template_io import UploadRejected, check_container
@@ -99,6 +95,12 @@ def _number(value: Decimal) -> int | Decimal:
 
 
 def build_score_template(target: ScoreTemplateTarget, lang: str) -> bytes:
+    # openpyxl here, not with the module: the serving process imports this module for its
+    # types and reads an upload, but builds in the worker process (tests/test_lean_imports.py).
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+    from openpyxl.worksheet.worksheet import Worksheet
+
     """The .xlsx bytes of the department's self-scoring template for the year."""
     wb = Workbook()
     ws = wb.active
@@ -262,6 +264,8 @@ def read_score_template(data: bytes) -> FilledScores:
 
 
 def load_workbook_bytes(data: bytes, data_only: bool) -> Any:
+    from openpyxl import load_workbook  # only when a file is read
+
     try:
         return load_workbook(
             io.BytesIO(data), read_only=True, data_only=data_only, keep_links=False

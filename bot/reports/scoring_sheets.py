@@ -11,20 +11,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from typing import TYPE_CHECKING
 
 from bot.reports import plain
 
 __all__ = ["DepartmentScores", "ScoringRow", "ScoringSheets", "add_scoring_sheets"]
 
-_BOLD = Font(bold=True)
-_HEADER_FILL = PatternFill("solid", fgColor="DDE7F3")
-_TOTAL_FILL = PatternFill("solid", fgColor="FFF2CC")
-_THIN = Side(style="thin", color="999999")
-_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
-_WRAP = Alignment(wrap_text=True, vertical="top")
+if TYPE_CHECKING:  # openpyxl is the worker process's (tests/test_lean_imports.py)
+    from openpyxl import Workbook
 
 
 @dataclass(frozen=True)
@@ -67,6 +61,14 @@ def _number(value: Decimal | None) -> int | float | None:
 
 
 def add_scoring_sheets(wb: Workbook, sheets: ScoringSheets, lang: str) -> None:
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+
+    _BOLD = Font(bold=True)  # noqa: N806 - the sheet's styles, made where openpyxl is loaded
+    _HEADER_FILL = PatternFill("solid", fgColor="DDE7F3")  # noqa: N806
+    _TOTAL_FILL = PatternFill("solid", fgColor="FFF2CC")  # noqa: N806
+    _THIN = Side(style="thin", color="999999")  # noqa: N806
+    _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)  # noqa: N806
+    _WRAP = Alignment(wrap_text=True, vertical="top")  # noqa: N806
     ws = wb.create_sheet(plain(lang, "scoring_sheet", year=sheets.year))
     english = lang == "en"
     state = "scoring_locked" if sheets.locked else "scoring_not_locked"

@@ -42,11 +42,6 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from openpyxl import Workbook, load_workbook
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
-from openpyxl.worksheet.datavalidation import DataValidation
-from openpyxl.worksheet.worksheet import Worksheet
-
 from bot.domain.aggregation import numeric_value
 from bot.domain.figures import (
     Accepted,
@@ -59,7 +54,7 @@ from bot.domain.figures import (
 )
 from bot.domain.summary import DepartmentInfo, IndicatorInfo
 from bot.reports import plain
-from bot.reports.workbook import excel_number_format
+from bot.reports.cell_values import excel_number_format
 
 log = logging.getLogger(__name__)
 
@@ -156,6 +151,14 @@ def _decimals_of(raw: str | None) -> int:
 
 def build_template(target: TemplateTarget, lang: str) -> bytes:
     """The .xlsx bytes of the department's template for the round."""
+    # openpyxl (and the numpy it loads) only here and in _load, which run in the worker process
+    # (bot/reports/offload.py): the serving process imports this module for its types and
+    # checks, and must not carry them (issue 9, the replica's memory).
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+    from openpyxl.worksheet.datavalidation import DataValidation
+    from openpyxl.worksheet.worksheet import Worksheet
+
     wb = Workbook()
     ws = wb.active
     assert isinstance(ws, Worksheet)  # a new workbook's one sheet
@@ -375,6 +378,8 @@ class FilledTemplate:
 
 
 def _load(data: bytes, data_only: bool) -> Any:
+    from openpyxl import load_workbook  # in the worker process only (see build_template)
+
     try:
         return load_workbook(
             io.BytesIO(data), read_only=True, data_only=data_only, keep_links=False

@@ -20,7 +20,6 @@ import weakref
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any
 
 from openpyxl import Workbook
@@ -32,8 +31,9 @@ from openpyxl.worksheet.worksheet import Worksheet
 from bot.domain.aggregation import numeric_value
 from bot.domain.summary import HistoryEntry, IndicatorInfo, IndicatorSummary, Summary
 from bot.reports import plain
+from bot.reports.cell_values import display_value, excel_number_format, words
 from bot.reports.scoring_sheets import ScoringSheets, add_scoring_sheets
-from messages.formatting import format_number, period_label
+from messages.formatting import period_label
 from messages.render import current_zone
 
 __all__ = ["build_workbook", "display_value", "excel_number_format", "words"]
@@ -52,17 +52,6 @@ _RIGHT_WRAP = Alignment(horizontal="right", wrap_text=True)
 _ITALIC = Font(italic=True)
 _HEADER_ALIGN = Alignment(wrap_text=True, vertical="center", horizontal="center")
 _MAX_DECIMALS = 4
-
-
-@lru_cache(maxsize=512)
-def words(lang: str, name: str) -> str:
-    """A fixed word of the files (no parameters), cached."""
-    return plain(lang, name)
-
-
-@lru_cache(maxsize=64)
-def _boolean(lang: str, raw: str) -> str:
-    return plain(lang, "boolean", v=raw)
 
 
 def _clean(text: str) -> str:
@@ -112,33 +101,12 @@ def _decimals(values: Sequence[Decimal]) -> int:
     return min(most, _MAX_DECIMALS)
 
 
-def excel_number_format(indicator_type: str, decimals: int) -> str:
-    """The Excel format for an indicator's column: grouping, ``decimals`` places, % for percent."""
-    places = "." + "0" * decimals if decimals else ""
-    if indicator_type == "percent":
-        return f"0{places}%"
-    return f"#,##0{places}"
-
-
 def _excel_number(indicator: IndicatorInfo, number: Decimal) -> Decimal | int:
     if indicator.type == "percent":
         return number / 100
     if number == number.to_integral_value() and abs(number) < 10**15:
         return int(number)
     return number
-
-
-def display_value(indicator: IndicatorInfo, raw: str | None, lang: str) -> str:
-    """A stored value as a reader sees it (for text cells: history, CSV)."""
-    if raw is None or raw == "":
-        return ""
-    if indicator.type == "boolean":
-        return _boolean(lang, raw)
-    number = numeric_value(indicator.type, raw)
-    if number is not None and indicator.numeric:
-        text = format_number(number, lang, 6)
-        return text + "%" if indicator.type == "percent" else text
-    return raw
 
 
 def _header(indicator: IndicatorInfo, lang: str) -> str:
@@ -460,7 +428,7 @@ def _targets(ws: Worksheet, s: Summary, lang: str) -> None:
             if target.share is not None:
                 share.value = round(target.share, 4)  # a fraction, shown as a percent
             _style(share, number_format="0.0%", border=_BORDER)
-            _text(ws, row, 7, _boolean(lang, "true" if target.reached else "false"),
+            _text(ws, row, 7, plain(lang, "boolean", v="true" if target.reached else "false"),
                   border=_BORDER)  # fmt: skip
     for letter, width in zip("ABCDEFG", (6, 34, 30, 12, 12, 14, 12), strict=True):
         ws.column_dimensions[letter].width = width

@@ -53,7 +53,6 @@ import os
 from pathlib import Path
 from typing import IO, Any, Protocol
 
-import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type information
 from sqlalchemy.engine import make_url
 
 log = logging.getLogger(__name__)
@@ -133,6 +132,10 @@ class PostgresLeadership:
         self._waiting_logged = False
 
     async def acquire(self) -> None:
+        # asyncpg is imported by the PostgreSQL replicas only (on SQLite it is ~2 MiB of a
+        # replica's memory for nothing).
+        import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type information
+
         while True:
             try:
                 if self._connection is None or self._connection.is_closed():
@@ -153,6 +156,8 @@ class PostgresLeadership:
             await asyncio.sleep(self.poll_interval)
 
     async def _connect(self) -> Any:
+        import asyncpg  # (see acquire)
+
         connection = await asyncpg.connect(self.dsn, timeout=self.connect_timeout)
         for name, value in SESSION_SETTINGS.items():
             try:
@@ -165,6 +170,8 @@ class PostgresLeadership:
         return connection
 
     async def lost(self) -> None:
+        import asyncpg  # (see acquire)
+
         connection = self._connection
         if connection is None:
             return

@@ -31,7 +31,7 @@ import signal
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -40,11 +40,13 @@ from telegram.ext import Application
 
 from bot.app import build_application
 from bot.publishing.after_commit import after_commit
-from bot.runtime.http import HttpServer
 from bot.runtime.leadership import Leadership, leadership_for
 from bot.runtime.role import ACTIVE, STANDBY, Role, set_role
 from bot.settings import Settings
 from storage.database import Database
+
+if TYPE_CHECKING:
+    from bot.runtime.http import HttpServer
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +82,13 @@ class Replica:
         self._role: Role = STANDBY
         self._app: Application | None = None
         port = http_port if http_port is not None else settings.listen_port
-        self.http = HttpServer(settings, self, port=port) if port is not None else None
+        self.http: HttpServer | None = None
+        if port is not None:
+            # aiohttp only when there is a server to run: in polling mode without
+            # CLUSTERBOT_HTTP_PORT it would be ~7 MiB of the replica's memory for nothing.
+            from bot.runtime.http import HttpServer
+
+            self.http = HttpServer(settings, self, port=port)
         self._probe: AsyncEngine | None = None
 
     # ------------------------------------------------------------------ what the server asks

@@ -22,11 +22,9 @@ from bot.domain.summary import HistoryEntry, IndicatorSummary, Summary
 from bot.reports import summary_messages
 from bot.reports.charts import chartable, indicator_chart, summary_charts
 from bot.reports.csv_export import build_csv
-from bot.reports.documents import build_documents
 from bot.reports.score_template import ScoreTemplateTarget, build_score_template
 from bot.reports.scoring_sheets import ScoringSheets
 from bot.reports.template_io import TemplateTarget, build_template
-from bot.reports.workbook import build_workbook
 from bot.services import score_template
 from bot.services.documents import documents_for
 from bot.services.scoring_sheets import scoring_sheets_for
@@ -194,6 +192,12 @@ async def _prepare_template(
 
 def build(job: Job) -> Outcome:
     """CPU only, no I/O: runs in the worker process."""
+    # python-docx and openpyxl are imported here, in the worker process, not with this module:
+    # the serving process imports it to prepare jobs and must not carry them (issue 9, memory;
+    # tests/test_lean_imports.py).
+    from bot.reports.documents import build_documents
+    from bot.reports.workbook import build_workbook
+
     if isinstance(job, SummaryPost):
         return _build_post(job)
     if isinstance(job, Template):
@@ -250,6 +254,8 @@ def _build_post(job: SummaryPost) -> Outcome:
         Attachment("photo", png, caption if n == 0 else "") for n, (_, png) in enumerate(charts)
     ]
     if job.history is not None:
+        from bot.reports.workbook import build_workbook  # in the worker process (see build)
+
         book = build_workbook(summary, lang, list(job.history), summary.generated_at)
         name = file_name("bao-cao-tong-hop", summary.cluster_id, summary.period, "xlsx")
         caption = render(lang, "summary.export_caption", s=summary)

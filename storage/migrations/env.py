@@ -34,7 +34,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlmodel import SQLModel
 
-import storage.models  # noqa: F401  (registers the tables on the metadata)
+import storage.tables  # noqa: F401  (registers every table on the metadata)
 from storage.migrate import MIGRATION_LOCK
 
 log = logging.getLogger("storage.migrations")

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlmodel import SQLModel
 
-import storage.models  # noqa: F401 - every table on the metadata
+import storage.tables  # noqa: F401 - every table on the metadata
 from bot.demo_elections import elect_2024
 from bot.emulator.harness import Harness
 from bot.jobs.scheduler import get_scheduler

@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 import pytest
 from sqlmodel import SQLModel
 
-import storage.models  # noqa: F401 - registers the foundation's tables
 import storage.models_announcements  # noqa: F401
 import storage.models_elections  # noqa: F401
+import storage.tables  # noqa: F401 - registers every table
 from bot.domain import elections as E
 from bot.domain.cluster_file import load_cluster_file
 from bot.domain.elections import ElectionRules

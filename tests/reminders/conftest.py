@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlmodel import SQLModel
 
-import storage.models  # noqa: F401 - registers the tables
 import storage.models_delivery  # noqa: F401
+import storage.tables  # noqa: F401 - registers the tables
 from storage.database import Database
 
 

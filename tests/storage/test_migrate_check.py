@@ -38,6 +38,22 @@ def test_heads_of_a_branch_and_a_merge_and_of_files_that_are_not_literal(tmp_pat
     assert migrate.script_heads(tmp_path) is None
 
 
+def test_the_revisions_are_read_before_the_functions_unless_the_file_says_more(
+    tmp_path: Path,
+) -> None:
+    def write(name: str, body: str) -> None:
+        (tmp_path / name).write_text(body, encoding="utf-8")
+
+    write("a.py", 'revision = "a"\ndown_revision = None\n\ndef upgrade():\n    revision = "no"\n')
+    assert migrate.script_heads(tmp_path) == {"a"}  # a function's local is not the module's
+    # Reassigned after a function: the module's last assignment counts, as when Alembic runs it.
+    write("b.py", 'revision = "b"\ndown_revision = "a"\ndef f():\n    pass\nrevision = "b2"\n')
+    assert migrate.script_heads(tmp_path) == {"b2"}
+    # "def" at the start of a line inside a string: the cut does not parse, the whole file does.
+    write("c.py", 'revision = "c"\ndown_revision = "b2"\nx = """\ndef not_a_function\n"""\n')
+    assert migrate.script_heads(tmp_path) == {"c"}
+
+
 async def test_a_new_database_is_migrated_then_left_alone(sqlite_url: str) -> None:
     db = Database(sqlite_url)
     try:

@@ -16,7 +16,7 @@ from sqlalchemy import (
 )
 from sqlmodel import SQLModel
 
-import storage.models  # noqa: F401  (every table on the metadata)
+import storage.tables  # noqa: F401  (every table on the metadata)
 from storage.naming import NAMING_CONVENTION, UNNAMED, is_unnamed, signature
 
 KEYS = (PrimaryKeyConstraint, ForeignKeyConstraint, UniqueConstraint)

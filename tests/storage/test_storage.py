@@ -11,6 +11,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel
 
+import storage.tables  # noqa: F401  (every table, for the comparison with the migrations)
 from bot.domain.cluster_file import load_cluster_file, parse_cluster_data
 from storage import clusters, migrate, people, rounds, submissions
 from storage.database import Database
