@@ -316,7 +316,13 @@ async def _round(db: Database, args: argparse.Namespace, settings: Settings) -> 
             print(render(lang, "cli.round_opened", round=result.round, group=cluster.group_chat_id))
             opened = result.round
         else:
-            row = await round_store.find_round_by_period(session, cluster.id, args.period)
+            from bot.domain.periods import PeriodError, parse_period
+
+            try:  # "2026-2" is the round opened as "2026-2", stored as 2026-02
+                period = parse_period(args.period).code
+            except PeriodError:
+                period = args.period
+            row = await round_store.find_round_by_period(session, cluster.id, period)
             if row is None or row.state != "open":
                 print(render(lang, "cli.no_open_round", value=args.period), file=sys.stderr)
                 return 1

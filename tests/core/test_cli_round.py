@@ -33,3 +33,16 @@ async def test_a_round_closed_from_the_command_line_is_posted_to_the_group(
     )
     # Closed once: a second close from the command line changes nothing and says so.
     assert await cli._round(c.h.db, args, c.h.settings) == 1
+
+
+async def test_a_round_is_closed_by_the_period_as_it_was_typed_to_open_it(
+    cluster: Cluster,
+) -> None:
+    c = cluster
+    assert c.h.db is not None and c.h.settings is not None
+    opened = argparse.Namespace(cluster=CLUSTER, action="open", period="2026-2", deadline="2099-03-15")
+    assert await cli._round(c.h.db, opened, c.h.settings) == 0
+    closed = argparse.Namespace(cluster=CLUSTER, action="close", period="2026-2", deadline=None)
+    assert await cli._round(c.h.db, closed, c.h.settings) == 0  # stored as 2026-02
+    nonsense = argparse.Namespace(cluster=CLUSTER, action="close", period="x-9", deadline=None)
+    assert await cli._round(c.h.db, nonsense, c.h.settings) == 1
