@@ -110,6 +110,7 @@ class EffectWorker:
         # Other processes (the command line) commit effects too, and only a read sees them:
         # under a steady stream of hand-overs the last read is never older than this.
         self.max_stale = 1.0
+        self.idle_poll = 5.0  # seconds between reads when nothing wakes it (other processes)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -263,8 +264,8 @@ class EffectWorker:
         if not self._tasks and not waiting and not soon and wakes == self._wakes:
             self._idle.set()
         if next_due is None:
-            return 5.0
-        return max(0.01, min(5.0, (next_due - now).total_seconds()))
+            return self.idle_poll
+        return max(0.01, min(self.idle_poll, (next_due - now).total_seconds()))
 
     def _start(self, row: Effect) -> None:
         assert row.id is not None
