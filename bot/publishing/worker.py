@@ -11,6 +11,10 @@
 - A group that became a supergroup: the cluster follows it to the new id, and the request goes
   again there.
 - Whoever acted is told when the group could not be updated (their change itself is stored).
+- It reads the pending rows when woken, except after a handler's commit whose rows it can be
+  handed instead (`hand_over`: no read of its own began since before that commit), and at
+  least every `max_stale` seconds while hand-overs keep coming (what other processes queue).
+  Rows carried out at once are deleted together (bot/publishing/finishing.py).
 
 Nothing here waits on a handler and no handler waits on this: handlers only queue and
 :meth:`EffectWorker.wake` it.
