@@ -221,16 +221,17 @@ async def get_current_offices(session: AsyncSession, cluster_id: str, year: int)
 
     Office holders keep serving until the next term's holders are declared or elected.
     """
+    # Plain columns, not Office objects: every update asks, and objects cost far more to load.
     query = (
-        select(Office)
+        select(Office.term, Office.role, Office.department_id)
         .where(Office.cluster_id == cluster_id, Office.term <= year)
         .order_by(col(Office.term).desc())
     )
     rows = list((await session.exec(query)).all())
     if not rows:
         return {}
-    term = rows[0].term
-    return {o.role: o.department_id for o in rows if o.term == term}
+    newest = rows[0][0]
+    return {role: department_id for term, role, department_id in rows if term == newest}
 
 
 async def find_current_term(session: AsyncSession, cluster_id: str, year: int) -> int | None:

@@ -22,7 +22,8 @@ first and upgrade to a writer at its first write; in WAL mode, if another connec
 in between, that upgrade fails at once with SQLITE_BUSY ("database is locked", the busy handler
 is not called because waiting cannot help). `tests/storage/test_transactions.py` races such
 units of work. Readers are the other side: `Database.session(write=False)` starts a deferred
-BEGIN under `PRAGMA query_only`, so it never takes (or waits for) the write lock: in WAL mode it
+BEGIN under `PRAGMA query_only` (on a pool of its own, whose connections are query-only from
+their opening), so it never takes (or waits for) the write lock: in WAL mode it
 reads its snapshot while a writer works, and a write by mistake fails loudly instead of
 deadlocking. Sessions write by default (the safe choice for a caller that does not say).
 
@@ -45,7 +46,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event, text
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -97,8 +98,20 @@ class Database:
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_connect)
             event.listen(self.engine.sync_engine, "begin", _sqlite_begin)
-            reader = self.engine.execution_options(**{READ_ONLY: True})
+            # Readers have a pool of their own, its connections query-only from the start: a
+            # shared pool flipped the flag (one PRAGMA) at most units of work, as reads and
+            # writes took turns on its connections.
+            # (An in-memory database is one per engine: its readers share the writers' pool.)
+            in_memory = make_url(url).database in (None, "", ":memory:")
+            self.read_engine = (
+                self.engine if in_memory else create_async_engine(url, **engine_options)
+            )
+            if not in_memory:
+                event.listen(self.read_engine.sync_engine, "connect", _sqlite_connect_reader)
+                event.listen(self.read_engine.sync_engine, "begin", _sqlite_begin)
+            reader = self.read_engine.execution_options(**{READ_ONLY: True})
         else:
+            self.read_engine = self.engine
             reader = self.engine.execution_options(postgresql_readonly=True)
         self._sessions = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False
@@ -200,9 +213,11 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self.read_engine is not self.engine:
+            await self.read_engine.dispose()
 
 
-def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_connect(dbapi_connection: Any, record: Any) -> None:
     # Hand transaction control to SQLAlchemy (see the module docstring): no implicit BEGIN.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
@@ -213,6 +228,15 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     # freed space on deletes, which are rare here.
     cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
+    record.info["query_only"] = False  # SQLite's default: a writer's BEGIN sets nothing
+
+
+def _sqlite_connect_reader(dbapi_connection: Any, record: Any) -> None:
+    _sqlite_connect(dbapi_connection, record)
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA query_only=ON")
+    cursor.close()
+    record.info["query_only"] = True
 
 
 def _sqlite_begin(connection: Connection) -> None:

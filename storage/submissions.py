@@ -152,6 +152,17 @@ async def get_draft(session: AsyncSession, person_id: int) -> Draft | None:
     return await session.get(Draft, person_id)
 
 
+async def get_draft_and_cluster(session: AsyncSession, person_id: int) -> tuple[Draft, str] | None:
+    """The person's draft and the cluster of its round, in one statement (an answer's)."""
+    query = (
+        select(Draft, Round.cluster_id)
+        .join(Round, col(Round.id) == col(Draft.round_id))
+        .where(Draft.person_id == person_id)
+    )
+    row = (await session.exec(query)).first()
+    return None if row is None else (row[0], row[1])
+
+
 async def save_draft(
     session: AsyncSession, person_id: int, round_id: int, department_id: int, state: str
 ) -> Draft:

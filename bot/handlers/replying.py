@@ -22,7 +22,7 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.clock import clock_of
-from bot.publishing.after_commit import after_commit
+from bot.publishing.after_commit import after_commit, effects_mark
 from bot.publishing.after_commit import wake_effects as wake_effects  # for the handlers
 from bot.publishing.outbox import queue_for_update
 from bot.services.context import Context, load_context
@@ -119,7 +119,8 @@ def adapter(
                     pressed_message_id=pressed_id,
                     group_lang=settings_of(context).language,
                 )
-        wake_effects(context.application)
+            mark = effects_mark(context.application)  # the last step before the commit
+        wake_effects(context.application, session, mark)  # committed: its rows, without a read
         if outcome is not None:
             # Committed: now what is not an effect row (fan-outs, messages kept off the disk).
             later = after_commit(context.application)

@@ -21,6 +21,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
+from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 from telegram.ext import Application
 
@@ -31,6 +32,7 @@ from bot.publishing.requests import backoff, retry_seconds
 from bot.publishing.sender import outcome_of
 from bot.publishing.shutdown import finish_or_cancel
 from bot.services.screens import Direct, FanOut
+from storage import effects
 
 log = logging.getLogger(__name__)
 
@@ -134,11 +136,25 @@ class AfterCommit:
                 await asyncio.gather(*list(self.tasks), return_exceptions=True)
 
 
-def wake_effects(app: Application) -> None:
-    """After a commit that queued effects: the worker looks now instead of at its next poll."""
+def effects_mark(app: Application) -> int:
+    """Taken in a unit of work just before its commit, for `wake_effects` after it."""
     worker = app.bot_data.get("effects")
-    if worker is not None:
+    return worker.reads if worker is not None else 0
+
+
+def wake_effects(
+    app: Application, session: AsyncSession | None = None, mark: int | None = None
+) -> None:
+    """After a commit that queued effects: the worker looks now instead of at its next poll.
+    Given the unit of work's session (committed) and its `effects_mark`, the worker is handed
+    the rows it added instead of reading them back, when it can (`EffectWorker.hand_over`)."""
+    worker = app.bot_data.get("effects")
+    if worker is None:
+        return
+    if session is None or mark is None:
         worker.wake()
+    else:
+        worker.hand_over(effects.added(session), mark)
 
 
 def after_commit(app: Application) -> AfterCommit:

@@ -11,6 +11,10 @@
 - A group that became a supergroup: the cluster follows it to the new id, and the request goes
   again there.
 - Whoever acted is told when the group could not be updated (their change itself is stored).
+- It reads the pending rows when woken, except after a handler's commit whose rows it can be
+  handed instead (`hand_over`: no read of its own began since before that commit), and at
+  least every `max_stale` seconds while hand-overs keep coming (what other processes queue).
+  Rows carried out at once are deleted together (bot/publishing/finishing.py).
 
 Nothing here waits on a handler and no handler waits on this: handlers only queue and
 :meth:`EffectWorker.wake` it.
@@ -32,6 +36,7 @@ from bot import metrics
 from bot.clock import system_clock
 from bot.delivery import Pacer
 from bot.publishing import live
+from bot.publishing.finishing import Finisher
 from bot.publishing.menus import set_user_menu
 from bot.publishing.outbox import extra_requests, queue_requests
 from bot.publishing.requests import Request, backoff, retry_seconds
@@ -102,6 +107,14 @@ class EffectWorker:
         self._composing = 0
         self.compose_concurrency = max(1, offload.workers())
         self.read_limit = 500
+        self._finisher = Finisher(db)  # rows done at once are deleted in one transaction
+        self._reading = False
+        self.reads = 0  # reads begun so far: see `hand_over`
+        self._read_at = 0.0  # the event loop's time of the last read
+        # Other processes (the command line) commit effects too, and only a read sees them:
+        # under a steady stream of hand-overs the last read is never older than this.
+        self.max_stale = 1.0
+        self.idle_poll = 5.0  # seconds between reads when nothing wakes it (other processes)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -125,6 +138,32 @@ class EffectWorker:
         """Something was committed: look now."""
         self._wakes += 1
         self._rows_current = False
+        self._idle.clear()
+        self._wake.set()
+
+    def hand_over(self, rows: list[Effect] | None, reads: int) -> None:
+        """A unit of work of this process committed, and ``rows`` are all it changed in the
+        effect table (None: not known, see `storage.effects.added`); ``reads`` is what
+        `self.reads` was before its commit began. If no read began since (none can have seen
+        the rows, nor sent them) and the last read is current, the rows join its rows in id
+        order, where the next read would find them, and no read is needed; otherwise this is
+        `wake`. The rows were committed before they are handed over, so what is sent is still
+        only what was stored, and a crash before they go leaves them to the next read."""
+        if rows is None or reads != self.reads or self._reading or not self._rows_current:
+            self.wake()
+            return
+        # The rows carried out since the last read are gone from the table: they leave the
+        # list too, so an id SQLite gives again to a new row is never taken for a finished one.
+        self._rows = [r for r in self._rows if r.id not in self._finished_now]
+        self._finished_now.clear()
+        known = {r.id for r in self._rows} | self._running_ids
+        if any(r.id is None or r.id in known for r in rows):
+            self.wake()  # an id still in use here (its finish committed, not yet noted): read
+            return
+        self._rows = sorted([*self._rows, *rows], key=lambda r: r.id or 0)
+        if len(self._rows) >= self.read_limit:
+            self._rows_current = False  # the next read pages them as usual
+        self._wakes += 1  # a look under way (planning) must not declare the worker idle
         self._idle.clear()
         self._wake.set()
 
@@ -161,12 +200,21 @@ class EffectWorker:
         # A read: on SQLite it never waits for (or holds up) a writer. Effects carried out
         # while it reads may still be in its snapshot: they are skipped (finished_now).
         rows: list[Effect]
+        loop_time = asyncio.get_running_loop().time()
+        if self._rows_current and loop_time - self._read_at > self.max_stale:
+            self._rows_current = False
         if self._rows_current:
             rows = self._rows
         else:
             self._finished_now.clear()
-            async with self.db.session(write=False) as session:
-                self._rows = list(await effects.pending(session, limit=self.read_limit))
+            self._reading = True
+            self.reads += 1
+            try:
+                self._read_at = loop_time
+                async with self.db.session(write=False) as session:
+                    self._rows = list(await effects.pending(session, limit=self.read_limit))
+            finally:
+                self._reading = False
             rows = self._rows
             # Current unless something was committed while it read, or more rows wait beyond
             # the read's limit.
@@ -220,8 +268,8 @@ class EffectWorker:
         if not self._tasks and not waiting and not soon and wakes == self._wakes:
             self._idle.set()
         if next_due is None:
-            return 5.0
-        return max(0.01, min(5.0, (next_due - now).total_seconds()))
+            return self.idle_poll
+        return max(0.01, min(self.idle_poll, (next_due - now).total_seconds()))
 
     def _start(self, row: Effect) -> None:
         assert row.id is not None
@@ -264,8 +312,7 @@ class EffectWorker:
                 await set_user_menu(self.app, int(json.loads(row.payload)["menu"]))
             else:
                 raise _Failed(f"unknown effect kind {row.kind!r}")
-            async with self.db.session() as session:
-                finished = await effects.finish(session, row.id, row.version)
+            finished = await self._finisher.finish(row.id, row.version)
             # A composition queued new rows; a row bumped meanwhile is still pending.
             if finished and row.kind != "compose":
                 self._quiet.add(row.id)

@@ -166,13 +166,11 @@ async def _load(
 ) -> tuple[Draft, DraftState, list[Indicator]] | None:
     if not may(ctx.actor, Action.REPORT):  # e.g. a draft begun before the department merged
         return None
-    draft = await submissions.get_draft(session, ctx.user_id)
-    if draft is None or ctx.actor is None or draft.department_id != ctx.actor.department_id:
+    found = await submissions.get_draft_and_cluster(session, ctx.user_id)
+    if found is None or ctx.actor is None or found[0].department_id != ctx.actor.department_id:
         return None
-    round_ = await rounds.get_round(session, draft.round_id)
-    if round_ is None:
-        return None
-    indicators = await clusters.list_indicators(session, round_.cluster_id)
+    draft, cluster_id = found
+    indicators = await clusters.list_indicators(session, cluster_id)
     return draft, DraftState.from_json(draft.state), indicators
 
 

@@ -65,3 +65,61 @@ async def test_a_failed_row_is_taken_up_again_by_the_next_change(db: Database) -
         await effects.touch(s, "compose:summary:2:closed", "compose", -5, "{}", now=NOW, bump=False)
     keys = sorted((k, state) for k, _, state in await pending(db))
     assert keys == [("compose:summary:2:closed", "pending"), ("live:progress:2", "pending")]
+
+
+async def test_a_unit_of_work_knows_the_rows_it_added_and_only_those(db: Database) -> None:
+    """What the worker is handed after a commit (no read back): the rows added, all of them,
+    and nothing when the unit of work did more to the table than add rows."""
+    async with db.session() as s:
+        await effects.add(s, "send", 7, '{"m": "text", "text": "a"}', now=NOW)
+        await effects.add(s, "send", 7, '{"m": "text", "text": "b"}', now=NOW)
+    rows = effects.added(s)
+    assert rows is not None and [r.payload for r in rows] == [
+        '{"m": "text", "text": "a"}',
+        '{"m": "text", "text": "b"}',
+    ]
+    async with db.session(write=False) as r:
+        stored = await effects.pending(r)
+    assert [(x.id, x.chat_id, x.payload, x.due_at) for x in stored] == [
+        (x.id, x.chat_id, x.payload, x.due_at) for x in rows
+    ]
+    async with db.session() as s:
+        await effects.add(s, "send", 7, "{}", now=NOW)
+        await effects.touch(s, "live:progress:9", "live", -5, "{}", now=NOW)
+    assert effects.added(s) is None  # a live row bumped: only a read tells what is pending
+
+
+async def test_a_row_rolled_back_with_its_savepoint_is_not_handed_over(db: Database) -> None:
+    async with db.session() as s:
+        await effects.add(s, "send", 7, "{}", now=NOW)
+        try:
+            async with s.begin_nested():
+                await effects.add(s, "send", 7, '{"gone": 1}', now=NOW)
+                await s.flush()
+                raise RuntimeError("refused")
+        except RuntimeError:
+            pass
+    assert effects.added(s) is None
+    assert [payload for _, _, payload in await _payloads(db)] == ["{}"]
+
+
+async def test_rows_done_together_go_together_unless_bumped(db: Database) -> None:
+    async with db.session() as s:
+        await effects.add(s, "send", 7, "{}", now=NOW)
+        await effects.touch(s, "live:progress:3", "live", -5, "{}", now=NOW)
+        await effects.touch(s, "live:progress:3", "live", -5, "{}", now=NOW)  # version 1
+    async with db.session(write=False) as r:
+        send, live = await effects.pending(r)
+    assert send.id is not None and live.id is not None
+    async with db.session() as s:
+        # The live row was sent at version 0 but is at 1 now: it stays, to go again.
+        gone = await effects.finish_all(s, [(send.id, 0), (live.id, 0)])
+    assert gone == {send.id}
+    assert await pending(db) == [("live:progress:3", 1, "pending")]
+    async with db.session() as s:
+        assert await effects.finish_all(s, []) == set()
+
+
+async def _payloads(db: Database) -> list[tuple[int | None, int, str]]:
+    async with db.session(write=False) as r:
+        return [(x.id, x.chat_id, x.payload) for x in await effects.pending(r)]

@@ -44,12 +44,12 @@ async def test_the_ticks_queries_use_their_index(
         _connection, _cursor, statement, parameters, _context, _many = args
         captured.append((statement, parameters))
 
-    event.listen(db.engine.sync_engine, "before_cursor_execute", capture)
+    event.listen(db.read_engine.sync_engine, "before_cursor_execute", capture)
     try:
         async with db.session(write=False) as s:
             await query(s)
     finally:
-        event.remove(db.engine.sync_engine, "before_cursor_execute", capture)
+        event.remove(db.read_engine.sync_engine, "before_cursor_execute", capture)
     selects = [(sql, p) for sql, p in captured if sql.lstrip().upper().startswith("SELECT")]
     assert len(selects) == 1
     sql, parameters = selects[0]
