@@ -34,6 +34,7 @@ from typing import Any
 from bot.domain.summary import DepartmentInfo
 from bot.reports import plain
 from bot.reports.template_io import UploadRejected, check_container
+from bot.reports.template_sheet import new_sheet
 
 log = logging.getLogger(__name__)
 
@@ -95,65 +96,36 @@ def _number(value: Decimal) -> int | Decimal:
 
 
 def build_score_template(target: ScoreTemplateTarget, lang: str) -> bytes:
-    # openpyxl here, not with the module: the serving process imports this module for its
-    # types and reads an upload, but builds in the worker process (tests/test_lean_imports.py).
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
-    from openpyxl.worksheet.worksheet import Worksheet
-
     """The .xlsx bytes of the department's self-scoring template for the year."""
-    wb = Workbook()
-    ws = wb.active
-    assert isinstance(ws, Worksheet)  # a new workbook's one sheet
-    ws.title = plain(lang, "score_template_sheet")
-    bold = Font(bold=True)
-    thin = Side(style="thin", color="999999")
-    border = Border(left=thin, right=thin, top=thin, bottom=thin)
-    header_fill = PatternFill("solid", fgColor="DDE7F3")
-    group_fill = PatternFill("solid", fgColor="EEF3F8")
-    input_fill = PatternFill("solid", fgColor="FFF9DB")
-    computed_fill = PatternFill("solid", fgColor="EEEEEE")
-    wrap = Alignment(wrap_text=True, vertical="top")
-    english = lang == "en"
-    department = (
-        target.department.name_en if english and target.department.name_en
-        else target.department.name
-    )  # fmt: skip
-
-    def text(row: int, column: int, value: str, **style: Any) -> None:
-        cell = ws.cell(row=row, column=column, value=value)
-        cell.data_type = "s"  # text from the file or users is never a formula
-        for key, item in style.items():
-            setattr(cell, key, item)
-
-    text(1, 1, plain(lang, "score_template_title", year=target.year), font=Font(bold=True, size=14))
-    text(2, 1, plain(lang, "template_department", name=department), font=bold)
-    text(3, 1, plain(lang, "template_deadline", d=target.deadline))
-    text(4, 1, plain(lang, "score_template_instructions"), font=Font(italic=True))
-    headers = ("col_no", "col_criterion_id", "col_criterion", "col_max", "col_computed",
-               "col_self_points", "col_justification")  # fmt: skip
-    for column, word in enumerate(headers, start=1):
-        text(6, column, plain(lang, word), font=bold, fill=header_fill, border=border,
-             alignment=Alignment(wrap_text=True, vertical="center"))  # fmt: skip
-
-    meta = wb.create_sheet(META_SHEET)
-    meta.sheet_state = "veryHidden"
-    for meta_row in (
+    sheet = new_sheet(lang, "score_template_sheet", META_SHEET, (
         (MAGIC, VERSION),
         ("cluster", target.cluster_id),
         ("session", target.session_id),
         ("year", target.year),
         ("department", target.department.id, target.department.slug),
-        ("sheet", ws.title),
-    ):
-        meta.append(list(meta_row))
+    ))  # fmt: skip
+    ws, meta, look, text = sheet.ws, sheet.meta, sheet.look, sheet.text
+    border, wrap = look.border, look.wrap
+    english = lang == "en"
+    department = (
+        target.department.name_en if english and target.department.name_en
+        else target.department.name
+    )  # fmt: skip
+    text(1, 1, plain(lang, "score_template_title", year=target.year), font=look.title)
+    text(2, 1, plain(lang, "template_department", name=department), font=look.bold)
+    text(3, 1, plain(lang, "template_deadline", d=target.deadline))
+    text(4, 1, plain(lang, "score_template_instructions"), font=look.italic)
+    sheet.headers(6, [plain(lang, word) for word in (
+        "col_no", "col_criterion_id", "col_criterion", "col_max", "col_computed",
+        "col_self_points", "col_justification",
+    )])  # fmt: skip
 
     row, group, number = FIRST_ROW, None, 0
     for criterion in target.criteria:
         if criterion.group != group:
             group = criterion.group
             label = criterion.group_en if english and criterion.group_en else criterion.group
-            text(row, 3, label, font=bold, fill=group_fill, border=border)
+            text(row, 3, label, font=look.bold, fill=look.group_fill, border=border)
             row += 1
         number += 1
         ws.cell(row=row, column=1, value=number).border = border
@@ -176,35 +148,18 @@ def build_score_template(target: ScoreTemplateTarget, lang: str) -> bytes:
                 text(row, JUSTIFICATION_COLUMN, criterion.justification, alignment=wrap,
                      border=border)  # fmt: skip
             for cell in (points, ws.cell(row=row, column=JUSTIFICATION_COLUMN)):
-                cell.protection = Protection(locked=False)
-                cell.fill = input_fill
+                cell.protection = look.unlocked
+                cell.fill = look.input_fill
             ws.row_dimensions[row].height = 45
             meta.append(["criterion", criterion.id, row])
         else:
             computed.value = _number(criterion.computed or Decimal(0))
             for cell in (computed, points, justification):
-                cell.fill = computed_fill
+                cell.fill = look.computed_fill
             text(row, JUSTIFICATION_COLUMN, plain(lang, "score_template_computed"),
-                 font=Font(italic=True), fill=computed_fill, border=border)  # fmt: skip
+                 font=look.italic, fill=look.computed_fill, border=border)  # fmt: skip
         row += 1
-
-    for letter, width in zip("ABCDEFG", (5, 14, 60, 10, 14, 14, 48), strict=True):
-        ws.column_dimensions[letter].width = width
-    ws.column_dimensions["B"].hidden = True
-    ws.freeze_panes = f"A{FIRST_ROW}"
-    ws.protection.sheet = True  # no password: it guards against slips, not against people
-    ws.protection.formatColumns = False
-    ws.protection.formatRows = False
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    assert ws.sheet_properties.pageSetUpPr is not None  # openpyxl always creates it
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_title_rows = "6:6"
-    wb.properties.creator = "clusterbot"
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    return buffer.getvalue()
+    return sheet.finish((5, 14, 60, 10, 14, 14, 48), first_row=FIRST_ROW, header_row=6)
 
 
 # --------------------------------------------------------------------------- reading

@@ -55,6 +55,7 @@ from bot.domain.figures import (
 from bot.domain.summary import DepartmentInfo, IndicatorInfo
 from bot.reports import plain
 from bot.reports.cell_values import excel_number_format
+from bot.reports.template_sheet import new_sheet
 
 log = logging.getLogger(__name__)
 
@@ -154,61 +155,33 @@ def build_template(target: TemplateTarget, lang: str) -> bytes:
     # openpyxl (and the numpy it loads) only here and in _load, which run in the worker process
     # (bot/reports/offload.py): the serving process imports this module for its types and
     # checks, and must not carry them (issue 9, the replica's memory).
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
     from openpyxl.worksheet.datavalidation import DataValidation
-    from openpyxl.worksheet.worksheet import Worksheet
 
-    wb = Workbook()
-    ws = wb.active
-    assert isinstance(ws, Worksheet)  # a new workbook's one sheet
-    ws.title = plain(lang, "template_sheet")
-    bold = Font(bold=True)
-    thin = Side(style="thin", color="999999")
-    border = Border(left=thin, right=thin, top=thin, bottom=thin)
-    header_fill = PatternFill("solid", fgColor="DDE7F3")
-    input_fill = PatternFill("solid", fgColor="FFF9DB")
-    wrap = Alignment(wrap_text=True, vertical="top")
-    department = (
-        target.department.name_en if lang == "en" and target.department.name_en
-        else target.department.name
-    )  # fmt: skip
-
-    def text(row: int, column: int, value: str, **style: Any) -> None:
-        cell = ws.cell(row=row, column=column, value=value)
-        cell.data_type = "s"
-        for key, item in style.items():
-            setattr(cell, key, item)
-
-    text(1, 1, plain(lang, "template_title", period=target.period), font=Font(bold=True, size=14))
-    text(2, 1, plain(lang, "template_department", name=department), font=bold)
-    if target.deadline is not None:
-        text(3, 1, plain(lang, "template_deadline", d=target.deadline))
-    text(4, 1, plain(lang, "template_instructions"), font=Font(italic=True))
-    headers = ("col_no", "col_indicator_id", "col_indicator", "col_unit")
-    for column, word in enumerate(headers, start=1):
-        text(6, column, plain(lang, word), font=bold, fill=header_fill, border=border,
-             alignment=Alignment(wrap_text=True, vertical="center"))  # fmt: skip
-    for column, value in (
-        (5, plain(lang, "template_previous", period=target.previous_period or "")),
-        (6, plain(lang, "template_value")),
-        (7, plain(lang, "template_hint")),
-    ):
-        text(6, column, value, font=bold, fill=header_fill, border=border,
-             alignment=Alignment(wrap_text=True, vertical="center"))  # fmt: skip
-
-    meta = wb.create_sheet(META_SHEET)
-    meta.sheet_state = "veryHidden"
-    for meta_row in (
+    sheet = new_sheet(lang, "template_sheet", META_SHEET, (
         (MAGIC, VERSION),
         ("cluster", target.cluster_id),
         ("round", target.round_id),
         ("period", target.period),
         ("department", target.department.id, target.department.slug),
-        ("sheet", ws.title),
         ("column", VALUE_LETTER),
-    ):
-        meta.append(list(meta_row))
+    ))  # fmt: skip
+    ws, meta, look, text = sheet.ws, sheet.meta, sheet.look, sheet.text
+    border, wrap = look.border, look.wrap
+    department = (
+        target.department.name_en if lang == "en" and target.department.name_en
+        else target.department.name
+    )  # fmt: skip
+    text(1, 1, plain(lang, "template_title", period=target.period), font=look.title)
+    text(2, 1, plain(lang, "template_department", name=department), font=look.bold)
+    if target.deadline is not None:
+        text(3, 1, plain(lang, "template_deadline", d=target.deadline))
+    text(4, 1, plain(lang, "template_instructions"), font=look.italic)
+    sheet.headers(6, [
+        *(plain(lang, word) for word in ("col_no", "col_indicator_id", "col_indicator", "col_unit")),
+        plain(lang, "template_previous", period=target.previous_period or ""),
+        plain(lang, "template_value"),
+        plain(lang, "template_hint"),
+    ])  # fmt: skip
 
     for offset, indicator in enumerate(target.indicators):
         row = FIRST_ROW + offset
@@ -235,8 +208,8 @@ def build_template(target: TemplateTarget, lang: str) -> bytes:
             cell.border = border
             cell.alignment = wrap
         value_cell = ws.cell(row=row, column=VALUE_COLUMN)
-        value_cell.protection = Protection(locked=False)
-        value_cell.fill = input_fill
+        value_cell.protection = look.unlocked
+        value_cell.fill = look.input_fill
         text(row, 7, plain(lang, "hint", type=indicator.type, required=indicator.required,
                            low=indicator.min_value, high=indicator.max_value,
                            choices=indicator.choices), alignment=wrap, border=border)  # fmt: skip
@@ -260,23 +233,7 @@ def build_template(target: TemplateTarget, lang: str) -> bytes:
             validation.add(value_cell)
         meta.append(["indicator", indicator.id, indicator.slug, row, indicator.type])
 
-    for letter, width in zip("ABCDEFG", (5, 14, 60, 12, 18, 22, 36), strict=True):
-        ws.column_dimensions[letter].width = width
-    ws.column_dimensions["B"].hidden = True
-    ws.freeze_panes = f"A{FIRST_ROW}"
-    ws.protection.sheet = True  # no password: it guards against slips, not against people
-    ws.protection.formatColumns = False
-    ws.protection.formatRows = False
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    assert ws.sheet_properties.pageSetUpPr is not None  # openpyxl always creates it
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_title_rows = "6:6"
-    wb.properties.creator = "clusterbot"
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    return buffer.getvalue()
+    return sheet.finish((5, 14, 60, 12, 18, 22, 36), first_row=FIRST_ROW, header_row=6)
 
 
 # --------------------------------------------------------------------------- reading
