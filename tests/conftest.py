@@ -27,6 +27,7 @@ import pytest
 
 from bot.emulator import EmuUser
 from bot.emulator.harness import Harness, HarnessSnapshot
+from storage.database import Database
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "cum-noi-vu-trung-du-mien-nui-phia-bac.toml"
@@ -99,6 +100,15 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
     else:
         yield request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    """The database at the head revision, on either engine (a module may define its own)."""
+    await asyncio.to_thread(_migrate.upgrade, database_url)
+    database = Database(database_url)
+    yield database
+    await database.dispose()
 
 
 class Clock:

@@ -8,12 +8,11 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
-import pytest
 from sqlalchemy import event
 
 from bot.publishing.finishing import Finisher
 from bot.publishing.requests import Request
-from storage import effects, migrate
+from storage import effects
 from storage.database import Database
 from tests.conftest import Cluster
 
@@ -67,14 +66,6 @@ async def test_what_another_process_commits_is_still_found(cluster: Cluster) -> 
     await cluster.emu.wait_until(
         lambda: any(m.text == "Từ dòng lệnh" for m in cluster.emu.messages(officer.id))
     )
-
-
-@pytest.fixture
-async def db(database_url: str):  # noqa: ANN201
-    await asyncio.to_thread(migrate.upgrade, database_url)
-    database = Database(database_url)
-    yield database
-    await database.dispose()
 
 
 async def test_rows_done_at_once_are_deleted_in_one_transaction(db: Database) -> None:

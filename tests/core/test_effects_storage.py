@@ -6,20 +6,10 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
-import pytest
-
-from storage import effects, migrate
+from storage import effects
 from storage.database import Database
 
 NOW = datetime(2024, 1, 5, 1, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def db(database_url: str):  # noqa: ANN201
-    await asyncio.to_thread(migrate.upgrade, database_url)
-    database = Database(database_url)
-    yield database
-    await database.dispose()
 
 
 async def pending(db: Database) -> list[tuple[str | None, int, str]]:

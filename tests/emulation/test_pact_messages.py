@@ -3,7 +3,6 @@ be posted anew; one row per pact and group; and a target as typed in the chat.""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -11,20 +10,12 @@ import pytest
 
 from bot.services.admin import init_cluster
 from bot.services.pact import target_value
-from storage import migrate, pact_messages, pacts
+from storage import pact_messages, pacts
 from storage.database import Database
 from tests.conftest import CLUSTER, EXAMPLE
 
 NOW = datetime(2024, 1, 5, 1, 0, tzinfo=UTC)
 GROUP = -1001700000001
-
-
-@pytest.fixture
-async def db(database_url: str):  # noqa: ANN201
-    await asyncio.to_thread(migrate.upgrade, database_url)
-    database = Database(database_url)
-    yield database
-    await database.dispose()
 
 
 async def test_the_live_count_is_remembered_per_pact_and_group(db: Database) -> None:

@@ -3,26 +3,17 @@ both engines: one step per person, replaced and deleted; acceptances kept as his
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from bot.services import emulation
 from bot.services.admin import init_cluster
-from storage import clusters, migrate, score_checks
+from storage import clusters, score_checks
 from storage.database import Database
 from tests.conftest import CLUSTER, EXAMPLE
 
 NOW = datetime(2024, 1, 5, 1, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def db(database_url: str):  # noqa: ANN201
-    await asyncio.to_thread(migrate.upgrade, database_url)
-    database = Database(database_url)
-    yield database
-    await database.dispose()
 
 
 async def test_steps_and_acceptances(db: Database) -> None:

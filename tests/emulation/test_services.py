@@ -6,7 +6,6 @@ and every refusal the state or the rules make."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -17,7 +16,7 @@ from bot.domain.periods import parse_period
 from bot.domain.scoring import ScoreRefused, Timeliness
 from bot.services import emulation
 from bot.services.admin import init_cluster
-from storage import clusters, migrate, rounds, submissions
+from storage import clusters, rounds, submissions
 from storage.database import Database
 from tests.conftest import CLUSTER, EXAMPLE
 
@@ -25,14 +24,6 @@ NOW = datetime(2024, 1, 20, 2, 0, tzinfo=UTC)
 TODAY = date(2024, 1, 20)
 HEAD, OFFICER = 1001, 1002
 D = Decimal
-
-
-@pytest.fixture
-async def db(database_url: str):  # noqa: ANN201
-    await asyncio.to_thread(migrate.upgrade, database_url)
-    database = Database(database_url)
-    yield database
-    await database.dispose()
 
 
 async def _year(db: Database) -> dict[str, int]:

@@ -5,7 +5,6 @@ locked totals read back as the ranking needs them."""
 
 from __future__ import annotations
 
-import asyncio
 import tomllib
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -19,7 +18,7 @@ from bot.domain.cluster_file import ClusterFileInvalid, load_cluster_file
 from bot.domain.ranking import rank
 from bot.domain.scoring import totals
 from bot.services.admin import init_cluster
-from storage import clusters, migrate, pacts, scoring
+from storage import clusters, pacts, scoring
 from storage.database import Database
 from storage.models import Cluster
 from storage.models_emulation import ClusterEmulation, PactSignature
@@ -31,14 +30,6 @@ OFFICER = 1002
 D = Decimal
 EXAMPLE_TEXT = EXAMPLE.read_text(encoding="utf-8")
 TABLES = tomllib.loads(EXAMPLE_TEXT)
-
-
-@pytest.fixture
-async def db(database_url: str):  # noqa: ANN201
-    await asyncio.to_thread(migrate.upgrade, database_url)
-    database = Database(database_url)
-    yield database
-    await database.dispose()
 
 
 async def _departments(db: Database) -> dict[str, int]:

@@ -3,7 +3,6 @@ one keeps every predecessor and its submissions, the mergers read back, a year s
 
 from __future__ import annotations
 
-import asyncio
 import json
 from datetime import UTC, date, datetime
 
@@ -11,7 +10,7 @@ import pytest
 from sqlmodel import func, select
 
 from bot.domain.cluster_file import load_cluster_file
-from storage import clusters, migrate, rounds, submissions, years
+from storage import clusters, rounds, submissions, years
 from storage.database import Database
 from storage.models import Submission
 from storage.summaries import mergers_of
@@ -19,14 +18,6 @@ from tests.conftest import CLUSTER, EXAMPLE
 from tests.mergers.world import EXAMPLE_2025, SUCCESSORS
 
 NOW = datetime(2025, 10, 2, 1, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def db(database_url: str):  # noqa: ANN201
-    await asyncio.to_thread(migrate.upgrade, database_url)
-    database = Database(database_url)
-    yield database
-    await database.dispose()
 
 
 async def _reported_2024(db: Database) -> int:

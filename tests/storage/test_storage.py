@@ -13,19 +13,11 @@ from sqlmodel import SQLModel
 
 import storage.tables  # noqa: F401  (every table, for the comparison with the migrations)
 from bot.domain.cluster_file import load_cluster_file, parse_cluster_data
-from storage import clusters, migrate, people, rounds, submissions
+from storage import clusters, people, rounds, submissions
 from storage.database import Database
 from tests.conftest import CLUSTER, EXAMPLE
 
 NOW = datetime(2024, 1, 5, 1, 0, tzinfo=UTC)  # the clock the tests hand to storage
-
-
-@pytest.fixture
-async def db(database_url: str):  # noqa: ANN201
-    await asyncio.to_thread(migrate.upgrade, database_url)
-    database = Database(database_url)
-    yield database
-    await database.dispose()
 
 
 async def test_migrations_build_exactly_the_models(db: Database) -> None:
