@@ -12,6 +12,7 @@ temporary SQLite database.
 
 from __future__ import annotations
 
+import os
 import sys
 import tempfile
 from datetime import UTC, datetime, timedelta
@@ -21,6 +22,7 @@ from bot.demo_elections import elect_2024
 from bot.demo_year import proposals, propose_awards_2023, score_2023
 from bot.emulator import EmuUser, SentMessage
 from bot.emulator.harness import Harness
+from messages.render import render
 
 EXAMPLE = (
     Path(__file__).resolve().parents[1] / "examples" / "cum-noi-vu-trung-du-mien-nui-phia-bac.toml"
@@ -124,11 +126,10 @@ async def run_demo(verbose: bool = True, output: Path = Path("demo-output")) -> 
     if verbose:
         print(transcript)
         print()
-        print("Demo finished: 7/7 departments submitted; cluster totals 1.203, 175 and 346.")
-        print(
-            "Scoring 2023: 7/7 departments scored themselves; the head adjusted one criterion of"
-            " Thái Nguyên, Thái Nguyên answered, the head kept the adjustment and locked the totals."
-        )
+        lang = os.environ.get("CLUSTERBOT_LANGUAGE", "vi")
+        lang = lang if lang in ("vi", "en") else "vi"
+        print(render(lang, "cli.demo_finished"))
+        print(render(lang, "cli.demo_scoring"))
         print(next((line for line in ranking.splitlines() if line.startswith("1.")), ranking))
         for line in proposals(awarded):
             print(line)
@@ -137,7 +138,7 @@ async def run_demo(verbose: bool = True, output: Path = Path("demo-output")) -> 
                 if "được bầu làm" in line:
                     print(line)
         for path in files:
-            print(f"Written: {path}")
+            print(render(lang, "cli.demo_written", path=str(path)))
     return 0
 
 

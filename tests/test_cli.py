@@ -140,7 +140,7 @@ def _table(tables: list[list[list[str]]], first_header: str) -> list[list[str]]:
 
 def _check_the_year_end(stdout: str, output: Path) -> None:
     """The demo's scoring and award part: what it says, and the three Decree 30 documents."""
-    assert "the head adjusted one criterion of Thái Nguyên, Thái Nguyên answered" in stdout
+    assert "Cụm trưởng điều chỉnh một tiêu chí của Thái Nguyên, Thái Nguyên phản hồi" in stdout
     assert "1. Sở Nội vụ tỉnh Bắc Kạn: 103" in stdout
     assert "Đề nghị tặng Cờ thi đua: Sở Nội vụ tỉnh Bắc Kạn." in stdout
     assert (
