@@ -59,13 +59,39 @@ class Harness:
         self.background_jobs = background_jobs
         self.emu = BotApiEmulator(bot_username=bot_username)
         self.emu.faults = faults
-        self.db: Database | None = None
+        self._db: Database | None = None
         self.app: Application | None = None
-        self.settings: Settings | None = None
+        self._settings: Settings | None = None
         self.tracker = UpdateTracker()
         self._restores = 0
         # Set before start(): begin from this snapshot (see `snapshot`) rather than empty.
         self.start_from: HarnessSnapshot | None = None
+
+    @property
+    def db(self) -> Database:
+        """The bot's database (once started)."""
+        assert self._db is not None, "the harness has not started"
+        return self._db
+
+    @db.setter
+    def db(self, value: Database) -> None:
+        self._db = value
+
+    @property
+    def application(self) -> Application:
+        """The running bot's Application (``app`` is None while it is stopped)."""
+        assert self.app is not None, "the bot is not running"
+        return self.app
+
+    @property
+    def settings(self) -> Settings:
+        """The bot's settings (once started)."""
+        assert self._settings is not None, "the harness has not started"
+        return self._settings
+
+    @settings.setter
+    def settings(self, value: Settings) -> None:
+        self._settings = value
 
     async def __aenter__(self) -> Harness:
         await self.start()
@@ -91,7 +117,6 @@ class Harness:
         await self.start_bot()
 
     async def start_bot(self) -> None:
-        assert self.settings is not None and self.db is not None
         processor = ChatOrderedProcessor()
         processor.on_done = self.tracker.done
         # Faults (whatever emu.faults holds now) hit the running bot, not its start-up.
@@ -128,15 +153,14 @@ class Harness:
 
     async def stop(self) -> None:
         await self.stop_bot()
-        if self.db is not None:
-            await self.db.dispose()
+        if self._db is not None:
+            await self._db.dispose()
         await self.emu.stop()
 
     # --- starting from a world made once ----------------------------------------------------
 
     async def snapshot(self) -> HarnessSnapshot:
         """The database and Telegram's state as they are now, once the bot has settled."""
-        assert self.db is not None
         await self.settled()
         image = await asyncio.to_thread(_read_image, _sqlite_path(self.database_url))
         return HarnessSnapshot(database=image, telegram=self.emu.snapshot())
@@ -144,7 +168,6 @@ class Harness:
     async def restore(self, snapshot: HarnessSnapshot) -> None:
         """Go back to ``snapshot``: the bot restarts on a copy of its database (a new file
         beside the old one, in ``database_url`` from now on) and of Telegram's world."""
-        assert self.db is not None and self.settings is not None
         await self.stop_bot()
         await self.db.dispose()
         # A new file, not the old one overwritten: SQLite would delete a WAL file of that name
@@ -233,7 +256,6 @@ class Harness:
     # --- what an administrator does on the command line ------------------------------------
 
     async def init_cluster(self, path: Path) -> None:
-        assert self.db is not None
         await init_cluster(self.db, path)
 
     async def invite(
@@ -243,7 +265,6 @@ class Harness:
         role: str = "officer",
         valid_for: timedelta = timedelta(days=7),
     ) -> str:
-        assert self.db is not None
         now = (self.clock or system_clock)()
         invite = await make_invite(self.db, cluster_id, department, role, valid_for, now=now)
         return invite.code

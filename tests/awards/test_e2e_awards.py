@@ -84,7 +84,7 @@ async def test_over_n_approvals_is_refused_and_a_threshold_not_reached_is_said(
     await c.h.press(user, message, "Xác nhận phiếu")  # the ballot becomes the receipt
     assert "Thái Nguyên" in message.text and "Tuyên Quang" not in message.text
     await approve(c, "bac-giang", "tuyen-quang")
-    c.h.clock.advance(hours=25)  # type: ignore[union-attr]
+    c.clock.advance(hours=25)
     assert c.h.app is not None
     await jobs.tick(c.h.app)
     await c.h.settled()

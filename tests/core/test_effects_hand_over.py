@@ -38,7 +38,7 @@ async def test_answers_go_out_in_order_without_being_read_back(cluster: Cluster)
     sent = [m.text for m in cluster.emu.messages(officer.id)[before:]]
     assert [next(q for q in (Q2, Q3, Q4) if q in t) for t in sent] == [Q2, Q3, Q4]
     assert worker.reads == reads  # each answer's row handed over, none read back
-    async with h.db.session(write=False) as session:  # type: ignore[union-attr]
+    async with h.db.session(write=False) as session:
         assert await effects.pending(session) == []  # and each deleted once sent
 
 

@@ -73,7 +73,7 @@ async def test_a_flood_in_the_group_does_not_stall_a_private_chat(limited: Clust
         await c.h.tracker.wait(update_id)
     # Every flood update was handled, but the stranger's answers are capped: a queue longer
     # than a minute's worth of group posts only grows.
-    async with c.h.db.session() as session:  # type: ignore[union-attr]
+    async with c.h.db.session() as session:
         from storage import effects
 
         waiting = await effects.pending_in_chat(session, GROUP)
@@ -265,7 +265,7 @@ async def test_an_edited_answer_is_not_stored_twice_by_a_race(cluster: Cluster) 
 
     from storage.models import Submission
 
-    async with c.h.db.session() as session:  # type: ignore[union-attr]
+    async with c.h.db.session() as session:
         count = (await session.exec(select(func.count()).select_from(Submission))).one()
     assert count == 1
     assert not any("đã có lỗi" in m.text for m in c.emu.messages(user))
@@ -287,7 +287,7 @@ async def test_the_cluster_follows_its_group_to_a_supergroup(cluster: Cluster) -
     await c.open_round()
     supergroup, _ = await c.h.migrate(BASIC)
     assert supergroup.id != BASIC
-    async with c.h.db.session() as session:  # type: ignore[union-attr]
+    async with c.h.db.session() as session:
         from storage import clusters
 
         row = await clusters.get_cluster(session, CLUSTER)
@@ -309,14 +309,14 @@ async def test_a_post_to_the_old_group_id_follows_chat_migrated(cluster: Cluster
     supergroup, _ = await c.h.migrate(BASIC)
     from storage import clusters
 
-    async with c.h.db.session() as session:  # type: ignore[union-attr]
+    async with c.h.db.session() as session:
         # As if the bot had never seen the service messages.
         assert await clusters.move_group(session, supergroup.id, BASIC)
     await c.submit("yen-bai", ["1", "2", "3", "50", "x"])
     await c.emu.wait_until(
         lambda: any(f"{PAST} 1/7" in m.text for m in c.emu.messages(supergroup.id)), timeout=10
     )
-    async with c.h.db.session() as session:  # type: ignore[union-attr]
+    async with c.h.db.session() as session:
         row = await clusters.get_cluster(session, CLUSTER)
         assert row is not None and row.group_chat_id == supergroup.id
 

@@ -62,7 +62,7 @@ async def test_a_stranger_gets_only_an_explanation_whatever_they_send(harness: H
     card = replies[0]
     pressed = await harness.press_data(stranger, card, "ro:o:2023:20240115")
     assert "không có quyền" in pressed[0].text
-    async with harness.db.session() as session:  # type: ignore[union-attr]
+    async with harness.db.session() as session:
         from storage import rounds
 
         assert await rounds.list_rounds(session, CLUSTER) == []

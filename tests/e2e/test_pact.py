@@ -23,7 +23,7 @@ def sign_copy(cluster: Cluster, user: EmuUser) -> SentMessage:
 
 
 async def signatures(cluster: Cluster, year: int = 2024) -> list[tuple[int, str]]:
-    async with cluster.h.db.session() as session:  # type: ignore[union-attr]
+    async with cluster.h.db.session() as session:
         pact = await pacts.get_pact(session, CLUSTER, year)
         assert pact is not None
         return [(s.department_id, s.state) for s in await pacts.list_signatures(session, pact)]
@@ -92,7 +92,7 @@ async def test_an_officer_cannot_open_and_forged_buttons_are_refused(cluster: Cl
     (refused,) = await h.say(officer, officer.id, "/pact")
     assert "Chỉ Trưởng cụm hoặc quản trị viên mới mở giao ước" in refused.text
     assert counts(cluster) == []
-    async with h.db.session() as session:  # type: ignore[union-attr]
+    async with h.db.session() as session:
         assert await pacts.get_pact(session, CLUSTER, 2024) is None
 
     await h.say(head, head.id, "/pact")
@@ -152,7 +152,7 @@ async def test_a_proposal_accepted_by_the_head(cluster: Cluster) -> None:
     again = await h.press_data(head, ask, accept)
     assert "không có mức giao đề xuất nào đang chờ" in again[0].text
     assert [s for _, s in await signatures(cluster)] == ["accepted"]
-    async with h.db.session() as session:  # type: ignore[union-attr]
+    async with h.db.session() as session:
         pact = await pacts.get_pact(session, CLUSTER, 2024)
         assert pact is not None
         (signature,) = await pacts.list_signatures(session, pact)

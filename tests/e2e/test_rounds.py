@@ -52,7 +52,7 @@ async def test_round_buttons_are_checked_again_on_every_press(cluster: Cluster) 
     # A deadline in the past, from a replayed button: refused by the same rule as the command.
     past = await h.press_data(head, menu, "ro:o:2023:20231231")
     assert "đã qua" in past[0].text
-    async with h.db.session() as session:  # type: ignore[union-attr]
+    async with h.db.session() as session:
         from storage import rounds
 
         assert await rounds.list_rounds(session, CLUSTER) == []

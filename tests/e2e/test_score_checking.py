@@ -24,7 +24,7 @@ STALE = "đã cũ hoặc không hợp lệ"
 
 
 async def _ids(cluster: Cluster) -> dict[str, int]:
-    async with cluster.h.db.session() as s:  # type: ignore[union-attr]
+    async with cluster.h.db.session() as s:
         return {d.slug: d.id for d in await clusters.list_departments(s, CLUSTER) if d.id}
 
 
@@ -36,7 +36,7 @@ async def _open_and_score(cluster: Cluster) -> None:
     assert any("Đã mở chấm điểm thi đua năm 2023" in m.text for m in replies)
     ids = await _ids(cluster)
     now = cluster.clock()
-    async with h.db.session() as s:  # type: ignore[union-attr]
+    async with h.db.session() as s:
         row = await emulation.get_scoring(s, CLUSTER, 2023)
         for slug, items in {
             "yen-bai": {"ke-hoach-cong-tac": "9", "hoat-dong-cum": "10"},
@@ -64,13 +64,13 @@ async def _open_and_score(cluster: Cluster) -> None:
 
 
 async def _adjustments(cluster: Cluster) -> list[ScoreAdjustment]:
-    async with cluster.h.db.session() as s:  # type: ignore[union-attr]
+    async with cluster.h.db.session() as s:
         row = await emulation.get_scoring(s, CLUSTER, 2023)
         return await scoring.list_adjustments(s, row)
 
 
 async def _state(cluster: Cluster) -> str:
-    async with cluster.h.db.session() as s:  # type: ignore[union-attr]
+    async with cluster.h.db.session() as s:
         return (await emulation.get_scoring(s, CLUSTER, 2023)).state
 
 
@@ -83,7 +83,7 @@ def _mine(replies: list[SentMessage], user: EmuUser) -> list[SentMessage]:
 
 
 async def _session_id(cluster: Cluster) -> int:
-    async with cluster.h.db.session() as s:  # type: ignore[union-attr]
+    async with cluster.h.db.session() as s:
         row = await emulation.get_scoring(s, CLUSTER, 2023)
         assert row.id is not None
         return row.id
@@ -294,7 +294,7 @@ async def test_adjust_answer_decide_and_lock(cluster: Cluster) -> None:
         None,
         None,
     )
-    async with h.db.session() as s:  # type: ignore[union-attr]
+    async with h.db.session() as s:
         row = await emulation.get_scoring(s, CLUSTER, 2023)
         (review,) = await score_checks.list_reviews(s, row)
         assert review.accepted_by == head.id

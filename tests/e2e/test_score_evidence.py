@@ -31,7 +31,7 @@ async def _open_and_start(cluster: Cluster, slug: str) -> None:
 
 
 async def _evidence(cluster: Cluster, slug: str | None = None) -> list[ScoreEvidence]:
-    async with cluster.h.db.session() as s:  # type: ignore[union-attr]
+    async with cluster.h.db.session() as s:
         row = await emulation.get_scoring(s, CLUSTER, 2023)
         ids = {d.slug: d.id for d in await clusters.list_departments(s, CLUSTER)}
         return await scoring.list_evidence(s, row, ids[slug] if slug else None)
@@ -75,7 +75,7 @@ async def test_documents_and_photos_are_kept_for_the_criteria(cluster: Cluster) 
     assert first.size == len(PDF) and first.sha256 == hashlib.sha256(PDF).hexdigest()
     assert first.uploaded_by == officer.id and first.uploaded_at is not None
     assert first.kind == "criterion" and first.telegram_file_id
-    async with h.db.session() as s:  # type: ignore[union-attr]
+    async with h.db.session() as s:
         assert first.id is not None and files[1].id is not None
         assert await scoring.get_evidence_content(s, first.id) == PDF
         assert await scoring.get_evidence_content(s, files[1].id) == JPEG
@@ -148,7 +148,7 @@ async def test_evidence_after_self_scoring_closed_is_refused(cluster: Cluster) -
     officer = cluster.officers["bac-giang"]
     await _open_and_start(cluster, "bac-giang")
     # The head closes self-scoring (checking starts): a file is refused, nothing kept.
-    async with h.db.session() as s:  # type: ignore[union-attr]
+    async with h.db.session() as s:
         row = await emulation.get_scoring(s, CLUSTER, 2023)
         await emulation.start_checking(s, row, now=cluster.clock())
         await s.commit()

@@ -60,7 +60,7 @@ GOOD = {
 
 
 async def _kept(cluster: Cluster, slug: str) -> dict[str, tuple[Decimal, str]]:
-    async with cluster.h.db.session() as s:  # type: ignore[union-attr]
+    async with cluster.h.db.session() as s:
         row = await emulation.get_scoring(s, CLUSTER, 2023)
         ids = {d.slug: d.id for d in await clusters.list_departments(s, CLUSTER)}
         return {
@@ -70,7 +70,7 @@ async def _kept(cluster: Cluster, slug: str) -> dict[str, tuple[Decimal, str]]:
 
 
 async def _no_draft(cluster: Cluster, slug: str) -> bool:
-    async with cluster.h.db.session() as s:  # type: ignore[union-attr]
+    async with cluster.h.db.session() as s:
         return await get_score_draft(s, cluster.officers[slug].id) is None
 
 
@@ -218,7 +218,7 @@ async def test_other_templates_and_damaged_files_are_refused(cluster: Cluster) -
     assert await _no_draft(cluster, "tuyen-quang") and await _kept(cluster, "tuyen-quang") == {}
 
     # Once self-scoring has closed, a template is refused too.
-    async with h.db.session() as s:  # type: ignore[union-attr]
+    async with h.db.session() as s:
         row = await emulation.get_scoring(s, CLUSTER, 2023)
         await emulation.start_checking(s, row, now=cluster.clock())
         await s.commit()

@@ -15,7 +15,7 @@ D = Decimal
 
 
 async def _ids(cluster: Cluster) -> dict[str, int]:
-    async with cluster.h.db.session() as s:  # type: ignore[union-attr]
+    async with cluster.h.db.session() as s:
         return {d.slug: d.id for d in await clusters.list_departments(s, CLUSTER) if d.id}
 
 
@@ -30,7 +30,7 @@ async def _score_and_lock(cluster: Cluster) -> None:
         "yen-bai": {"ke-hoach-cong-tac": "5"},
         "hoa-binh": {"hoat-dong-cum": "5"},
     }
-    async with cluster.h.db.session() as s:  # type: ignore[union-attr]
+    async with cluster.h.db.session() as s:
         row = await emulation.get_scoring(s, CLUSTER, 2023)
         for slug, items in own.items():
             for item, points in items.items():
@@ -57,7 +57,7 @@ async def test_the_head_opens_the_scoring_and_the_group_is_told(cluster: Cluster
     assert "4 tiêu chí do đơn vị tự chấm, 5 tiêu chí bot tự tính" in answer.text
     (posted,) = [m for m in cluster.emu.messages(GROUP) if "Đã mở chấm điểm" in m.text]
     assert "hạn tự chấm đến hết ngày 15/02/2024" in posted.text and "/score" in posted.text
-    async with h.db.session() as s:  # type: ignore[union-attr]
+    async with h.db.session() as s:
         row = await scoring.get_scoring_session(s, CLUSTER, 2023)
         assert row is not None and row.state == "open" and str(row.deadline) == "2024-02-15"
 
@@ -77,7 +77,7 @@ async def test_opening_is_refused_to_officers_and_for_bad_input(cluster: Cluster
         assert "Cách dùng: <code>/score open NĂM DD/MM/YYYY</code>" in (usage.html or ""), text
     (past,) = await h.say(head, head.id, "/score open 2023 01/01/2024")
     assert "01/01/2024" in past.text and "Đã mở" not in past.text
-    async with h.db.session() as s:  # type: ignore[union-attr]
+    async with h.db.session() as s:
         assert await scoring.get_scoring_session(s, CLUSTER, 2023) is None
 
 
@@ -129,7 +129,7 @@ async def _open(cluster: Cluster) -> None:
 
 async def _self_scores(cluster: Cluster, slug: str) -> dict[str, tuple[Decimal, str]]:
     ids = await _ids(cluster)
-    async with cluster.h.db.session() as s:  # type: ignore[union-attr]
+    async with cluster.h.db.session() as s:
         row = await emulation.get_scoring(s, CLUSTER, 2023)
         return {
             e.item: (scoring.from_cents(e.points_cents), e.justification)

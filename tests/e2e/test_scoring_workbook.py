@@ -44,7 +44,7 @@ async def test_the_year_workbook_has_the_scoring_sheet(cluster: Cluster) -> None
     await h.upload(officer, officer.id, "ke-hoach.pdf", b"%PDF 1")
     await h.upload(officer, officer.id, "quyet-dinh.pdf", b"%PDF 2")
     await h.say(officer, officer.id, "/cancel")
-    async with h.db.session() as s:  # type: ignore[union-attr]
+    async with h.db.session() as s:
         ids = {d.slug: d.id or 0 for d in await clusters.list_departments(s, CLUSTER)}
         row = await emulation.get_scoring(s, CLUSTER, 2023)
         now = cluster.clock()
@@ -64,7 +64,7 @@ async def test_the_year_workbook_has_the_scoring_sheet(cluster: Cluster) -> None
     plan = ("Sở Nội vụ tỉnh Bắc Kạn", next(k[1] for k in lines if k[1].startswith("Ban hành")))
     assert lines[plan] == (10, "đơn vị tự chấm", 10, None, 10, 2)
 
-    async with h.db.session() as s:  # type: ignore[union-attr]
+    async with h.db.session() as s:
         row = await emulation.get_scoring(s, CLUSTER, 2023)
         now, today = cluster.clock(), cluster.clock().date()
         await emulation.start_checking(s, row, now=now)

@@ -44,12 +44,12 @@ async def test_announce_acknowledge_and_nudge_the_rest(ecluster: Cluster):
 
     # Friday 5/1/2024 08:00 + one working day = Monday 8/1 08:00.
     assert c.h.app is not None
-    c.h.clock.advance(days=2)  # type: ignore[union-attr]
+    c.clock.advance(days=2)
     await jobs.tick(c.h.app)
     assert not any(
         "Nhắc xác nhận" in m.text for u in c.officers.values() for m in c.emu.messages(u)
     )
-    c.h.clock.advance(days=1, minutes=1)  # type: ignore[union-attr]
+    c.clock.advance(days=1, minutes=1)
     await jobs.tick(c.h.app)
     await jobs.tick(c.h.app)  # never twice
     nudged = {

@@ -61,7 +61,7 @@ async def test_full_election_head_then_deputy(ecluster: Cluster):
 
 async def close_by_time(c: Cluster, hours: float = 25) -> None:
     """The round's closing time passes; the election job wakes up."""
-    c.h.clock.advance(hours=hours)  # type: ignore[union-attr]
+    c.clock.advance(hours=hours)
     assert c.h.app is not None
     await jobs.tick(c.h.app)
     await c.h.settled()
@@ -92,8 +92,8 @@ async def test_deputy_round_then_minutes_and_handover(ecluster: Cluster):
     )
     assert any("đã hoàn tất" in t for t in texts)
     # The term has begun (5 January 2024): the handover is announced once.
-    await jobs.tick(c.h.app)  # type: ignore[arg-type]
-    await jobs.tick(c.h.app)  # type: ignore[arg-type]
+    await jobs.tick(c.h.application)
+    await jobs.tick(c.h.application)
     handover = [t for t in group_texts(c) if "Nhiệm kỳ năm 2024 bắt đầu" in t]
     assert (
         len(handover) == 1 and "Sở Nội vụ tỉnh Tuyên Quang nhận nhiệm vụ Cụm trưởng" in handover[0]
@@ -123,8 +123,8 @@ async def test_handover_waits_for_the_first_day_of_the_term(ecluster: Cluster):
     assert not any("Nhiệm kỳ năm 2025 bắt đầu" in t for t in group_texts(c))
     yb = c.officers["yen-bai"]
     assert "Chỉ Cụm trưởng" in (await c.h.say(yb, yb.id, "/election"))[-1].text
-    c.h.clock.now = c.h.clock.now.replace(year=2025, month=1, day=1)  # type: ignore[union-attr]
-    await jobs.tick(c.h.app)  # type: ignore[arg-type]
+    c.clock.now = c.clock.now.replace(year=2025, month=1, day=1)
+    await jobs.tick(c.h.application)
     assert any("Nhiệm kỳ năm 2025 bắt đầu" in t for t in group_texts(c))
     assert "Chuẩn bị bầu cử" in (await c.h.say(yb, yb.id, "/election"))[-1].text
 
@@ -206,7 +206,7 @@ async def test_forged_stale_ineligible_and_late_buttons_are_refused(ecluster: Cl
     assert "vòng bầu đã qua" in replies[-1].text
     # Past the closing time, before the job has closed the round: refused all the same.
     deputy_ballot = (await c.h.say(user, user.id, "/vote"))[-1]
-    c.h.clock.advance(hours=25)  # type: ignore[union-attr]
+    c.clock.advance(hours=25)
     replies = await c.h.press(user, deputy_ballot, "Yên Bái")
     assert "vòng bầu đã kết thúc" in replies[-1].text
     await c.h.say(c.head, c.head.id, "/election cancel")

@@ -59,7 +59,7 @@ async def test_a_prune_keeps_the_open_rounds_reminders_once(database_url: str) -
 
         # A retention period and a day later by the bot's clock (the log is stamped by the
         # host's), the daily job runs.
-        clock.now = utcnow() + timedelta(days=h.settings.retention_days + 1)  # type: ignore[union-attr]
+        clock.now = utcnow() + timedelta(days=h.settings.retention_days + 1)
         pruned = await retention.tick(h.app)
         assert pruned is not None and pruned.report_drafts == 1
         assert await _rows(h, q4.id) == 0
