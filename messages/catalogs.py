@@ -78,7 +78,7 @@ def translations(lang: str) -> Translations:
     compiled = Translations()
     compiled._catalog = table  # gettext's table, as its _parse fills it from a .mo
     compiled.plural = plural
-    compiled._charset = "utf-8"  # type: ignore[attr-defined]
+    compiled._charset = "utf-8"  # type: ignore[attr-defined]  # gettext's own, not in its stubs
     return compiled
 
 

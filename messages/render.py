@@ -130,7 +130,7 @@ def environment(lang: str) -> Environment:
         keep_trailing_newline=False,
         extensions=["jinja2.ext.i18n"],
     )
-    env.install_gettext_translations(translations(lang), newstyle=False)  # type: ignore[attr-defined]
+    env.install_gettext_translations(translations(lang), newstyle=False)  # type: ignore[attr-defined]  # added by the i18n extension
     env.globals["lang"] = lang
     env.filters["num"] = lambda v, d=2: formatting.format_number(v, lang, d)
     env.filters["pct"] = lambda v: formatting.format_percent(v, lang)

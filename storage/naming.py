@@ -115,7 +115,7 @@ _KINDS: dict[type[Constraint], str] = {
 
 def signature(constraint: Constraint, table: Table) -> str:
     """``"uq cluster_id slug"``: how UNNAMED names a constraint."""
-    columns = " ".join(column.name for column in constraint.columns)  # type: ignore[attr-defined]
+    columns = " ".join(column.name for column in constraint.columns)  # type: ignore[attr-defined]  # column constraints only
     return f"{_KINDS[type(constraint)]} {columns}"
 
 
@@ -132,7 +132,7 @@ def _token(make: Callable[[Constraint, Table], str]) -> Callable[[Constraint, Ta
 
 
 def _columns(constraint: Constraint) -> str:
-    return "_".join(column.name for column in constraint.columns)  # type: ignore[attr-defined]
+    return "_".join(column.name for column in constraint.columns)  # type: ignore[attr-defined]  # column constraints only
 
 
 def _referred_table(constraint: Constraint) -> str:

@@ -491,7 +491,7 @@ async def flood(bench: Bench, seconds: float, per_minute: int) -> Window:
             sent += 1
             await asyncio.sleep(max(0.0, began + sent * interval - time.perf_counter()))
         answered = sum(1 for _, m in bench.recorded[start:] if m.chat_id == FLOOD_GROUP)
-        processor: Any = bench.h.app.update_processor  # type: ignore[union-attr]
+        processor: Any = bench.h.application.update_processor
         window.extra["flood commands sent"] = str(sent)
         window.extra["answered in the group meanwhile"] = (
             f"{answered} (Telegram allows 20/min; updates dropped by the chat backlog: "

@@ -49,7 +49,7 @@ def summarise(path: Path, per: int, top: int = 5) -> list[str]:
     """Lines to print: the top areas by self time, the project's top functions by cumulative
     time, both in ms per ``per`` (the updates profiled)."""
     stats = pstats.Stats(str(path))
-    entries: dict[_Key, tuple[int, int, float, float, object]] = stats.stats  # type: ignore[attr-defined]
+    entries: dict[_Key, tuple[int, int, float, float, object]] = stats.stats  # type: ignore[attr-defined]  # pstats' table, not in its stubs
     total = float(sum(e[2] for e in entries.values()))
     by_area: dict[str, float] = {}
     for key, entry in entries.items():

@@ -34,7 +34,7 @@ def pct(values: list[float], p: float) -> float:
 async def readers_during_writers(url: str, write_reads: bool) -> tuple[float, float, int]:
     db = Database(url)
     async with db.session() as s:
-        await s.exec(text("CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, v TEXT)"))  # type: ignore[call-overload]
+        await s.exec(text("CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, v TEXT)"))  # type: ignore[call-overload]  # sqlmodel's exec has no overload for text()
     stop = asyncio.Event()
     writes = 0
 
@@ -42,7 +42,7 @@ async def readers_during_writers(url: str, write_reads: bool) -> tuple[float, fl
         nonlocal writes
         while not stop.is_set():
             async with db.session() as s:
-                await s.exec(text("INSERT INTO t (v) VALUES ('x')"))  # type: ignore[call-overload]
+                await s.exec(text("INSERT INTO t (v) VALUES ('x')"))  # type: ignore[call-overload]  # sqlmodel's exec has no overload for text()
                 await asyncio.sleep(0.005)
             writes += 1
 
@@ -51,7 +51,7 @@ async def readers_during_writers(url: str, write_reads: bool) -> tuple[float, fl
     for _ in range(300):
         started = time.perf_counter()
         async with db.session(write=write_reads) as s:
-            await s.exec(text("SELECT count(*) FROM t"))  # type: ignore[call-overload]
+            await s.exec(text("SELECT count(*) FROM t"))  # type: ignore[call-overload]  # sqlmodel's exec has no overload for text()
         latencies.append(time.perf_counter() - started)
         await asyncio.sleep(0.002)
     stop.set()

@@ -622,7 +622,7 @@ async def press(session: AsyncSession, ctx: Context, data: str | None, private: 
         yes_, no_ = frozenset[int](), frozenset[int]()
     else:
         yes_ = rules.slots_of(parsed.yes)  # type: ignore[attr-defined]  # toggles and casts
-        no_ = rules.slots_of(parsed.no)  # type: ignore[attr-defined]
+        no_ = rules.slots_of(parsed.no)  # type: ignore[attr-defined]  # toggles and casts
     if isinstance(
         parsed, (callbacks.AwardToggle, callbacks.AwardReplaceToggle, callbacks.AwardReplaceStart)
     ):

@@ -32,7 +32,7 @@ async def test_no_table_and_no_log_links_a_department_to_its_approvals(
     opened = await open_award(seeded, AwardKind.COLLECTIVE, rules)
     round_id = opened.round_id
     async with seeded.db.session() as s:
-        roll = await S.list_roll(s, opened.election.id)  # type: ignore[arg-type]
+        roll = await S.list_roll(s, opened.election.id)  # type: ignore[arg-type]  # a stored row: its id is set
     assert len(roll) == 12
     # Twelve different ballots: pairs and singles of slots, and one approving nobody.
     shapes = [frozenset(p) for p in itertools.combinations(range(6), 2)][:8]
@@ -75,7 +75,7 @@ async def test_no_table_and_no_log_links_a_department_to_its_approvals(
     assert sorted(b["choice"] for b in ballots) == sorted(truth.values())  # countable
     assert all(v["open_choice"] is None for v in voters)
     # (the attacks compare a ballot's "choice" with the truth: here both are payloads)
-    assert link_attacks(voters, ballots, voter_table, ballot_table, truth) == []  # type: ignore[arg-type]
+    assert link_attacks(voters, ballots, voter_table, ballot_table, truth) == []  # type: ignore[arg-type]  # the attack reads rows of either table alike
     if "__xmin" in ballot_table.hidden:
         assert len({b["__xmin"] for b in rows}) == 1
     ballot_values = {str(b[c]) for b in ballots for c in ("id", "receipt", "key_hash")}

@@ -21,7 +21,7 @@ RULES = AwardRules(collective=AwardRule(Fraction(1, 2), Base.ROLL, 3, Ties.NONE)
 
 async def _key_hashes(seeded: Seeded, round_id: int) -> set[str]:
     async with seeded.db.session(write=False) as s:
-        rows = await s.exec(  # type: ignore[call-overload]
+        rows = await s.exec(  # type: ignore[call-overload]  # sqlmodel's exec has no overload for this statement
             text("SELECT key_hash FROM election_ballot WHERE round_id = :r"),
             params={"r": round_id},
         )

@@ -57,7 +57,7 @@ async def test_the_flag_goes_to_the_unit_two_thirds_of_the_roll_approve(seeded: 
     opened = await open_award(seeded, AwardKind.FLAG)
     async with seeded.db.session() as s:
         candidates = await S.list_round_candidates(s, opened.round_id)
-        election = await S.load_election(s, opened.election.id)  # type: ignore[arg-type]
+        election = await S.load_election(s, opened.election.id)  # type: ignore[arg-type]  # a stored row: its id is set
         ballots = (
             await s.exec(select(ElectionBallot).where(ElectionBallot.round_id == opened.round_id))
         ).all()
@@ -72,7 +72,7 @@ async def test_the_flag_goes_to_the_unit_two_thirds_of_the_roll_approve(seeded: 
     assert approvals(result).counts[seeded.ids["bac-kan"]] == 5 and result.tally.cast == 6
     assert result.proposed_departments == (seeded.ids["bac-kan"],)
     async with seeded.db.session() as s:
-        election = await S.load_election(s, opened.election.id)  # type: ignore[arg-type]
+        election = await S.load_election(s, opened.election.id)  # type: ignore[arg-type]  # a stored row: its id is set
         round_ = await S.get_round(s, opened.round_id)
     assert election.state == "closed" and round_ and round_.winner_id == seeded.ids["bac-kan"]
 
@@ -143,7 +143,7 @@ async def test_individuals_are_nominated_then_voted_yes_or_no(seeded: Seeded):
         await A.start_nomination(s, seeded.cluster_id, 2023, seeded.ids["bac-kan"], 7003, NOW)
     opened = await open_award(seeded, AwardKind.INDIVIDUAL)
     async with seeded.db.session() as s:
-        nominees = await A.list_ballot_nominees(s, opened.election.id)  # type: ignore[arg-type]
+        nominees = await A.list_ballot_nominees(s, opened.election.id)  # type: ignore[arg-type]  # a stored row: its id is set
     assert [n.name for n in nominees] == ["Nguyễn Văn A", "Trần Thị B"]  # department order
     assert (await cast(seeded, opened.round_id, "bac-kan", {0}, {0})).status == "not_candidate"
     assert (await cast(seeded, opened.round_id, "bac-kan", {0, 2})).status == "not_candidate"
@@ -215,17 +215,17 @@ async def test_a_change_and_a_withdrawal_hold_only_until_the_nominee_is_on_a_bal
         assert len(await A.list_waiting_nominees(s, seeded.cluster_id, 2023)) == 2
         assert await A.apply_nomination_edit(s, edit, "Phó Giám đốc")
         assert await A.find_nomination_draft(s, 7001) is None
-        assert await A.withdraw_nominee(s, b.id)  # type: ignore[arg-type]
+        assert await A.withdraw_nominee(s, b.id)  # type: ignore[arg-type]  # a stored row: its id is set
         assert not await A.withdraw_nominee(s, b.id)  # type: ignore[arg-type]  # once
         await A.start_nomination_edit(s, a, "name", 7001, NOW)
     opened = await open_award(seeded, AwardKind.INDIVIDUAL)
     async with seeded.db.session() as s:
-        nominees = await A.list_ballot_nominees(s, opened.election.id)  # type: ignore[arg-type]
+        nominees = await A.list_ballot_nominees(s, opened.election.id)  # type: ignore[arg-type]  # a stored row: its id is set
         assert [(n.name, n.title) for n in nominees] == [("Trần Thị B", "Phó Giám đốc")]
         late = await A.find_nomination_draft(s, 7001)
         assert late is not None
         assert not await A.apply_nomination_edit(s, late, "Tên khác")  # on the ballot now
-        assert not await A.withdraw_nominee(s, nominees[0].id)  # type: ignore[arg-type]
+        assert not await A.withdraw_nominee(s, nominees[0].id)  # type: ignore[arg-type]  # a stored row: its id is set
         assert await A.find_nomination_draft(s, 7001) is None  # the change was dropped
-        again = await A.list_ballot_nominees(s, opened.election.id)  # type: ignore[arg-type]
+        again = await A.list_ballot_nominees(s, opened.election.id)  # type: ignore[arg-type]  # a stored row: its id is set
         assert [(n.name, n.state) for n in again] == [("Trần Thị B", "submitted")]

@@ -32,7 +32,7 @@ def fail_when(emu: BotApiEmulator, decide: Callable[[str, int | None], ApiError 
             raise error
         original(method, chat_id)
 
-    emu._check_limits = hook  # type: ignore[method-assign]
+    emu._check_limits = hook  # type: ignore[method-assign]  # the test's hook in the emulator
 
 
 @pytest.fixture
@@ -193,7 +193,7 @@ async def test_the_officer_is_told_when_the_group_cannot_be_updated(cluster: Clu
     assert any(t.startswith("✅ Đã nộp báo cáo Năm 2023") for t in mine)
     assert any("không cập nhật được tin nhắn trong nhóm" in t for t in mine)
     # The group is reachable again: the next change brings its progress up to date.
-    c.emu._check_limits = type(c.emu)._check_limits.__get__(c.emu)  # type: ignore[method-assign]
+    c.emu._check_limits = type(c.emu)._check_limits.__get__(c.emu)  # type: ignore[method-assign]  # the test's hook in the emulator
     await c.submit("phu-tho", ["1", "2", "3", "50", "x"])
     await c.h.settled()
     assert any(f"{PAST} 2/7" in m.text for m in c.emu.messages(GROUP))

@@ -78,7 +78,7 @@ def proposal(**change: object) -> AwardProposal:
         ),
     }
     values.update(change)
-    return AwardProposal(**values)  # type: ignore[arg-type]
+    return AwardProposal(**values)  # type: ignore[arg-type]  # fields from a dict, checked at run time
 
 
 def test_the_proposal_with_its_nominees() -> None:

@@ -204,7 +204,7 @@ def _value_for(kind: cb.FieldType) -> st.SearchStrategy[Any]:
     if isinstance(kind, cb.Day):
         return st.dates(date(1000, 1, 1), date(9999, 12, 31))
     assert isinstance(kind, cb.Token)
-    return st.from_regex(kind._pattern, fullmatch=True)  # type: ignore[attr-defined]
+    return st.from_regex(kind._pattern, fullmatch=True)  # type: ignore[attr-defined]  # the figure kind's private pattern
 
 
 @st.composite

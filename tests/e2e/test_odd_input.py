@@ -54,7 +54,7 @@ async def snapshot(cluster: Cluster) -> dict[str, Any]:
             "memberships": await count(Membership),
             "invites_used": (
                 await s.exec(
-                    select(func.count()).select_from(Invite).where(Invite.used_by.is_not(None))  # type: ignore[union-attr]
+                    select(func.count()).select_from(Invite).where(Invite.used_by.is_not(None))  # type: ignore[union-attr]  # a column attribute at class level
                 )
             ).one(),
             "elections": await count(Election),

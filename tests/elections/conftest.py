@@ -81,7 +81,7 @@ async def seeded(database_url: str) -> AsyncIterator[Seeded]:
     async with db.session() as s:
         await apply_cluster_spec(s, load_cluster_file(EXAMPLE))
         ids = {d.slug: d.id for d in await list_departments(s, CLUSTER)}
-    yield Seeded(db, CLUSTER, ids)  # type: ignore[arg-type]
+    yield Seeded(db, CLUSTER, ids)  # type: ignore[arg-type]  # ids of stored departments: never None
     await db.dispose()
 
 

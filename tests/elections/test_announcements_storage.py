@@ -88,8 +88,8 @@ async def test_draft_send_acknowledge_and_report(seeded: Seeded):
         report = await A.list_acks_by_department(s, announcement_id)
         missing = await A.list_unacknowledged_departments(s, announcement_id)
         latest = await A.find_latest_sent(s, seeded.cluster_id)
-    by_slug = {seeded.slug(line.department.id): line for line in report}  # type: ignore[arg-type]
-    assert [seeded.slug(line.department.id) for line in report] == list(seeded.ids)  # type: ignore[arg-type]
+    by_slug = {seeded.slug(line.department.id): line for line in report}  # type: ignore[arg-type]  # a stored row: its id is set
+    assert [seeded.slug(line.department.id) for line in report] == list(seeded.ids)  # type: ignore[arg-type]  # a stored row: its id is set
     assert by_slug["tuyen-quang"].acknowledged and len(by_slug["tuyen-quang"].acks) == 2
     assert by_slug["tuyen-quang"].first_at == NOW  # the earliest officer's time
     assert by_slug["tuyen-quang"].acks[0].full_name.startswith("Cán bộ tuyen-quang")
@@ -111,7 +111,7 @@ async def test_two_officers_acknowledging_at_once(seeded: Seeded):
 
     async def ack(person: int) -> str:
         async with seeded.db.session() as s:
-            return await A.acknowledge(s, draft.id, person, seeded.ids["hoa-binh"], NOW)  # type: ignore[arg-type]
+            return await A.acknowledge(s, draft.id, person, seeded.ids["hoa-binh"], NOW)  # type: ignore[arg-type]  # a stored row: its id is set
 
     first, second = people["hoa-binh"]
     results = await asyncio.gather(ack(first), ack(first), ack(second))

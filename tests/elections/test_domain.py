@@ -309,7 +309,7 @@ def context(**change) -> BallotContext:
         allow_replace=True,
     )
     values.update(change)
-    return BallotContext(**values)  # type: ignore[arg-type]
+    return BallotContext(**values)  # type: ignore[arg-type]  # fields from a dict, checked at run time
 
 
 @pytest.mark.parametrize(

@@ -182,7 +182,7 @@ async def test_forged_stale_ineligible_and_late_buttons_are_refused(ecluster: Cl
     await open_election(c, "2024")
     user = c.officers["hoa-binh"]
     ballot = (await c.h.say(user, user.id, "/vote"))[-1]
-    round_id = int(ballot.buttons[0][1].split(":")[1])  # type: ignore[union-attr]
+    round_id = int(ballot.buttons[0][1].split(":")[1])  # type: ignore[union-attr]  # a ballot button always has data
     bac_kan = 1  # the outgoing head's department id: not a candidate for head
     replies = await c.h.press_data(user, ballot, f"ev:{round_id}:{bac_kan}")
     assert "không đủ điều kiện ứng cử" in replies[-1].text
@@ -223,9 +223,9 @@ async def test_two_officers_of_one_department_at_the_same_moment(ecluster: Clust
     ballot_2 = (await c.h.say(second, second.id, "/vote"))[-1]
     data_1 = next(d for label, d in ballot_1.buttons if "Yên Bái" in label)
     data_2 = next(d for label, d in ballot_2.buttons if "Phú Thọ" in label)
-    update_1 = await c.emu.press(first, first.id, ballot_1.message_id, data_1)  # type: ignore[arg-type]
-    update_2 = await c.emu.press(second, second.id, ballot_2.message_id, data_2)  # type: ignore[arg-type]
-    update_3 = await c.emu.press(second, second.id, ballot_2.message_id, data_2)  # type: ignore[arg-type]
+    update_1 = await c.emu.press(first, first.id, ballot_1.message_id, data_1)  # type: ignore[arg-type]  # a stored row: its id is set
+    update_2 = await c.emu.press(second, second.id, ballot_2.message_id, data_2)  # type: ignore[arg-type]  # a stored row: its id is set
+    update_3 = await c.emu.press(second, second.id, ballot_2.message_id, data_2)  # type: ignore[arg-type]  # a stored row: its id is set
     for update_id in (update_1, update_2, update_3):
         assert update_id is not None
         await c.h.tracker.wait(update_id)

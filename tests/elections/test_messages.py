@@ -123,8 +123,8 @@ async def test_result_turnout_and_minutes(seeded: Seeded):
         departments = await S.get_departments_by_id(s, seeded.cluster_id)
         minutes = await V.load_minutes(s, election_id)
         cluster = await get_cluster(s, seeded.cluster_id)
-        receipts = await V.list_counted_receipts(s, rounds[0].id)  # type: ignore[arg-type]
-    rules = S.rules_of(election)  # type: ignore[arg-type]
+        receipts = await V.list_counted_receipts(s, rounds[0].id)  # type: ignore[arg-type]  # a stored row: its id is set
+    rules = S.rules_of(election)  # type: ignore[arg-type]  # the election was found (made above)
     head_tally = minutes.rounds[0].tally
 
     text = render(
@@ -202,12 +202,12 @@ async def test_opening_message_lists_the_roll_and_its_fingerprint(seeded: Seeded
         offices=offices,
         roll=roll,
         departments=departments,
-        fingerprint=E.short_fingerprint(election.roll_fingerprint),  # type: ignore[union-attr]
+        fingerprint=E.short_fingerprint(election.roll_fingerprint),  # type: ignore[union-attr]  # an opened election has its fingerprint
         closes_at=NOW,
         bot_username="clusterbot_demo_bot",
     )
     assert "Danh sách đơn vị bỏ phiếu (7)" in text and "<code>tuyen-quang</code>" in text
-    assert E.short_fingerprint(election.roll_fingerprint) in text  # type: ignore[union-attr]
+    assert E.short_fingerprint(election.roll_fingerprint) in text  # type: ignore[union-attr]  # an opened election has its fingerprint
 
 
 def test_refusals_and_receipts_are_worded():

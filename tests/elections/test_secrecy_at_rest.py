@@ -300,7 +300,7 @@ async def open_secret_election(seeded: Seeded) -> Election:
     async with seeded.db.session() as s:
         placeholders = set(
             (
-                await s.exec(  # type: ignore[call-overload]
+                await s.exec(  # type: ignore[call-overload]  # sqlmodel's exec has no overload for this statement
                     text("SELECT key_hash FROM election_ballot WHERE round_id = :r"),
                     params={"r": opened.round_id},
                 )
@@ -408,7 +408,7 @@ async def test_the_close_waits_for_an_older_transaction_before_it_erases(postgre
     import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type information
 
     seeded = await _seed(postgres_url, WatchesTheHorizon)
-    db: WatchesTheHorizon = seeded.db  # type: ignore[assignment]
+    db: WatchesTheHorizon = seeded.db  # type: ignore[assignment]  # made with this Database subclass (_seed's kind)
     server = postgres_url.replace("+asyncpg", "").rsplit("/", 1)[0]
     older = await asyncpg.connect(server + "/postgres")
     try:
@@ -466,7 +466,7 @@ async def _seed(url: str, kind: type[Database] = Database) -> Seeded:
     async with db.session() as s:
         await apply_cluster_spec(s, load_cluster_file(EXAMPLE))
         ids = {d.slug: d.id for d in await list_departments(s, CLUSTER)}
-    return Seeded(db, CLUSTER, ids)  # type: ignore[arg-type]
+    return Seeded(db, CLUSTER, ids)  # type: ignore[arg-type]  # ids of stored departments: never None
 
 
 async def _vote(seeded: Seeded, election: Election, voters: list[int]) -> None:
@@ -496,7 +496,7 @@ async def _filled_placeholders(seeded: Seeded, election: Election) -> set[str]:
     async with seeded.db.session(write=False) as s:
         remaining = set(
             (
-                await s.exec(  # type: ignore[call-overload]
+                await s.exec(  # type: ignore[call-overload]  # sqlmodel's exec has no overload for this statement
                     text("SELECT key_hash FROM election_ballot WHERE round_id = :r"),
                     params={"r": election.round_id},
                 )
@@ -507,7 +507,7 @@ async def _filled_placeholders(seeded: Seeded, election: Election) -> set[str]:
 
 async def _ballot_ids(seeded: Seeded, election: Election) -> set[str]:
     async with seeded.db.session(write=False) as s:
-        rows = await s.exec(  # type: ignore[call-overload]
+        rows = await s.exec(  # type: ignore[call-overload]  # sqlmodel's exec has no overload for this statement
             text("SELECT id FROM election_ballot WHERE round_id = :r"),
             params={"r": election.round_id},
         )
@@ -516,7 +516,7 @@ async def _ballot_ids(seeded: Seeded, election: Election) -> set[str]:
 
 async def _pg_voters(seeded: Seeded, election: Election) -> list[tuple[int, int]]:
     async with seeded.db.session(write=False) as s:
-        rows = await s.exec(  # type: ignore[call-overload]
+        rows = await s.exec(  # type: ignore[call-overload]  # sqlmodel's exec has no overload for this statement
             text(
                 "SELECT xmin::text::bigint, department_id FROM election_voter WHERE round_id = :r"
             ),

@@ -91,12 +91,12 @@ async def test_full_election_head_then_deputy_and_handover(seeded: Seeded):
     deputy_round = closed.next_round
     assert deputy_round is not None and deputy_round.office_position == 1
     async with seeded.db.session() as s:
-        deputy_candidates = await S.list_round_candidates(s, deputy_round.id)  # type: ignore[arg-type]
+        deputy_candidates = await S.list_round_candidates(s, deputy_round.id)  # type: ignore[arg-type]  # a stored row: its id is set
     assert seeded.ids["tuyen-quang"] not in deputy_candidates
     assert seeded.ids["bac-kan"] in deputy_candidates  # the outgoing head may be deputy
 
-    await vote_all(seeded, deputy_round.id, {v: "hoa-binh" for v in SLUGS[:6]})  # type: ignore[arg-type]
-    closed = await close(seeded, deputy_round.id)  # type: ignore[arg-type]
+    await vote_all(seeded, deputy_round.id, {v: "hoa-binh" for v in SLUGS[:6]})  # type: ignore[arg-type]  # a stored row: its id is set
+    closed = await close(seeded, deputy_round.id)  # type: ignore[arg-type]  # a stored row: its id is set
     assert closed.tally.winner == seeded.ids["hoa-binh"] and closed.election_closed
     assert closed.next_round is None
 
@@ -145,19 +145,19 @@ async def test_tie_then_reballot_among_the_tied(seeded: Seeded):
     second = closed.next_round
     assert second is not None and second.number == 2 and second.office_position == 0
     async with seeded.db.session() as s:
-        assert await S.list_round_candidates(s, second.id) == [  # type: ignore[arg-type]
+        assert await S.list_round_candidates(s, second.id) == [  # type: ignore[arg-type]  # a stored row: its id is set
             seeded.ids["phu-tho"],
             seeded.ids["tuyen-quang"],
         ]
     # Out of the re-ballot: refused. The first round's buttons are stale.
-    assert (await vote(seeded, second.id, "bac-kan", "yen-bai")).status == "not_candidate"  # type: ignore[arg-type]
+    assert (await vote(seeded, second.id, "bac-kan", "yen-bai")).status == "not_candidate"  # type: ignore[arg-type]  # a stored row: its id is set
     assert (await vote(seeded, first, "bac-kan", "tuyen-quang")).status == "stale"
     await vote_all(
         seeded,
-        second.id,  # type: ignore[arg-type]
+        second.id,  # type: ignore[arg-type]  # a stored row: its id is set
         {s: "tuyen-quang" for s in SLUGS[:4]} | {"yen-bai": "phu-tho"},
     )
-    closed = await close(seeded, second.id)  # type: ignore[arg-type]
+    closed = await close(seeded, second.id)  # type: ignore[arg-type]  # a stored row: its id is set
     assert closed.tally.outcome is Outcome.ELECTED and closed.tally.round_no == 2
     async with seeded.db.session() as s:
         minutes = await V.load_minutes(s, election_id)
@@ -173,9 +173,9 @@ async def test_quorum_not_met_repeats_then_the_head_decides(seeded: Seeded):
     second = closed.next_round
     assert second is not None
     async with seeded.db.session() as s:
-        assert len(await S.list_round_candidates(s, second.id)) == 6  # type: ignore[arg-type]
-    await vote_all(seeded, second.id, {"bac-kan": "tuyen-quang"})  # type: ignore[arg-type]
-    closed = await close(seeded, second.id)  # type: ignore[arg-type]
+        assert len(await S.list_round_candidates(s, second.id)) == 6  # type: ignore[arg-type]  # a stored row: its id is set
+    await vote_all(seeded, second.id, {"bac-kan": "tuyen-quang"})  # type: ignore[arg-type]  # a stored row: its id is set
+    closed = await close(seeded, second.id)  # type: ignore[arg-type]  # a stored row: its id is set
     assert closed.tally.outcome is Outcome.HEAD_DECIDES and closed.next_round is None
     assert not closed.election_closed
     async with seeded.db.session() as s:
@@ -202,7 +202,7 @@ async def test_ineligible_candidates_are_refused(seeded: Seeded):
     await vote_all(seeded, head_round, {s: "tuyen-quang" for s in SLUGS})
     deputy_round = (await close(seeded, head_round)).next_round
     assert deputy_round is not None
-    result = await vote(seeded, deputy_round.id, "hoa-binh", "tuyen-quang")  # type: ignore[arg-type]
+    result = await vote(seeded, deputy_round.id, "hoa-binh", "tuyen-quang")  # type: ignore[arg-type]  # a stored row: its id is set
     assert result.status == "not_candidate"
 
 
@@ -410,7 +410,7 @@ async def test_timed_opening_and_closing(seeded: Seeded):
         round_ = await S.get_open_round(s, election.id)
         assert round_ is not None
         assert await S.list_due_closings(s, later) == []
-        assert await S.list_due_closings(s, plan.closes_at) == [round_.id]  # type: ignore[arg-type]
+        assert await S.list_due_closings(s, plan.closes_at) == [round_.id]  # type: ignore[arg-type]  # a stored row: its id is set
         assert await S.find_active_election(s, seeded.cluster_id) is not None
 
 
@@ -420,7 +420,7 @@ async def test_a_draft_is_set_up_then_opened(seeded: Seeded):
         draft = await V.create_election(s, seeded.cluster_id, plan, 1, NOW, draft=True)
         assert draft.id is not None
         draft_id = draft.id
-        assert (await S.get_draft_election(s, seeded.cluster_id)).id == draft_id  # type: ignore[union-attr]
+        assert (await S.get_draft_election(s, seeded.cluster_id)).id == draft_id  # type: ignore[union-attr]  # the draft exists (made above)
         assert await S.find_active_election(s, seeded.cluster_id) is None
         changed = await S.update_draft(s, draft_id, mode=Mode.OPEN, voting_minutes=60, now=NOW)
         assert changed is not None and changed.mode == "open"

@@ -66,7 +66,7 @@ async def _year(db: Database) -> dict[str, int]:
 
 async def _refused(code: str, call: object) -> None:
     with pytest.raises(ScoreRefused) as refused:
-        await call  # type: ignore[misc]
+        await call  # type: ignore[misc]  # each call is a coroutine
     assert refused.value.code == code, refused.value.params
 
 

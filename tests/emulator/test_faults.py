@@ -344,7 +344,7 @@ async def test_counters_match_what_the_bot_met(emu: BotApiEmulator, bot: Bot, la
 )
 def test_bad_fault_plans_are_refused(options: dict[str, object]) -> None:
     with pytest.raises(ValueError):
-        Faults(**options)  # type: ignore[arg-type]
+        Faults(**options)  # type: ignore[arg-type]  # fields from a dict, checked at run time
 
 
 # ---------------------------------------------------------------------------------------

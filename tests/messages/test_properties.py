@@ -170,6 +170,6 @@ def test_a_formatted_number_reads_back_as_the_rounded_value(
 @given(value=st.one_of(st.text(), st.floats(), st.integers(), st.booleans(), st.none()))
 def test_the_formatter_takes_numbers_or_raises_value_or_type_error(value: object) -> None:
     try:
-        format_number(value, "vi")  # type: ignore[arg-type]
+        format_number(value, "vi")  # type: ignore[arg-type]  # a wrong type on purpose: the refusal is tested
     except (ValueError, TypeError):
         pass

@@ -24,7 +24,7 @@ def claim_of(n: int, kind: str = "test") -> Claim:
 
 async def claim(db: Database, item: Claim, owner: str, **kw: object) -> int | None:
     async with db.session() as session:
-        return await deliveries.claim(session, item, owner, **kw)  # type: ignore[arg-type]
+        return await deliveries.claim(session, item, owner, **kw)  # type: ignore[arg-type]  # fields from a dict, checked at run time
 
 
 async def test_a_key_is_claimed_once(db: Database) -> None:

@@ -90,7 +90,7 @@ async def test_kill_9_mid_fan_out_and_restart_sends_each_reminder_once(
             kill_at.pop(0)
             os.kill(process.pid, signal.SIGKILL)  # Telegram has it; the bot never hears back
 
-    h.emu._check_limits = kill_on_arrival  # type: ignore[method-assign]
+    h.emu._check_limits = kill_on_arrival  # type: ignore[method-assign]  # the test's hook in the emulator
     try:
         for expected in (6, 14):
             process = await run_bot(h, now, log)

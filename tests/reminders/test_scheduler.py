@@ -57,7 +57,7 @@ def make(db: Database, tg: FakeTelegram, clock: Clock, **kw: object) -> Schedule
         tz=HANOI,
         pacer=Pacer(rate=100_000, per_chat_interval=0, group_max=0),
         bot_username="clusterbot_demo_bot",
-        **kw,  # type: ignore[arg-type]
+        **kw,  # type: ignore[arg-type]  # fields from a dict, checked at run time
     )
 
 

@@ -137,7 +137,7 @@ async def test_kill_9_of_the_active_replica_mid_fan_out_the_standby_finishes_it(
                 killed_at.append(time.monotonic())
         return await original(handler, params, method, chat_id)
 
-    emu._execute = gated  # type: ignore[method-assign]
+    emu._execute = gated  # type: ignore[method-assign]  # the test's hook in the emulator
 
     def logs() -> str:
         return "\n".join(

@@ -50,7 +50,7 @@ def alembic_engine(empty_database_url: str) -> Iterator[AsyncEngine]:
 def alembic_runner(alembic_engine: AsyncEngine) -> Iterator[MigrationContext]:
     config = Config.from_raw_config(migrate.alembic_config(""))
     # pytest-alembic runs its own tasks on an AsyncEngine too (ConnectionExecutor.run_task).
-    with pytest_alembic.runner(config=config, engine=alembic_engine) as runner:  # type: ignore[arg-type]
+    with pytest_alembic.runner(config=config, engine=alembic_engine) as runner:  # type: ignore[arg-type]  # pytest-alembic's hint wants its own Config type
         yield runner
 
 
@@ -297,16 +297,16 @@ def test_a_database_filled_at_the_initial_revision_upgrades_with_its_data(
             )
             with pytest.raises(IntegrityError, match=REFUSED):
                 async with db.session() as s:
-                    await s.exec(insert.bindparams(id=101, cluster="cum-a", state="open", at=AT))  # type: ignore[call-overload]
+                    await s.exec(insert.bindparams(id=101, cluster="cum-a", state="open", at=AT))  # type: ignore[call-overload]  # sqlmodel's exec has no overload for this statement
             async with db.session() as s:
-                await s.exec(insert.bindparams(id=102, cluster="cum-a", state="closed", at=AT))  # type: ignore[call-overload]
-                await s.exec(insert.bindparams(id=103, cluster="cum-a", state="cancelled", at=AT))  # type: ignore[call-overload]
+                await s.exec(insert.bindparams(id=102, cluster="cum-a", state="closed", at=AT))  # type: ignore[call-overload]  # sqlmodel's exec has no overload for this statement
+                await s.exec(insert.bindparams(id=103, cluster="cum-a", state="cancelled", at=AT))  # type: ignore[call-overload]  # sqlmodel's exec has no overload for this statement
             with pytest.raises(IntegrityError, match=REFUSED):
                 async with db.session() as s:
-                    await s.exec(insert.bindparams(id=104, cluster="cum-b", state="open", at=AT))  # type: ignore[call-overload]
+                    await s.exec(insert.bindparams(id=104, cluster="cum-b", state="open", at=AT))  # type: ignore[call-overload]  # sqlmodel's exec has no overload for this statement
             async with db.session() as s:
-                await s.exec(text("UPDATE election SET state = 'closed' WHERE id = 3"))  # type: ignore[call-overload]
-                await s.exec(insert.bindparams(id=105, cluster="cum-b", state="open", at=AT))  # type: ignore[call-overload]
+                await s.exec(text("UPDATE election SET state = 'closed' WHERE id = 3"))  # type: ignore[call-overload]  # sqlmodel's exec has no overload for this statement
+                await s.exec(insert.bindparams(id=105, cluster="cum-b", state="open", at=AT))  # type: ignore[call-overload]  # sqlmodel's exec has no overload for this statement
         finally:
             await db.dispose()
 

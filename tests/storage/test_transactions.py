@@ -88,7 +88,7 @@ async def test_every_savepoint_of_storage_stays_inside_the_transaction(db: Datab
     async with db.session() as s:
         await submissions.save_revision(s, round_id, department_id, {}, 1, False, 0, NOW)
     async with db.session() as s:
-        await s.exec(text("UPDATE round SET deadline = deadline"))  # type: ignore[call-overload]
+        await s.exec(text("UPDATE round SET deadline = deadline"))  # type: ignore[call-overload]  # sqlmodel's exec has no overload for this statement
         with pytest.raises(submissions.RevisionConflict):
             await submissions.save_revision(s, round_id, department_id, {}, 2, False, 0, NOW)
         await submissions.save_revision(s, round_id, department_id, {}, 2, False, 1, NOW)
@@ -146,7 +146,7 @@ async def test_a_reader_does_not_wait_for_a_writer(db: Database) -> None:
 async def test_a_read_session_refuses_to_write(db: Database) -> None:
     with pytest.raises(DBAPIError):
         async with db.session(write=False) as s:
-            await s.exec(text("UPDATE cluster SET name = name"))  # type: ignore[call-overload]
+            await s.exec(text("UPDATE cluster SET name = name"))  # type: ignore[call-overload]  # sqlmodel's exec has no overload for this statement
 
 
 async def test_kill_9_after_the_first_write_leaves_nothing_stored(

@@ -150,7 +150,7 @@ def test_year_from_quarters_says_what_is_missing() -> None:
 
 
 def test_quarters_are_preferred_to_months_then_halves() -> None:
-    assert year_sources(2023, ["2023-01", "2023-Q1", "2023-H1"]).kind == "quarter"  # type: ignore[union-attr]
+    assert year_sources(2023, ["2023-01", "2023-Q1", "2023-H1"]).kind == "quarter"  # type: ignore[union-attr]  # the periods make a year: not None
     months = year_sources(2023, ["2023-01", "2023-02", "2023-H1"])
     assert months is not None and months.kind == "month" and len(months.expected) == 12
     halves = year_sources(2023, ["2023-H1", "2023-H2"])

@@ -42,7 +42,7 @@ async def _ids(db: Database, cluster: str) -> tuple[dict[str, int], dict[str, in
     async with db.session() as s:
         departments = {d.slug: d.id for d in await clusters.list_departments(s, cluster)}
         indicators = {i.slug: i.id for i in await clusters.list_indicators(s, cluster)}
-    return departments, indicators  # type: ignore[return-value]
+    return departments, indicators  # type: ignore[return-value]  # the lists hold stored rows: ids set
 
 
 async def _round(

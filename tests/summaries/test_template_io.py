@@ -35,7 +35,7 @@ def target(**kw: object) -> TemplateTarget:
         "previous_period": "2023-Q3", "previous_values": PREVIOUS,
     }  # fmt: skip
     base.update(kw)
-    return TemplateTarget(**base)  # type: ignore[arg-type]
+    return TemplateTarget(**base)  # type: ignore[arg-type]  # fields from a dict, checked at run time
 
 
 def fill(data: bytes, cells: dict[str, Any], edit: Callable | None = None) -> bytes:

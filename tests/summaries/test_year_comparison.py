@@ -82,10 +82,10 @@ def _summary(previous_parts: list[PeriodData]) -> tuple[object, YearBasis | None
 
 def test_q3_q4_against_q4_alone_shows_no_change_and_says_why() -> None:
     summary, _ = _summary([_period("2022-Q4", {1: "300", 2: "302"})])
-    line = summary.indicators[0]  # type: ignore[attr-defined]
+    line = summary.indicators[0]  # type: ignore[attr-defined]  # a summary was built (asserted above)
     assert line.figure.value == 1260
     assert line.previous is None  # not "+109,49%"
-    assert summary.comparison.missing == ("2022-Q3",)  # type: ignore[attr-defined]
+    assert summary.comparison.missing == ("2022-Q3",)  # type: ignore[attr-defined]  # a summary was built (asserted above)
     vi = render("vi", "summary.summary", s=summary, tables={STAFF.id: ""})
     assert "So với" not in vi
     assert (
@@ -104,7 +104,7 @@ def test_q3_q4_against_q3_q4_compares_and_names_the_periods() -> None:
             _period("2022-Q4", {1: "100", 2: "100"}),
         ]
     )
-    line = summary.indicators[0]  # type: ignore[attr-defined]
+    line = summary.indicators[0]  # type: ignore[attr-defined]  # a summary was built (asserted above)
     assert line.previous is not None and line.previous.previous == 700
     assert line.previous.percent == 80
     vi = render("vi", "summary.summary", s=summary, tables={STAFF.id: ""})
@@ -116,5 +116,5 @@ def test_q3_q4_against_q3_q4_compares_and_names_the_periods() -> None:
 
 def test_a_counterpart_round_nobody_reported_in_is_missing_too() -> None:
     summary, _ = _summary([_period("2022-Q3", {}), _period("2022-Q4", {1: "1", 2: "1"})])
-    assert summary.indicators[0].previous is None  # type: ignore[attr-defined]
-    assert summary.comparison.missing == ("2022-Q3",)  # type: ignore[attr-defined]
+    assert summary.indicators[0].previous is None  # type: ignore[attr-defined]  # a summary was built (asserted above)
+    assert summary.comparison.missing == ("2022-Q3",)  # type: ignore[attr-defined]  # a summary was built (asserted above)

@@ -138,7 +138,7 @@ def new_document() -> Document:
 
 def _all_font_slots(element: object) -> None:
     """Times New Roman in the East Asian and complex-script slots too."""
-    rpr = element.get_or_add_rPr()  # type: ignore[attr-defined]
+    rpr = element.get_or_add_rPr()  # type: ignore[attr-defined]  # a run or style's oxml element
     fonts = rpr.find(qn("w:rFonts"))
     if fonts is None:
         fonts = OxmlElement("w:rFonts")
