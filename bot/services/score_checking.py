@@ -44,7 +44,7 @@ from bot.services import emulation
 from bot.services import score_cards as cards
 from bot.services.context import Context
 from bot.services.pact import target_value
-from bot.services.scorechat import default_year, rank_lines, refused, year_of
+from bot.services.scorechat import named_year, rank_lines, refused
 from bot.services.screens import Button, FanOut, Outcome, Screen
 from messages.render import render
 from storage import clusters, deliveries, people, score_checks, scoring
@@ -96,10 +96,9 @@ async def check_command(
     if not may(ctx.actor, Action.SCORE):
         return Outcome().add("common.not_allowed")
     assert ctx.cluster is not None
-    if len(args) > 1 or (args and year_of(args[0]) is None):
+    year = await named_year(session, ctx, args)
+    if year is None:
         return Outcome().add("score_checking.usage")
-    year = year_of(args[0]) if args else await default_year(session, ctx)
-    assert year is not None
     try:
         row = await emulation.get_scoring(session, ctx.cluster.id, year)
     except ScoreRefused as exc:
@@ -640,10 +639,9 @@ async def lock_command(
     if not may_open_scoring(ctx.actor):
         return Outcome().add("score_checking.head_locks")
     assert ctx.cluster is not None
-    if len(args) > 1 or (args and year_of(args[0]) is None):
+    year = await named_year(session, ctx, args)
+    if year is None:
         return Outcome().add("score_checking.usage")
-    year = year_of(args[0]) if args else await default_year(session, ctx)
-    assert year is not None
     try:
         row = await emulation.get_scoring(session, ctx.cluster.id, year)
     except ScoreRefused as exc:

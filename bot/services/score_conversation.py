@@ -31,7 +31,7 @@ from bot.domain.scoring_file import CriterionSpec, ScoringTable
 from bot.services import emulation
 from bot.services.context import Context
 from bot.services.pact import target_value
-from bot.services.scorechat import default_year, refused, year_of
+from bot.services.scorechat import named_year, refused
 from bot.services.screens import Button, Outcome, Screen
 from storage import scoring
 from storage.models_emulation import ScoringSession
@@ -105,10 +105,9 @@ async def start(session: AsyncSession, ctx: Context, args: list[str], private: b
     if not private:
         return out.add("score.go_private")
     assert ctx.cluster is not None and ctx.actor is not None
-    if len(args) > 1 or (args and year_of(args[0]) is None):
+    year = await named_year(session, ctx, args)
+    if year is None:
         return out.add("score.usage")
-    year = year_of(args[0]) if args else await default_year(session, ctx)
-    assert year is not None
     try:
         row = await emulation.get_scoring(session, ctx.cluster.id, year)
         await check_open(session, ctx, row)

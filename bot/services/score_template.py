@@ -27,7 +27,7 @@ from bot.reports.template_io import UploadRejected
 from bot.services import emulation
 from bot.services import score_conversation as conversation
 from bot.services.context import Context
-from bot.services.scorechat import default_year, year_of
+from bot.services.scorechat import named_year
 from bot.services.screens import Composition, Outcome, Screen
 from storage import clusters, people, scoring
 from storage.models import Department
@@ -64,10 +64,9 @@ async def template(session: AsyncSession, ctx: Context, args: list[str], private
     if not private:
         return out.add("score.go_private")
     assert ctx.cluster is not None and ctx.actor is not None
-    if len(args) > 1 or (args and year_of(args[0]) is None):
+    year = await named_year(session, ctx, args)
+    if year is None:
         return out.add("score.usage")
-    year = year_of(args[0]) if args else await default_year(session, ctx)
-    assert year is not None
     try:
         row = await emulation.get_scoring(session, ctx.cluster.id, year)
         await conversation.check_open(session, ctx, row)

@@ -43,6 +43,14 @@ async def default_year(session: AsyncSession, ctx: Context) -> int:
     return year - 1
 
 
+async def named_year(session: AsyncSession, ctx: Context, args: list[str]) -> int | None:
+    """The year `[YEAR]` names (none: the year being scored, `default_year`); None when the
+    arguments are anything else (the caller shows its usage)."""
+    if len(args) > 1 or (args and year_of(args[0]) is None):
+        return None
+    return year_of(args[0]) if args else await default_year(session, ctx)
+
+
 # --- /ranking ---------------------------------------------------------------------------------
 
 
@@ -67,10 +75,9 @@ async def ranking(session: AsyncSession, ctx: Context, args: list[str]) -> Outco
     if not may(ctx.actor, Action.RANKING):
         return out.add("common.not_allowed")
     assert ctx.cluster is not None
-    if len(args) > 1 or (args and year_of(args[0]) is None):
+    year = await named_year(session, ctx, args)
+    if year is None:
         return out.add("score.ranking_usage")
-    year = year_of(args[0]) if args else await default_year(session, ctx)
-    assert year is not None
     try:
         ranked = await emulation.ranking(session, ctx.cluster.id, year)
         row = await emulation.get_scoring(session, ctx.cluster.id, year)
