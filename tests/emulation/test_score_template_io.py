@@ -25,6 +25,7 @@ from bot.reports.score_template import (
     read_score_template,
 )
 from bot.reports.template_io import UploadRejected
+from tests.file_mutations import FLIPS, JUNK, WHERE, flipped, overwritten, truncated
 
 D = Decimal
 CRITERIA = (
@@ -147,28 +148,21 @@ def _read(data: bytes) -> None:
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(flips=st.lists(st.tuples(st.floats(0, 1, exclude_max=True), st.integers(0, 7)), max_size=4))
+@given(flips=FLIPS)
 def test_bit_flips(flips: list[tuple[float, int]]) -> None:
-    data = bytearray(filled())
-    for where, bit in flips:
-        data[int(where * len(data))] ^= 1 << bit
-    _read(bytes(data))
+    _read(flipped(filled(), flips))
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(where=st.floats(0, 1, exclude_max=True), junk=st.binary(min_size=1, max_size=16))
+@given(where=WHERE, junk=JUNK)
 def test_overwritten_bytes(where: float, junk: bytes) -> None:
-    data = bytearray(filled())
-    at = int(where * len(data))
-    data[at : at + len(junk)] = junk
-    _read(bytes(data))
+    _read(overwritten(filled(), where, junk))
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(keep=st.floats(0, 1, exclude_max=True))
+@given(keep=WHERE)
 def test_truncation(keep: float) -> None:
-    data = filled()
-    _read(data[: int(keep * len(data))])
+    _read(truncated(filled(), keep))
 
 
 CELL_VALUES = st.one_of(

@@ -7,9 +7,9 @@ from __future__ import annotations
 from functools import cache
 
 from hypothesis import HealthCheck, example, given, settings
-from hypothesis import strategies as st
 
 from bot.reports.template_io import FilledTemplate, UploadRejected, build_template, read_template
+from tests.file_mutations import FLIPS, JUNK, WHERE, flipped, overwritten, truncated
 from tests.summaries import INDICATORS
 from tests.summaries.test_template_io import GOOD, fill, target
 
@@ -29,32 +29,25 @@ def _read(data: bytes) -> None:
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(flips=st.lists(st.tuples(st.floats(0, 1, exclude_max=True), st.integers(0, 7)), max_size=4))
+@given(flips=FLIPS)
 @example(
     flips=[(0.33, 3)]
 )  # inside the first sheet's deflate stream: zlib.error when rows are read
 @example(flips=[(0.3, 1), (0.31, 5)])
 def test_bit_flips(flips: list[tuple[float, int]]) -> None:
-    data = bytearray(filled())
-    for where, bit in flips:
-        data[int(where * len(data))] ^= 1 << bit
-    _read(bytes(data))
+    _read(flipped(filled(), flips))
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(where=st.floats(0, 1, exclude_max=True), junk=st.binary(min_size=1, max_size=16))
+@given(where=WHERE, junk=JUNK)
 def test_overwritten_bytes(where: float, junk: bytes) -> None:
-    data = bytearray(filled())
-    at = int(where * len(data))
-    data[at : at + len(junk)] = junk
-    _read(bytes(data))
+    _read(overwritten(filled(), where, junk))
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(keep=st.floats(0, 1, exclude_max=True))
+@given(keep=WHERE)
 def test_truncation(keep: float) -> None:
-    data = filled()
-    _read(data[: int(keep * len(data))])
+    _read(truncated(filled(), keep))
 
 
 def test_the_undamaged_file_reads() -> None:
