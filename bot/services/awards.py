@@ -35,7 +35,7 @@ from bot.services.context import Context
 from bot.services.screens import Button, Direct, Outcome, Screen
 from messages.render import render
 from storage import awards as award_store
-from storage import clusters, pacts, people
+from storage import clusters, pacts
 from storage import elections as store
 from storage.models import Department
 from storage.models_awards import AwardNominee
@@ -687,15 +687,7 @@ async def _receipts(
         }
         return Screen("awards.receipt", params, buttons, edit=edit)
 
-    out = [Direct(receipt(False, True))]
-    assert ctx.actor.department_id is not None
-    for membership in await people.list_officers(session, ctx.actor.department_id):
-        if membership.person_id == ctx.user_id or membership.cluster_id != ctx.actor.cluster_id:
-            continue
-        person = await people.get_person(session, membership.person_id)
-        lang = (person.language if person and person.language else None) or ctx.lang
-        out.append(Direct(receipt(True, False), chat_id=membership.person_id, lang=lang))
-    return out
+    return await elections_service.receipt_for_department(session, ctx, receipt)
 
 
 # --------------------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ turnout name no choice and go as ordinary effects.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -1038,8 +1039,17 @@ async def _receipts(
         }
         return Screen("elections.receipt", params, buttons, edit=edit)
 
+    return await receipt_for_department(session, ctx, receipt)
+
+
+async def receipt_for_department(
+    session: AsyncSession, ctx: Context, receipt: Callable[[bool, bool], Screen]
+) -> list[Direct]:
+    """The ballot becomes the voter's receipt (``receipt(with_name=False, edit=True)``), and
+    each other officer of the department gets a copy naming who voted, in their language
+    (``receipt(True, False)``): elections and award votes alike."""
+    assert ctx.actor is not None and ctx.actor.department_id is not None
     out = [Direct(receipt(False, True))]
-    assert ctx.actor.department_id is not None
     for membership in await people.list_officers(session, ctx.actor.department_id):
         if membership.person_id == ctx.user_id or membership.cluster_id != ctx.actor.cluster_id:
             continue
