@@ -89,20 +89,30 @@ async def command(
     return await check_command(session, ctx, args[1:], private)
 
 
+async def _scoring_named(
+    session: AsyncSession, ctx: Context, args: list[str]
+) -> ScoringSession | Outcome:
+    """The scoring `[YEAR]` names, or the Outcome that refuses the arguments or the year."""
+    assert ctx.cluster is not None
+    year = await named_year(session, ctx, args)
+    if year is None:
+        return Outcome().add("score_checking.usage")
+    try:
+        return await emulation.get_scoring(session, ctx.cluster.id, year)
+    except ScoreRefused as exc:
+        return Outcome([refused(exc)])
+
+
 async def check_command(
     session: AsyncSession, ctx: Context, args: list[str], private: bool = True
 ) -> Outcome:
     """`/score check [YEAR]`: the head starts checking; afterwards, a checker's list."""
     if not may(ctx.actor, Action.SCORE):
         return Outcome().add("common.not_allowed")
-    assert ctx.cluster is not None
-    year = await named_year(session, ctx, args)
-    if year is None:
-        return Outcome().add("score_checking.usage")
-    try:
-        row = await emulation.get_scoring(session, ctx.cluster.id, year)
-    except ScoreRefused as exc:
-        return Outcome([refused(exc)])
+    row = await _scoring_named(session, ctx, args)
+    if isinstance(row, Outcome):
+        return row
+    year = row.year
     if row.state == scoring.LOCKED:
         return _refusal("locked")
     if row.state == scoring.OPEN:
@@ -638,14 +648,10 @@ async def lock_command(
     """`/score lock [YEAR]`: the head locks the final totals; the group gets the ranking."""
     if not may_open_scoring(ctx.actor):
         return Outcome().add("score_checking.head_locks")
-    assert ctx.cluster is not None
-    year = await named_year(session, ctx, args)
-    if year is None:
-        return Outcome().add("score_checking.usage")
-    try:
-        row = await emulation.get_scoring(session, ctx.cluster.id, year)
-    except ScoreRefused as exc:
-        return Outcome([refused(exc)])
+    row = await _scoring_named(session, ctx, args)
+    if isinstance(row, Outcome):
+        return row
+    year = row.year
     stopped = _state_refusal(row)
     if stopped is not None:
         return stopped
@@ -668,7 +674,7 @@ async def lock_command(
     )
     departments = {
         d.slug: d
-        for d in await clusters.list_departments(session, ctx.cluster.id, include_merged=True)
+        for d in await clusters.list_departments(session, row.cluster_id, include_merged=True)
     }
     ranking = Screen(
         "score.ranking",

@@ -97,8 +97,11 @@ def refusal(exc: ScoreRefused) -> Outcome:
     return Outcome([refused(exc)])
 
 
-async def start(session: AsyncSession, ctx: Context, args: list[str], private: bool) -> Outcome:
-    """`/score [YEAR]`: the officer starts scoring the department (a new draft)."""
+async def open_for_officer(
+    session: AsyncSession, ctx: Context, args: list[str], private: bool
+) -> ScoringSession | Outcome:
+    """The scoring `[YEAR]` names, open to this officer's self-scoring in the private chat; or
+    the Outcome that refuses it (who, where, the arguments, the scoring's state)."""
     out = Outcome()
     if not may_self_score(ctx.actor) or ctx.department is None:
         return out.add("score.officers_only")
@@ -113,6 +116,16 @@ async def start(session: AsyncSession, ctx: Context, args: list[str], private: b
         await check_open(session, ctx, row)
     except ScoreRefused as exc:
         return refusal(exc)
+    return row
+
+
+async def start(session: AsyncSession, ctx: Context, args: list[str], private: bool) -> Outcome:
+    """`/score [YEAR]`: the officer starts scoring the department (a new draft)."""
+    row = await open_for_officer(session, ctx, args, private)
+    if isinstance(row, Outcome):
+        return row
+    assert ctx.cluster is not None and ctx.actor is not None
+    out, year = Outcome(), row.year
     assert row.id is not None and ctx.actor.department_id is not None
     table = scoring.scoring_snapshot(row)
     figures = await emulation.year_figures(session, ctx.cluster.id, year, today=ctx.today)

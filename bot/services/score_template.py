@@ -27,7 +27,6 @@ from bot.reports.template_io import UploadRejected
 from bot.services import emulation
 from bot.services import score_conversation as conversation
 from bot.services.context import Context
-from bot.services.scorechat import named_year
 from bot.services.screens import Composition, Outcome, Screen
 from storage import clusters, people, scoring
 from storage.models import Department
@@ -58,20 +57,11 @@ class Problem:
 async def template(session: AsyncSession, ctx: Context, args: list[str], private: bool) -> Outcome:
     """`/score excel [YEAR]`: the department's self-scoring template, prefilled with what is
     recorded, made after the commit."""
+    row = await conversation.open_for_officer(session, ctx, args, private)
+    if isinstance(row, Outcome):
+        return row
+    assert ctx.actor is not None
     out = Outcome()
-    if not may_self_score(ctx.actor) or ctx.department is None:
-        return out.add("score.officers_only")
-    if not private:
-        return out.add("score.go_private")
-    assert ctx.cluster is not None and ctx.actor is not None
-    year = await named_year(session, ctx, args)
-    if year is None:
-        return out.add("score.usage")
-    try:
-        row = await emulation.get_scoring(session, ctx.cluster.id, year)
-        await conversation.check_open(session, ctx, row)
-    except ScoreRefused as exc:
-        return conversation.refusal(exc)
     assert row.id is not None and ctx.actor.department_id is not None
     params = {
         "session_id": row.id,
