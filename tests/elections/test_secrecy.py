@@ -180,7 +180,18 @@ async def test_no_table_and_no_log_links_a_department_to_its_choice(
     assert leaks == []
     if "__xmin" in ballot_table.hidden:
         assert len({b["__xmin"] for b in ballot_table.rows if b["round_id"] == round_id}) == 1
-    # no value of a ballot row, nor a receipt or key, appears in any other table,
+    assert_ballots_stay_put(tables, ballots, secrets_seen, caplog)
+
+
+def assert_ballots_stay_put(
+    tables: dict[str, Table],
+    ballots: Sequence[dict[str, Any]],
+    secrets_seen: Sequence[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """No value of a ballot row, nor a receipt or key (``secrets_seen``: receipt, key hash, key
+    for each vote), appears in any other table; the keys are nowhere in the database in clear;
+    the log output holds no receipt, key or ballot row."""
     ballot_values = {str(b[c]) for b in ballots for c in ("id", "receipt", "key_hash")}
     ballot_values |= {s for s in secrets_seen if s}
     for table in tables.values():
@@ -189,10 +200,8 @@ async def test_no_table_and_no_log_links_a_department_to_its_choice(
         for row in table.rows:
             for value in row.values():
                 assert value is None or str(value) not in ballot_values, (table.name, value)
-    # the keys are nowhere in the database, in clear,
     everything = " ".join(str(v) for t in tables.values() for r in t.rows for v in r.values())
     assert not any(k in everything for k in secrets_seen[2::3])
-    # and the log output holds no receipt, key or ballot row.
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert not any(v in logged for v in ballot_values)
 
