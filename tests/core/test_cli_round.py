@@ -44,5 +44,10 @@ async def test_a_round_is_closed_by_the_period_as_it_was_typed_to_open_it(
     assert await cli._round(c.h.db, opened, c.h.settings) == 0
     closed = argparse.Namespace(cluster=CLUSTER, action="close", period="2026-2", deadline=None)
     assert await cli._round(c.h.db, closed, c.h.settings) == 0  # stored as 2026-02
+    # The running bot posts what the command queued (as above) before the test ends.
+    await c.emu.wait_until(
+        lambda: any("Tháng 2/2026" in m.text and "(đã đóng)" in m.text for m in c.emu.messages(GROUP)),
+        timeout=15,
+    )
     nonsense = argparse.Namespace(cluster=CLUSTER, action="close", period="x-9", deadline=None)
     assert await cli._round(c.h.db, nonsense, c.h.settings) == 1
